@@ -1,0 +1,1 @@
+//! Simulated Kubernetes objects on a container runtime.

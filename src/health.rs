@@ -1,0 +1,1 @@
+//! Argo CD health assessment (ARGO-SEMANTICS.md §5), pure.

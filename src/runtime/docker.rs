@@ -1,0 +1,1 @@
+//! Docker implementation of the runtime (bollard).

@@ -1,0 +1,1 @@
+//! Scripted runtime for tests.

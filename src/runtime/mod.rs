@@ -1,0 +1,61 @@
+//! The container runtime behind syncsim: our own verbs and types, so that everything above it
+//! can be tested without a Docker daemon.
+//!
+//! `docker` implements [`ContainerRuntime`] on bollard (the only module that imports bollard);
+//! `fake` is a scripted implementation that records calls, for tests.
+mod types;
+
+pub mod docker;
+pub mod fake;
+
+pub use types::*;
+
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// Labels every Docker object syncsim creates carries.
+pub const LABEL_MANAGED_BY: &str = "dev.syncsim.managed-by";
+pub const MANAGED_BY_VALUE: &str = "syncsim";
+pub const LABEL_APP: &str = "dev.syncsim.app";
+pub const LABEL_RUN: &str = "dev.syncsim.run";
+pub const LABEL_RESOURCE: &str = "dev.syncsim.resource";
+
+/// What syncsim needs from a container engine. Every method is one engine operation; errors name
+/// the object. "Already gone" on stop/remove is success, not an error.
+#[async_trait]
+pub trait ContainerRuntime: Send + Sync + 'static {
+    /// Checks the engine answers; returns a one-line description (`Docker 20.10.24, API 1.41`).
+    async fn ping(&self) -> Result<String>;
+
+    /// Whether `image` exists locally.
+    async fn image_exists(&self, image: &str) -> Result<bool>;
+    /// Pulls `image` from its registry.
+    async fn pull_image(&self, image: &str) -> Result<()>;
+
+    async fn create_network(&self, spec: &NetworkSpec) -> Result<String>;
+    /// Removes a network by name or id; a missing network is success.
+    async fn remove_network(&self, name: &str) -> Result<()>;
+
+    async fn create_volume(&self, spec: &VolumeSpec) -> Result<String>;
+    /// Removes a volume by name; a missing volume is success.
+    async fn remove_volume(&self, name: &str) -> Result<()>;
+
+    /// Creates (does not start) a container and copies `spec.files` into it. Returns its id.
+    async fn create_container(&self, spec: &ContainerSpec) -> Result<String>;
+    async fn start_container(&self, id: &str) -> Result<()>;
+    async fn inspect_container(&self, id: &str) -> Result<ContainerState>;
+    /// Runs `cmd` inside a running container and waits for it (at most `timeout`).
+    async fn exec(&self, id: &str, cmd: &[String], timeout: Duration) -> Result<ExecResult>;
+    /// The last `tail` lines of stdout+stderr, interleaved as the engine returns them.
+    async fn logs(&self, id: &str, tail: usize) -> Result<Vec<String>>;
+    /// Stops a container with a grace period (SIGTERM, then SIGKILL); a missing or already
+    /// stopped container is success.
+    async fn stop_container(&self, id: &str, grace: Duration) -> Result<()>;
+    /// Force-removes a container together with its anonymous volumes; missing is success.
+    async fn remove_container(&self, id: &str) -> Result<()>;
+    /// Disconnects a container from a network (used by fault injection); missing is success.
+    async fn disconnect_network(&self, network: &str, id: &str) -> Result<()>;
+
+    /// Every object carrying all the given labels (`key=value`).
+    async fn list_labelled(&self, labels: &[(String, String)]) -> Result<Vec<Listed>>;
+}

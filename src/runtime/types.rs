@@ -1,0 +1,151 @@
+//! Plain data exchanged with a [`super::ContainerRuntime`]. No bollard types here.
+use std::{collections::BTreeMap, time::Duration};
+
+pub type Labels = BTreeMap<String, String>;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Errors of the container engine, named after the operation and the object.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The engine could not be reached at all.
+    #[error("cannot reach the Docker engine (is it running? is DOCKER_HOST right?)")]
+    Unreachable {
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// An image is not present locally and could not be pulled.
+    #[error("image `{image}` is not available")]
+    ImageUnavailable {
+        image: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// Any other engine operation failed.
+    #[error("failed to {op} `{object}`")]
+    Operation {
+        op: &'static str,
+        object: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The object does not exist (inspect/exec/logs on a removed container).
+    #[error("{object} not found")]
+    NotFound { object: String },
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkSpec {
+    pub name: String,
+    pub labels: Labels,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VolumeSpec {
+    pub name: String,
+    pub labels: Labels,
+}
+
+/// A container to create. Kubernetes semantics are already resolved: `entrypoint` is the pod's
+/// `command` (replaces the image ENTRYPOINT), `cmd` its `args` (replaces CMD).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContainerSpec {
+    /// Docker container name (unique on the engine).
+    pub name: String,
+    pub image: String,
+    pub entrypoint: Option<Vec<String>>,
+    pub cmd: Option<Vec<String>>,
+    /// Environment in order; later entries win.
+    pub env: Vec<(String, String)>,
+    pub working_dir: Option<String>,
+    pub hostname: Option<String>,
+    pub network: NetworkAttachment,
+    /// Named volumes mounted into the container.
+    pub mounts: Vec<Mount>,
+    /// Files written into the container before it starts (ConfigMap/Secret volumes).
+    pub files: Vec<FileSpec>,
+    /// Container ports published on 127.0.0.1 (random host port) so probes work from the host.
+    pub ports: Vec<u16>,
+    pub memory_limit_bytes: Option<i64>,
+    pub nano_cpus: Option<i64>,
+    pub labels: Labels,
+}
+
+/// How a container joins the network.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum NetworkAttachment {
+    /// No network at all.
+    #[default]
+    None,
+    /// Joins a user-defined network, answering to these DNS aliases.
+    Network { name: String, aliases: Vec<String> },
+    /// Shares the network namespace of another container (the containers of one pod).
+    Container { id: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mount {
+    /// Docker volume name.
+    pub volume: String,
+    /// Absolute path inside the container.
+    pub target: String,
+    pub read_only: bool,
+    /// Mount only this sub-path of the volume (Kubernetes `subPath`); requires engine support,
+    /// `None` mounts the whole volume.
+    pub sub_path: Option<String>,
+}
+
+/// A file to place in the container before it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileSpec {
+    /// Absolute path inside the container.
+    pub path: String,
+    pub content: Vec<u8>,
+    /// Unix permission bits (e.g. 0o644).
+    pub mode: u32,
+}
+
+/// What an engine says of a container.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContainerState {
+    pub id: String,
+    pub status: ContainerStatus,
+    /// Container IP on its network, when running.
+    pub ip: Option<String>,
+    /// Host port (on 127.0.0.1) per published container port.
+    pub host_ports: BTreeMap<u16, u16>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ContainerStatus {
+    #[default]
+    Created,
+    Running,
+    Exited { code: i64, oom_killed: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecResult {
+    pub exit_code: i64,
+    pub output: String,
+}
+
+/// A labelled object found on the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub kind: ListedKind,
+    /// Container id, network id or volume name.
+    pub id: String,
+    pub name: String,
+    pub labels: Labels,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ListedKind {
+    Container,
+    Network,
+    Volume,
+}
+
+/// Default grace period for stopping containers.
+pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
