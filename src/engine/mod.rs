@@ -1,1 +1,20 @@
-//! Argo CD step algorithm.
+//! Argo CD's sync operation (ARGO-SEMANTICS.md §2.6–§4) as an explicit state machine.
+//!
+//! The engine never talks to Docker and never prints: it drives a [`Cluster`] (the simulated
+//! API server) one *step* at a time, exactly like Argo CD's `Sync()`, and emits [`RunEvent`]s for
+//! reporters. Health decisions come from the pure [`crate::health`] module.
+mod cluster;
+mod events;
+mod operation;
+mod outcome;
+mod run;
+mod state;
+
+pub mod fake;
+
+pub use cluster::{ApplyOutcome, Cluster};
+pub use events::RunEvent;
+pub use operation::Operation;
+pub use outcome::{Outcome, SyncReport};
+pub use run::{run, EngineOptions};
+pub use state::{OperationPhase, ResultCode, StepRecord, StepStatus, TaskRun};

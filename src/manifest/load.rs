@@ -8,9 +8,13 @@ pub struct LoadOptions {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Renderer {
     /// `kustomize build`, with its version.
-    Kustomize { version: String },
+    Kustomize {
+        version: String,
+    },
     /// `kubectl kustomize`, with kubectl's kustomize version.
-    KubectlKustomize { version: String },
+    KubectlKustomize {
+        version: String,
+    },
     Directory,
     File,
     Stdin,
@@ -24,5 +28,7 @@ pub struct Loaded {
 
 /// Loads `source` (a path, or `-` for standard input).
 pub fn load(source: &str, _opts: &LoadOptions) -> Result<Loaded, Error> {
-    Err(Error::Missing { path: source.to_string() })
+    Err(Error::Missing {
+        path: source.to_string(),
+    })
 }

@@ -8,4 +8,4 @@ mod object;
 
 pub use error::Error;
 pub use load::{load, LoadOptions, Loaded, Renderer};
-pub use object::{ObjectKey, Object, Origin};
+pub use object::{Object, ObjectKey, Origin};

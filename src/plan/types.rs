@@ -5,7 +5,9 @@ use std::fmt;
 
 /// A sync phase. The derived order is Argo CD's phase rank: PreSync (-1) < Sync (0) <
 /// PostSync (1) < SyncFail (2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 pub enum Phase {
     PreSync,
     Sync,
@@ -31,7 +33,9 @@ impl fmt::Display for Phase {
 }
 
 /// A hook delete policy (§3.4). Helm's spellings are mapped onto these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 pub enum DeletePolicy {
     BeforeHookCreation,
     HookSucceeded,
@@ -184,6 +188,10 @@ pub struct PlanOptions {
 
 impl Default for PlanOptions {
     fn default() -> Self {
-        Self { dest_namespace: "default".into(), revision: "HEAD".into(), started_at_unix: 0 }
+        Self {
+            dest_namespace: "default".into(),
+            revision: "HEAD".into(),
+            started_at_unix: 0,
+        }
     }
 }

@@ -121,7 +121,10 @@ pub enum ContainerStatus {
     #[default]
     Created,
     Running,
-    Exited { code: i64, oom_killed: bool },
+    Exited {
+        code: i64,
+        oom_killed: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

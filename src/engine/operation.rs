@@ -1,0 +1,688 @@
+//! One Argo CD sync operation, advanced one *step* at a time (§2.7).
+//!
+//! ```text
+//!            ┌──────────── step() ────────────┐
+//!  first ──► │ B dry run ─fail──────────────────┼──► Failed (no SyncFail hooks)
+//!            │ C refresh running tasks          │
+//!            │ D running set non-empty? ────────┼──► Running (waiting for …)
+//!            │ H a task failed? ──SyncFail proc─┼──► Failed / Running (SyncFail hooks)
+//!            │ I nothing pending? ──────────────┼──► Succeeded (no more tasks)
+//!            │ J run current (phase, wave)      │
+//!            │ K wave delay (not final)         │
+//!            │ L successful/pending/failed ─────┼──► Running / Succeeded (all tasks run) / Failed
+//!            └──────────────────────────────────┘
+//! ```
+//! Each call decides from the live state alone, like Argo CD's `Sync()`; the driver in
+//! [`super::run`] calls it again after a short poll interval.
+use super::{
+    cluster::Cluster,
+    events::RunEvent,
+    state::{OperationPhase, ResultCode, StepRecord, StepStatus, TaskRun},
+};
+use crate::{
+    health::{self, HealthStatus},
+    plan::{DeletePolicy, Phase, Plan},
+};
+use futures_util::future::join_all;
+use std::time::Duration;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+pub(crate) const MSG_RUNNING: &str = "one or more tasks are running";
+pub(crate) const MSG_DRY_RUN_FAILED: &str = "one or more objects failed to apply (dry run)";
+pub(crate) const MSG_APPLY_FAILED: &str = "one or more objects failed to apply";
+pub(crate) const MSG_COMPLETED_UNSUCCESSFULLY: &str =
+    "one or more synchronization tasks completed unsuccessfully";
+pub(crate) const MSG_ALL_TASKS_RUN: &str = "successfully synced (all tasks run)";
+pub(crate) const MSG_NO_MORE_TASKS: &str = "successfully synced (no more tasks)";
+
+/// Log lines kept for a failed hook.
+pub const LOG_TAIL_LINES: usize = 50;
+
+/// The state of one operation. Create with [`Operation::new`], then call [`Operation::step`]
+/// until [`Operation::phase`] is terminal.
+#[derive(Debug)]
+pub struct Operation {
+    pub(crate) tasks: Vec<TaskRun>,
+    pub(crate) steps: Vec<StepRecord>,
+    phase: OperationPhase,
+    message: String,
+    /// The full task list spans more than one (phase, wave) (§2.7 D).
+    multi_step: bool,
+    wave_delay: Duration,
+    /// Number of wave delays taken (slept when the delay is non-zero).
+    pub(crate) wave_delays: u32,
+    /// The failure message to finish with once SyncFail hooks complete.
+    failure_message: Option<String>,
+    /// Start of the operation; task and step times are offsets from it (tokio time, so tests
+    /// with paused time see exact figures).
+    origin: Instant,
+}
+
+/// What happened in one step, besides the new phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepEffect {
+    /// Something was applied or deleted: the driver should step again promptly.
+    Progressed,
+    /// Only waiting.
+    Waiting,
+}
+
+impl Operation {
+    pub fn new(plan: &Plan, wave_delay: Duration) -> Self {
+        let tasks: Vec<TaskRun> = plan.tasks().cloned().map(TaskRun::new).collect();
+        let steps = plan
+            .steps
+            .iter()
+            .map(|s| StepRecord {
+                phase: s.phase,
+                wave: s.wave,
+                started_at: None,
+                finished_at: None,
+                status: StepStatus::NotStarted,
+            })
+            .collect::<Vec<_>>();
+        let mut pairs: Vec<(Phase, i64)> = tasks.iter().map(TaskRun::phase_wave).collect();
+        pairs.dedup();
+        pairs.sort();
+        pairs.dedup();
+        Self {
+            multi_step: pairs.len() > 1,
+            tasks,
+            steps,
+            phase: OperationPhase::Running,
+            message: String::new(),
+            wave_delay,
+            wave_delays: 0,
+            failure_message: None,
+            origin: Instant::now(),
+        }
+    }
+
+    pub fn phase(&self) -> OperationPhase {
+        self.phase
+    }
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    pub fn tasks(&self) -> &[TaskRun] {
+        &self.tasks
+    }
+    pub fn steps(&self) -> &[StepRecord] {
+        &self.steps
+    }
+
+    fn set(
+        &mut self,
+        phase: OperationPhase,
+        message: impl Into<String>,
+        ev: &mut dyn FnMut(RunEvent),
+    ) {
+        let message = message.into();
+        if self.phase != phase || self.message != message {
+            self.phase = phase;
+            self.message = message.clone();
+            ev(RunEvent::Status { phase, message });
+        }
+        if phase.is_completed() {
+            self.close_steps();
+        }
+    }
+
+    /// Marks the step records from the task states.
+    fn close_steps(&mut self) {
+        let now = self.origin.elapsed();
+        for rec in &mut self.steps {
+            let tasks: Vec<&TaskRun> = self
+                .tasks
+                .iter()
+                .filter(|t| t.task.phase == rec.phase && t.task.wave == rec.wave)
+                .collect();
+            let started = tasks.iter().any(|t| t.result.is_some());
+            if !started {
+                continue;
+            }
+            let failed = tasks.iter().any(|t| t.completed_unsuccessfully());
+            let done = tasks.iter().all(|t| t.is_completed());
+            rec.status = if failed {
+                StepStatus::Failed
+            } else if done || (self.phase == OperationPhase::Succeeded) {
+                StepStatus::Succeeded
+            } else {
+                StepStatus::Running
+            };
+            if rec.status != StepStatus::Running && rec.finished_at.is_none() {
+                rec.finished_at = Some(now);
+            }
+        }
+    }
+
+    fn emit_task(&self, i: usize, ev: &mut dyn FnMut(RunEvent)) {
+        ev(RunEvent::TaskUpdated(Box::new(self.tasks[i].clone())));
+    }
+
+    /// Runs one step of the operation (§2.7). Returns whether anything changed in the cluster.
+    pub async fn step<C: Cluster + ?Sized>(
+        &mut self,
+        cluster: &C,
+        cancel: &CancellationToken,
+        ev: &mut dyn FnMut(RunEvent),
+    ) -> StepEffect {
+        if self.phase.is_completed() {
+            return StepEffect::Waiting;
+        }
+        // B. First step: dry run of every task, SyncFail hooks included.
+        if self.tasks.iter().all(|t| t.result.is_none()) && self.failure_message.is_none() {
+            ev(RunEvent::DryRun {
+                tasks: self.tasks.len(),
+            });
+            let results = join_all(self.tasks.iter().map(|t| cluster.dry_run(&t.task))).await;
+            let mut failed = false;
+            for (i, r) in results.into_iter().enumerate() {
+                if let Err(msg) = r {
+                    failed = true;
+                    let t = &mut self.tasks[i];
+                    t.result = Some(ResultCode::SyncFailed);
+                    t.hook_phase = Some(OperationPhase::Failed);
+                    t.message = msg;
+                    t.finished_at = Some(self.origin.elapsed());
+                    self.emit_task(i, ev);
+                }
+            }
+            if failed {
+                let reason = self.sync_failed_reasons();
+                self.set(
+                    OperationPhase::Failed,
+                    format!("{MSG_DRY_RUN_FAILED}, reason: {reason}"),
+                    ev,
+                );
+                return StepEffect::Progressed;
+            }
+        }
+
+        // C. Refresh running tasks from their live health.
+        self.refresh_running(cluster, ev).await;
+
+        // D. Wait for the running set.
+        let waited: Vec<usize> = (0..self.tasks.len())
+            .filter(|&i| self.tasks[i].is_running() && (self.multi_step || self.tasks[i].task.hook))
+            .collect();
+        if !waited.is_empty() {
+            let mut still: Vec<usize> = Vec::new();
+            for i in waited {
+                let key = self.tasks[i].task.key();
+                if cluster.get(&key).await.is_none() {
+                    let t = &mut self.tasks[i];
+                    t.result = Some(ResultCode::SyncFailed);
+                    t.hook_phase = Some(OperationPhase::Error);
+                    t.message = format!("Resource {key} is missing, it might have been deleted");
+                    t.finished_at = Some(self.origin.elapsed());
+                    self.emit_task(i, ev);
+                } else {
+                    still.push(i);
+                }
+            }
+            if !still.is_empty() {
+                let msg = self.waiting_message(&still);
+                self.set(OperationPhase::Running, msg, ev);
+                return StepEffect::Waiting;
+            }
+        }
+
+        // G/H. A completed-unsuccessful non-SyncFail task fails the operation.
+        let any_failed = self
+            .tasks
+            .iter()
+            .any(|t| t.task.phase != Phase::SyncFail && t.completed_unsuccessfully());
+        if any_failed {
+            self.delete_hooks_with(DeletePolicy::HookFailed, cluster, ev)
+                .await;
+            return self
+                .sync_fail_procedure(MSG_COMPLETED_UNSUCCESSFULLY, cluster, ev)
+                .await;
+        }
+
+        // I. Nothing pending: success.
+        let pending: Vec<usize> = (0..self.tasks.len())
+            .filter(|&i| {
+                self.tasks[i].task.phase != Phase::SyncFail && self.tasks[i].result.is_none()
+            })
+            .collect();
+        let (Some(&first), Some(&last)) = (pending.first(), pending.last()) else {
+            self.delete_hooks_with(DeletePolicy::HookSucceeded, cluster, ev)
+                .await;
+            self.set(OperationPhase::Succeeded, MSG_NO_MORE_TASKS, ev);
+            return StepEffect::Progressed;
+        };
+
+        // J. Run the first pending (phase, wave).
+        let current_pw = self.tasks[first].phase_wave();
+        let is_final = current_pw == self.tasks[last].phase_wave();
+        let current: Vec<usize> = pending
+            .iter()
+            .copied()
+            .filter(|&i| self.tasks[i].phase_wave() == current_pw)
+            .collect();
+        let remaining = pending.len() - current.len();
+        self.set(OperationPhase::Running, MSG_RUNNING, ev);
+        let result = self.run_tasks(&current, cluster, ev).await;
+
+        // K. Wave delay after a non-final wave that did not fail.
+        if result != WaveResult::Failed && !is_final {
+            self.wave_delays += 1;
+        }
+        if result != WaveResult::Failed && !is_final && !self.wave_delay.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(self.wave_delay) => {}
+                _ = cancel.cancelled() => {}
+            }
+        }
+
+        // L. Outcome of the wave.
+        match result {
+            WaveResult::Successful => {
+                let has_hook = current.iter().any(|&i| self.tasks[i].task.hook);
+                if remaining == 0 && !has_hook {
+                    self.delete_hooks_with(DeletePolicy::HookSucceeded, cluster, ev)
+                        .await;
+                    self.set(OperationPhase::Succeeded, MSG_ALL_TASKS_RUN, ev);
+                } else {
+                    let running: Vec<usize> = current
+                        .iter()
+                        .copied()
+                        .filter(|&i| self.tasks[i].is_running())
+                        .collect();
+                    let msg = if running.is_empty() {
+                        MSG_RUNNING.to_string()
+                    } else {
+                        self.waiting_message(&running)
+                    };
+                    self.set(OperationPhase::Running, msg, ev);
+                }
+            }
+            WaveResult::Pending(msg) => self.set(OperationPhase::Running, msg, ev),
+            WaveResult::Failed => {
+                let some_running = current.iter().any(|&i| self.tasks[i].is_running());
+                if some_running {
+                    // Let the running tasks settle; step H finishes the failure later.
+                    self.start_sync_fail_hooks(cluster, ev).await;
+                    let running: Vec<usize> = current
+                        .iter()
+                        .copied()
+                        .filter(|&i| self.tasks[i].is_running())
+                        .collect();
+                    let msg = self.waiting_message(&running);
+                    self.set(OperationPhase::Running, msg, ev);
+                } else {
+                    self.sync_fail_procedure(MSG_APPLY_FAILED, cluster, ev)
+                        .await;
+                    if self.phase.is_completed() {
+                        self.delete_hooks_with(DeletePolicy::HookFailed, cluster, ev)
+                            .await;
+                    }
+                }
+            }
+        }
+        StepEffect::Progressed
+    }
+
+    /// C: updates the hook phase of running tasks from their live object's health (§3.3).
+    async fn refresh_running<C: Cluster + ?Sized>(
+        &mut self,
+        cluster: &C,
+        ev: &mut dyn FnMut(RunEvent),
+    ) {
+        let running: Vec<usize> = (0..self.tasks.len())
+            .filter(|&i| self.tasks[i].is_running())
+            .collect();
+        let keys: Vec<_> = running.iter().map(|&i| self.tasks[i].task.key()).collect();
+        let lives = join_all(keys.iter().map(|k| cluster.get(k))).await;
+        for (i, live) in running.into_iter().zip(lives) {
+            let Some(live) = live else { continue };
+            let assessed = health::assess(&live);
+            let hook = self.tasks[i].task.hook;
+            let (next, message) = completion(hook, &assessed);
+            let t = &mut self.tasks[i];
+            let health_now = assessed.as_ref().ok().and_then(|h| h.clone());
+            let changed = t.health != health_now || next != OperationPhase::Running;
+            t.health = health_now;
+            if next != OperationPhase::Running {
+                t.hook_phase = Some(next);
+                t.finished_at = Some(self.origin.elapsed());
+                if let Some(m) = message {
+                    t.message = m;
+                }
+                if next.is_unsuccessful() && hook {
+                    t.log_tail = cluster.logs(&t.task.key(), LOG_TAIL_LINES).await;
+                }
+            }
+            if changed {
+                self.emit_task(i, ev);
+            }
+        }
+    }
+
+    /// §2.6: BeforeHookCreation deletions, then applies in kind groups.
+    async fn run_tasks<C: Cluster + ?Sized>(
+        &mut self,
+        current: &[usize],
+        cluster: &C,
+        ev: &mut dyn FnMut(RunEvent),
+    ) -> WaveResult {
+        self.mark_step_started(current);
+        // 3. BeforeHookCreation: delete existing hooks of this wave, then wait for them to go.
+        let mut deleted_any: Option<String> = None;
+        for &i in current {
+            let t = &self.tasks[i].task;
+            if !t.hook || !t.has_policy(DeletePolicy::BeforeHookCreation) {
+                continue;
+            }
+            let key = t.key();
+            if cluster.get(&key).await.is_some() {
+                if let Err(e) = cluster.delete(&key).await {
+                    tracing::warn!("failed to delete hook {key}: {e}");
+                }
+                ev(RunEvent::HookDeleted {
+                    key: key.to_string(),
+                    reason: "BeforeHookCreation".into(),
+                });
+                deleted_any.get_or_insert(format!("waiting for deletion of hook {key}"));
+            }
+        }
+        if let Some(msg) = deleted_any {
+            return WaveResult::Pending(msg);
+        }
+        let (phase, wave) = self.tasks[current[0]].phase_wave();
+        ev(RunEvent::StepStarted {
+            phase,
+            wave,
+            tasks: current.len(),
+        });
+        // 4. Apply in runs of consecutive same-kind tasks; every task is attempted.
+        let mut failed = false;
+        let kinds: Vec<String> = current
+            .iter()
+            .map(|&i| self.tasks[i].task.kind().to_string())
+            .collect();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (pos, &i) in current.iter().enumerate() {
+            match groups.last_mut() {
+                Some(g) if pos > 0 && kinds[pos] == kinds[pos - 1] => g.push(i),
+                _ => groups.push(vec![i]),
+            }
+        }
+        for group in &groups {
+            let results = join_all(group.iter().map(|&i| cluster.apply(&self.tasks[i].task))).await;
+            for (&i, r) in group.iter().zip(results) {
+                let t = &mut self.tasks[i];
+                t.applied_at = Some(self.origin.elapsed());
+                match r {
+                    Ok(out) => {
+                        t.result = Some(ResultCode::Synced);
+                        t.hook_phase = Some(OperationPhase::Running);
+                        t.message = out.message;
+                        t.simulated = out.simulated;
+                    }
+                    Err(msg) => {
+                        failed = true;
+                        t.result = Some(ResultCode::SyncFailed);
+                        t.hook_phase = Some(OperationPhase::Failed);
+                        t.message = msg;
+                        t.finished_at = t.applied_at;
+                    }
+                }
+                self.emit_task(i, ev);
+            }
+        }
+        if failed {
+            WaveResult::Failed
+        } else {
+            WaveResult::Successful
+        }
+    }
+
+    fn mark_step_started(&mut self, current: &[usize]) {
+        let pw = self.tasks[current[0]].phase_wave();
+        if let Some(rec) = self.steps.iter_mut().find(|s| (s.phase, s.wave) == pw) {
+            rec.started_at.get_or_insert(self.origin.elapsed());
+            rec.status = StepStatus::Running;
+        }
+    }
+
+    /// §4.3: finish a failed operation, starting SyncFail hooks first when there are any.
+    async fn sync_fail_procedure<C: Cluster + ?Sized>(
+        &mut self,
+        message: &str,
+        cluster: &C,
+        ev: &mut dyn FnMut(RunEvent),
+    ) -> StepEffect {
+        let message = self
+            .failure_message
+            .clone()
+            .unwrap_or_else(|| message.to_string());
+        let sync_fail: Vec<usize> = (0..self.tasks.len())
+            .filter(|&i| self.tasks[i].task.phase == Phase::SyncFail)
+            .collect();
+        let reason = self.sync_failed_reasons_excluding_syncfail();
+        let full = if reason.is_empty() {
+            message.clone()
+        } else {
+            format!("{message}, reason: {reason}")
+        };
+        if sync_fail.is_empty() {
+            self.set(OperationPhase::Failed, full, ev);
+            return StepEffect::Progressed;
+        }
+        if sync_fail.iter().all(|&i| self.tasks[i].is_completed()) {
+            let hook_apply_failures: Vec<String> = sync_fail
+                .iter()
+                .filter(|&&i| self.tasks[i].result == Some(ResultCode::SyncFailed))
+                .map(|&i| self.tasks[i].message.clone())
+                .collect();
+            let mut msg = full;
+            if !hook_apply_failures.is_empty() {
+                msg.push_str(&format!(
+                    "\none or more SyncFail hooks failed, reason: {}",
+                    dedup_join(&hook_apply_failures)
+                ));
+            }
+            self.delete_hooks_with(DeletePolicy::HookFailed, cluster, ev)
+                .await;
+            self.set(OperationPhase::Failed, msg, ev);
+            return StepEffect::Progressed;
+        }
+        self.failure_message = Some(MSG_COMPLETED_UNSUCCESSFULLY.to_string());
+        self.start_sync_fail_hooks(cluster, ev).await;
+        let first = &self.tasks[sync_fail[0]].task;
+        let more = sync_fail.len() - 1;
+        let mut msg = format!("waiting for completion of hook {}", first.key());
+        if more > 0 {
+            msg.push_str(&format!(" and {more} more hooks"));
+        }
+        self.set(OperationPhase::Running, msg, ev);
+        StepEffect::Progressed
+    }
+
+    /// Starts all pending SyncFail hooks in one batch (their waves only order the API calls).
+    async fn start_sync_fail_hooks<C: Cluster + ?Sized>(
+        &mut self,
+        cluster: &C,
+        ev: &mut dyn FnMut(RunEvent),
+    ) {
+        self.failure_message
+            .get_or_insert_with(|| MSG_COMPLETED_UNSUCCESSFULLY.to_string());
+        let pending: Vec<usize> = (0..self.tasks.len())
+            .filter(|&i| {
+                self.tasks[i].task.phase == Phase::SyncFail && self.tasks[i].result.is_none()
+            })
+            .collect();
+        if pending.is_empty() {
+            return;
+        }
+        ev(RunEvent::SyncFailStarted {
+            hooks: pending.len(),
+        });
+        for &i in &pending {
+            // A SyncFail hook left from an earlier run is replaced (BeforeHookCreation default).
+            let key = self.tasks[i].task.key();
+            if self.tasks[i]
+                .task
+                .has_policy(DeletePolicy::BeforeHookCreation)
+                && cluster.get(&key).await.is_some()
+            {
+                let _ = cluster.delete(&key).await;
+            }
+        }
+        self.mark_step_started(&pending);
+        let results = join_all(pending.iter().map(|&i| cluster.apply(&self.tasks[i].task))).await;
+        for (&i, r) in pending.iter().zip(results) {
+            let t = &mut self.tasks[i];
+            t.applied_at = Some(self.origin.elapsed());
+            match r {
+                Ok(out) => {
+                    t.result = Some(ResultCode::Synced);
+                    t.hook_phase = Some(OperationPhase::Running);
+                    t.message = out.message;
+                    t.simulated = out.simulated;
+                }
+                Err(msg) => {
+                    t.result = Some(ResultCode::SyncFailed);
+                    t.hook_phase = Some(OperationPhase::Failed);
+                    t.message = msg;
+                }
+            }
+            self.emit_task(i, ev);
+        }
+    }
+
+    /// Deletes every hook that has `policy`, still exists and is not running (§2.7 G, §3.4).
+    async fn delete_hooks_with<C: Cluster + ?Sized>(
+        &mut self,
+        policy: DeletePolicy,
+        cluster: &C,
+        ev: &mut dyn FnMut(RunEvent),
+    ) {
+        for i in 0..self.tasks.len() {
+            let t = &self.tasks[i];
+            if !t.task.hook
+                || !t.task.has_policy(policy)
+                || t.is_running()
+                || t.deleted_by.is_some()
+            {
+                continue;
+            }
+            if t.result.is_none() {
+                continue;
+            }
+            let key = t.task.key();
+            if cluster.get(&key).await.is_none() {
+                continue;
+            }
+            match cluster.delete(&key).await {
+                Ok(()) => {
+                    self.tasks[i].deleted_by = Some(policy);
+                    ev(RunEvent::HookDeleted {
+                        key: key.to_string(),
+                        reason: policy.to_string(),
+                    });
+                    self.emit_task(i, ev);
+                }
+                Err(e) => tracing::warn!("failed to delete hook {key}: {e}"),
+            }
+        }
+    }
+
+    /// `waiting for completion of hook …` / `waiting for healthy state of …` (§2.7 D).
+    fn waiting_message(&self, set: &[usize]) -> String {
+        let hooks: Vec<usize> = set
+            .iter()
+            .copied()
+            .filter(|&i| self.tasks[i].task.hook)
+            .collect();
+        if let Some(&first) = hooks.first() {
+            let mut m = format!(
+                "waiting for completion of hook {}",
+                self.tasks[first].task.key()
+            );
+            if hooks.len() > 1 {
+                m.push_str(&format!(" and {} more hooks", hooks.len() - 1));
+            }
+            m
+        } else {
+            let mut m = format!(
+                "waiting for healthy state of {}",
+                self.tasks[set[0]].task.key()
+            );
+            if set.len() > 1 {
+                m.push_str(&format!(" and {} more resources", set.len() - 1));
+            }
+            m
+        }
+    }
+
+    fn sync_failed_reasons(&self) -> String {
+        let msgs: Vec<String> = self
+            .tasks
+            .iter()
+            .filter(|t| t.result == Some(ResultCode::SyncFailed))
+            .map(|t| t.message.clone())
+            .collect();
+        dedup_join(&msgs)
+    }
+
+    fn sync_failed_reasons_excluding_syncfail(&self) -> String {
+        let msgs: Vec<String> = self
+            .tasks
+            .iter()
+            .filter(|t| t.task.phase != Phase::SyncFail && t.result == Some(ResultCode::SyncFailed))
+            .map(|t| t.message.clone())
+            .collect();
+        dedup_join(&msgs)
+    }
+
+    /// Marks the operation ended by syncsim's own deadline or an interruption; records what
+    /// Argo CD was waiting for.
+    pub(crate) fn abandon(&mut self) {
+        self.close_steps();
+    }
+}
+
+fn dedup_join(msgs: &[String]) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for m in msgs {
+        if !seen.contains(&m.as_str()) {
+            seen.push(m);
+        }
+    }
+    seen.join(", ")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum WaveResult {
+    Successful,
+    Pending(String),
+    Failed,
+}
+
+/// §3.3: the next hook phase of a running task from its assessed health, and a message.
+pub(crate) fn completion(
+    hook: bool,
+    assessed: &Result<Option<health::Health>, health::HealthError>,
+) -> (OperationPhase, Option<String>) {
+    use OperationPhase::*;
+    match assessed {
+        Err(e) if hook => (Error, Some(e.to_string())),
+        Err(_) => (Running, None),
+        Ok(None) => (Succeeded, None),
+        Ok(Some(h)) => {
+            let msg = (!h.message.is_empty()).then(|| h.message.clone());
+            match (h.status, hook) {
+                (HealthStatus::Healthy, _) => (Succeeded, msg),
+                (HealthStatus::Degraded, _) => (Failed, msg),
+                (HealthStatus::Unknown, true) => (Failed, msg),
+                (HealthStatus::Missing, true) => (Succeeded, msg),
+                _ => (Running, None),
+            }
+        }
+    }
+}

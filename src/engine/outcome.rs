@@ -1,0 +1,63 @@
+//! The end of a run: the operation's result, and the exit code it maps to.
+use super::state::{OperationPhase, StepRecord, TaskRun};
+use crate::error;
+use std::time::{Duration, SystemTime};
+
+/// How the run ended, worst first when compared (`Ord` puts priority in the type).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Argo CD's operation ended `Succeeded`.
+    Succeeded,
+    /// Argo CD's operation ended `Failed` (or `Error`).
+    Failed,
+    /// syncsim's `--timeout` expired while Argo CD would still be `Running`; the message is what
+    /// it was waiting for.
+    TimedOut { waiting: String },
+    /// Ctrl-C / SIGTERM.
+    Interrupted,
+}
+
+impl Outcome {
+    /// Documented exit codes: 0 Succeeded, 1 Failed, 4 timed out, 130 interrupted.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Outcome::Succeeded => error::SUCCESS,
+            Outcome::Failed => error::SYNC_FAILED,
+            Outcome::TimedOut { .. } => error::TIMED_OUT,
+            Outcome::Interrupted => error::INTERRUPTED,
+        }
+    }
+}
+
+/// Everything reporters need once the run is over.
+#[derive(Debug, Clone)]
+pub struct SyncReport {
+    pub app: String,
+    pub outcome: Outcome,
+    /// Argo CD's phase: terminal, or `Running` when syncsim stopped waiting.
+    pub phase: OperationPhase,
+    pub message: String,
+    pub started_at: SystemTime,
+    pub finished_at: SystemTime,
+    pub duration: Duration,
+    pub tasks: Vec<TaskRun>,
+    pub steps: Vec<StepRecord>,
+    /// Wave delay syncsim slept in total.
+    pub wave_delay_total: Duration,
+    /// How much Argo CD's default 2 s wave delay would have added.
+    pub argo_default_wave_delay_total: Duration,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use test_case::test_case;
+
+    #[test_case(Outcome::Succeeded, 0)]
+    #[test_case(Outcome::Failed, 1)]
+    #[test_case(Outcome::TimedOut { waiting: "x".into() }, 4)]
+    #[test_case(Outcome::Interrupted, 130)]
+    fn outcome_maps_to_documented_exit_code(o: Outcome, code: i32) {
+        assert_eq!(o.exit_code(), code);
+    }
+}
