@@ -1,1 +1,13 @@
-//! Simulated Kubernetes objects on a container runtime.
+//! A tiny simulated Kubernetes on a container runtime.
+//!
+//! [`DockerCluster`] implements the engine's [`crate::engine::Cluster`]: it keeps the applied
+//! objects, realises workloads as containers (through [`crate::runtime::ContainerRuntime`]) with
+//! small controllers (ReplicaSet-like, StatefulSet OrderedReady, Job with backoff) and reports
+//! live objects with a Kubernetes-like `status`, from which [`crate::health`] decides.
+mod controller;
+mod kubelet;
+mod ledger;
+mod sim;
+
+pub use ledger::{Ledger, TeardownReport};
+pub use sim::{ClusterOptions, DockerCluster};

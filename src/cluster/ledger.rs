@@ -1,0 +1,86 @@
+//! The cleanup ledger: every Docker object syncsim creates is recorded the moment it exists,
+//! and teardown removes containers, then networks, then volumes.
+use crate::runtime::{ContainerRuntime, ListedKind, DEFAULT_STOP_GRACE};
+use std::sync::Mutex;
+
+#[derive(Debug, Default)]
+pub struct Ledger {
+    entries: Mutex<Vec<(ListedKind, String)>>,
+}
+
+/// What teardown removed, and what it could not.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TeardownReport {
+    pub containers: usize,
+    pub networks: usize,
+    pub volumes: usize,
+    pub errors: Vec<String>,
+}
+
+impl Ledger {
+    pub fn record(&self, kind: ListedKind, id: impl Into<String>) {
+        self.lock().push((kind, id.into()));
+    }
+
+    /// Forgets an object that was already removed (a deleted hook's containers).
+    pub fn forget(&self, id: &str) {
+        self.lock().retain(|(_, i)| i != id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(ListedKind, String)>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Removes everything recorded: containers (with their anonymous volumes) first, then
+    /// networks, then volumes. `force` skips the stop grace period.
+    pub async fn teardown(&self, rt: &dyn ContainerRuntime, force: bool) -> TeardownReport {
+        let mut entries = std::mem::take(&mut *self.lock());
+        entries.sort_by_key(|(k, _)| *k);
+        let mut report = TeardownReport::default();
+        let containers: Vec<&String> =
+            entries.iter().filter(|(k, _)| *k == ListedKind::Container).map(|(_, id)| id).collect();
+        if !force {
+            let stops = containers.iter().map(|id| rt.stop_container(id, DEFAULT_STOP_GRACE));
+            for r in futures_util::future::join_all(stops).await {
+                if let Err(e) = r {
+                    tracing::debug!("stop during teardown: {e}");
+                }
+            }
+        }
+        let removals = containers.iter().map(|id| rt.remove_container(id));
+        for r in futures_util::future::join_all(removals).await {
+            match r {
+                Ok(()) => report.containers += 1,
+                Err(e) => report.errors.push(crate::error::render_chain(&e)),
+            }
+        }
+        for (kind, id) in entries.iter().filter(|(k, _)| *k != ListedKind::Container) {
+            let r = match kind {
+                ListedKind::Network => rt.remove_network(id).await.map(|_| report.networks += 1),
+                ListedKind::Volume => rt.remove_volume(id).await.map(|_| report.volumes += 1),
+                ListedKind::Container => unreachable!("filtered above"),
+            };
+            if let Err(e) = r {
+                report.errors.push(crate::error::render_chain(&e));
+            }
+        }
+        report
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        let n = self.lock().len();
+        if n > 0 && !std::thread::panicking() {
+            tracing::debug!("ledger dropped with {n} objects not torn down (kept or leaked)");
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! The final summary and resource table, as `argocd app sync` prints them.
+use super::{health_of, message_of, status_of};
+use crate::engine::{Outcome, SyncReport};
+use comfy_table::{presets::NOTHING, Table};
+use std::time::Duration;
+
+/// Renders the summary, the resource table and the failed hooks' log tails.
+pub fn render(r: &SyncReport) -> String {
+    let mut out = String::new();
+    let line = |out: &mut String, k: &str, v: &str| out.push_str(&format!("{:<20}{}\n", format!("{k}:"), v));
+    line(&mut out, "Application", &r.app);
+    line(&mut out, "Operation", "Sync");
+    line(&mut out, "Phase", r.phase.as_str());
+    line(&mut out, "Start", &humantime::format_rfc3339_seconds(r.started_at).to_string());
+    line(&mut out, "Finished", &humantime::format_rfc3339_seconds(r.finished_at).to_string());
+    line(&mut out, "Duration", &fmt_duration(r.duration));
+    let message = match &r.outcome {
+        Outcome::TimedOut { waiting } => format!("Argo CD would still be Running: {waiting} (syncsim --timeout expired)"),
+        Outcome::Interrupted => format!("interrupted (Argo CD was: {})", r.message),
+        _ => r.message.replace('\n', "\n                    "),
+    };
+    line(&mut out, "Message", &message);
+    if r.argo_default_wave_delay_total > Duration::ZERO {
+        line(
+            &mut out,
+            "Wave delay",
+            &format!(
+                "{} slept; Argo CD's default 2s delay would have added {}",
+                fmt_duration(r.wave_delay_total),
+                fmt_duration(r.argo_default_wave_delay_total)
+            ),
+        );
+    }
+    out.push('\n');
+
+    let mut table = Table::new();
+    table.load_preset(NOTHING);
+    table.set_header(["TIMESTAMP", "GROUP", "KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH", "HOOK", "MESSAGE"]);
+    for t in r.tasks.iter().filter(|t| t.result.is_some()) {
+        let ts = t
+            .applied_at
+            .map(|d| humantime::format_rfc3339_seconds(r.started_at + d).to_string())
+            .unwrap_or_default();
+        table.add_row([
+            ts,
+            t.task.group().to_string(),
+            t.task.kind().to_string(),
+            t.task.namespace().to_string(),
+            t.task.name().to_string(),
+            status_of(t).to_string(),
+            health_of(t),
+            if t.task.hook { t.task.phase.to_string() } else { String::new() },
+            message_of(t),
+        ]);
+    }
+    out.push_str(&table.to_string());
+    out.push('\n');
+
+    let never: Vec<String> = r
+        .tasks
+        .iter()
+        .filter(|t| t.result.is_none())
+        .map(|t| format!("{} {}/{} ({} wave {})", t.task.phase, t.task.kind(), t.task.name(), t.task.phase, t.task.wave))
+        .collect();
+    if !never.is_empty() {
+        out.push_str(&format!("\nNot started ({}): {}\n", never.len(), never.join(", ")));
+    }
+    for t in r.tasks.iter().filter(|t| t.task.hook && t.completed_unsuccessfully()) {
+        out.push_str(&format!(
+            "\n--- logs of failed hook {}/{} ({}), last {} lines ---\n",
+            t.task.kind(),
+            t.task.name(),
+            t.task.phase,
+            t.log_tail.len()
+        ));
+        for l in &t.log_tail {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `1.234s`, `2m3s`.
+pub(crate) fn fmt_duration(d: Duration) -> String {
+    if d < Duration::from_secs(60) {
+        format!("{:.3}s", d.as_secs_f64())
+    } else {
+        humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
+    }
+}
