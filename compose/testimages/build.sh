@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds syncsim's tiny test image without a registry: Debian's static busybox, imported as an
+# image with one symlink per applet (sh, wget, httpd, nc, sleep, dd, ...). About 2 MB, a few seconds.
+#
+# Usage: compose/testimages/build.sh [IMAGE]   (default syncsim-test/busybox:1; works from any cwd)
+# Idempotent: does nothing when the image already exists. Needs apt-get (Debian host) and docker.
+set -euo pipefail
+
+image="${1:-syncsim-test/busybox:1}"
+
+if docker image inspect "$image" >/dev/null 2>&1; then
+    echo "build.sh: image $image already exists, nothing to do"
+    exit 0
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work" # lets apt-get download as _apt without a warning
+
+echo "build.sh: downloading busybox-static with apt-get into $work"
+(cd "$work" && apt-get download busybox-static >/dev/null)
+deb="$(ls "$work"/busybox-static_*.deb)"
+
+root="$work/rootfs"
+echo "build.sh: unpacking $(basename "$deb")"
+dpkg -x "$deb" "$root"
+busybox="$root/bin/busybox"
+[ -x "$busybox" ] || { echo "build.sh: $busybox missing from the package" >&2; exit 1; }
+
+echo "build.sh: creating applet symlinks"
+mkdir -p "$root/usr/bin" "$root/sbin" "$root/usr/sbin" "$root/tmp" "$root/etc" "$root/var/www" \
+    "$root/proc" "$root/sys" "$root/dev"
+chmod 1777 "$root/tmp"
+count=0
+for applet in $("$busybox" --list); do
+    # Everything lives in /bin (on PATH in every image); keep the real binary.
+    if [ "$applet" != busybox ] && [ ! -e "$root/bin/$applet" ]; then
+        ln -s busybox "$root/bin/$applet"
+        count=$((count + 1))
+    fi
+done
+echo "build.sh: $count applets linked in /bin"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+
+echo "build.sh: importing $image"
+tar -C "$root" -c . | docker import \
+    -c 'CMD ["sh"]' \
+    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    - "$image" >/dev/null
+echo "build.sh: built $image ($(docker image inspect -f '{{.Size}}' "$image") bytes)"
