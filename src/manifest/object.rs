@@ -46,7 +46,10 @@ impl fmt::Display for ObjectKey {
 
 impl Object {
     pub fn new(value: Value, origin: Origin) -> Self {
-        Self { value, origin: Arc::new(origin) }
+        Self {
+            value,
+            origin: Arc::new(origin),
+        }
     }
 
     fn str_at(&self, path: &[&str]) -> Option<&str> {
@@ -115,12 +118,20 @@ impl Object {
             .get("metadata")
             .and_then(|m| m.get(field))
             .and_then(Value::as_object)
-            .map(|m| m.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?))).collect())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.value.get("metadata")?.get("annotations")?.get(key)?.as_str()
+        self.value
+            .get("metadata")?
+            .get("annotations")?
+            .get(key)?
+            .as_str()
     }
 
     /// Sets `metadata.<field>` to a string value, creating `metadata` when absent.
