@@ -5,7 +5,9 @@ use std::fmt;
 
 /// A sync phase. The derived order is Argo CD's phase rank: PreSync (-1) < Sync (0) <
 /// PostSync (1) < SyncFail (2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 pub enum Phase {
     PreSync,
     Sync,
@@ -31,7 +33,9 @@ impl fmt::Display for Phase {
 }
 
 /// A hook delete policy (§3.4). Helm's spellings are mapped onto these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 pub enum DeletePolicy {
     BeforeHookCreation,
     HookSucceeded,
@@ -92,11 +96,13 @@ pub struct Task {
     pub wave: i64,
     /// Whether the engine treats the object as a hook (§1.2).
     pub hook: bool,
-    /// Delete policies, only meaningful for hooks; `[BeforeHookCreation]` when none is valid.
+    /// Delete policies (Argo CD's then Helm's, unioned); for hooks `[BeforeHookCreation]` when
+    /// none is valid; empty for resources (policies only apply to hooks).
     pub delete_policies: Vec<DeletePolicy>,
     pub sync_options: SyncOptions,
     /// The target object: namespace defaulted to the destination namespace; for generateName
-    /// hooks, `metadata.name` is set to the name Argo CD generates (§3.1).
+    /// hooks, `metadata.name` is set to the name Argo CD generates (§3.1); hooks carry the
+    /// finalizer `argocd.argoproj.io/hook-finalizer` (§2.1.2, §3.2).
     pub object: Object,
 }
 
@@ -136,8 +142,13 @@ pub struct Ignored {
     pub name: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub namespace: String,
-    /// `ignored` (dropped, §1.2 step 5) or `skipped` (`hook: Skip`, never applied).
+    /// `ignored` (dropped, §1.2 step 5 and §1.4), `skipped` (`hook: Skip`, never applied) or
+    /// `duplicate` (an earlier manifest of the same group/kind/namespace/name; Argo CD keeps the
+    /// last one).
     pub reason: String,
+    /// A human explanation of `reason`.
+    pub detail: String,
+    /// `file:line` (or `dir (document n)`) of the manifest.
     pub origin: String,
 }
 
@@ -184,6 +195,10 @@ pub struct PlanOptions {
 
 impl Default for PlanOptions {
     fn default() -> Self {
-        Self { dest_namespace: "default".into(), revision: "HEAD".into(), started_at_unix: 0 }
+        Self {
+            dest_namespace: "default".into(),
+            revision: "HEAD".into(),
+            started_at_unix: 0,
+        }
     }
 }
