@@ -1,1 +1,66 @@
-//! Command-line interface.
+//! Command-line interface: clap types and one file per subcommand. No logic beyond turning flags
+//! into options.
+mod plan;
+
+pub use plan::PlanArgs;
+
+use crate::{error::ExitCode, manifest};
+use clap::{ArgAction, Parser, Subcommand};
+
+/// Rehearse an Argo CD sync (phases, waves, hooks) on a local Docker engine, without a cluster.
+#[derive(Debug, Parser)]
+#[command(name = "syncsim", version, about)]
+pub struct Cli {
+    /// More output on stderr (-v: info, -vv: debug, -vvv: trace). `SYNCSIM_LOG` overrides.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands. `sync` and `down` come next.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the sync plan Argo CD would follow: steps of (phase, wave) with their tasks.
+    Plan(PlanArgs),
+}
+
+/// A subcommand failed. Renders as `error: …` plus `caused by: …` lines
+/// ([`crate::error::render_chain`]).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Loading the source failed.
+    #[error(transparent)]
+    Manifest(#[from] manifest::Error),
+    /// Building the plan failed.
+    #[error(transparent)]
+    Plan(#[from] crate::plan::Error),
+    /// Writing the output failed (e.g. a closed pipe).
+    #[error("failed to write the output")]
+    Output(#[source] std::io::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Manifest(e) => e.exit_code(),
+            CliError::Plan(e) => e.exit_code(),
+            CliError::Output(_) => crate::error::ENVIRONMENT,
+        }
+    }
+}
+
+impl ExitCode for CliError {
+    fn exit_code(&self) -> i32 {
+        CliError::exit_code(self)
+    }
+}
+
+/// Runs the parsed command and returns the process exit code. Async so that `sync` can drive
+/// Docker; `plan` itself does no async work.
+pub async fn run(cli: Cli) -> Result<i32, CliError> {
+    match cli.command {
+        Command::Plan(args) => plan::run(&args, &mut std::io::stdout().lock()),
+    }
+}

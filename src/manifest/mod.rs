@@ -5,7 +5,9 @@
 mod error;
 mod load;
 mod object;
+mod parse;
 
-pub use error::Error;
-pub use load::{load, LoadOptions, Loaded, Renderer};
+pub use error::{Error, ToolStderr};
+pub use load::{load, LoadOptions, Loaded, Renderer, KUSTOMIZATION_FILES};
 pub use object::{Object, ObjectKey, Origin};
+pub use parse::from_yaml_str;

@@ -96,11 +96,13 @@ pub struct Task {
     pub wave: i64,
     /// Whether the engine treats the object as a hook (§1.2).
     pub hook: bool,
-    /// Delete policies, only meaningful for hooks; `[BeforeHookCreation]` when none is valid.
+    /// Delete policies (Argo CD's then Helm's, unioned); for hooks `[BeforeHookCreation]` when
+    /// none is valid; empty for resources (policies only apply to hooks).
     pub delete_policies: Vec<DeletePolicy>,
     pub sync_options: SyncOptions,
     /// The target object: namespace defaulted to the destination namespace; for generateName
-    /// hooks, `metadata.name` is set to the name Argo CD generates (§3.1).
+    /// hooks, `metadata.name` is set to the name Argo CD generates (§3.1); hooks carry the
+    /// finalizer `argocd.argoproj.io/hook-finalizer` (§2.1.2, §3.2).
     pub object: Object,
 }
 
@@ -140,8 +142,13 @@ pub struct Ignored {
     pub name: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub namespace: String,
-    /// `ignored` (dropped, §1.2 step 5) or `skipped` (`hook: Skip`, never applied).
+    /// `ignored` (dropped, §1.2 step 5 and §1.4), `skipped` (`hook: Skip`, never applied) or
+    /// `duplicate` (an earlier manifest of the same group/kind/namespace/name; Argo CD keeps the
+    /// last one).
     pub reason: String,
+    /// A human explanation of `reason`.
+    pub detail: String,
+    /// `file:line` (or `dir (document n)`) of the manifest.
     pub origin: String,
 }
 

@@ -1,0 +1,350 @@
+//! Text → objects: multi-document YAML or a JSON file, `List` flattening, validation, and the
+//! line each document starts on.
+use super::{Error, Object, Origin};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// How to read a file's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Multi-document YAML (JSON is accepted too).
+    Yaml,
+    /// A single JSON value, as Argo CD reads `*.json` files.
+    Json,
+}
+
+/// Parses multi-document YAML `text` into validated objects; `file` names it in origins and
+/// errors. Empty and `null` documents are skipped, `List`s are flattened.
+///
+/// # Errors
+///
+/// YAML syntax errors (with line and column), documents that are not mappings, objects without
+/// `apiVersion`, `kind`, or both `metadata.name` and `metadata.generateName`.
+pub fn from_yaml_str(text: &str, file: &str) -> Result<Vec<Object>, Error> {
+    parse(text, file, Format::Yaml)
+}
+
+pub(crate) fn parse(text: &str, file: &str, format: Format) -> Result<Vec<Object>, Error> {
+    let mut out = Vec::new();
+    match format {
+        Format::Json => {
+            let value: Value = serde_json::from_str(text).map_err(|source| Error::Json {
+                file: file.to_string(),
+                line: source.line(),
+                column: source.column(),
+                source,
+            })?;
+            let line = text
+                .lines()
+                .position(|l| !l.trim().is_empty())
+                .map(|i| i + 1);
+            let origin = Origin {
+                file: file.to_string(),
+                document: 0,
+                line,
+            };
+            flatten(value, &origin, &mut out)?;
+        }
+        Format::Yaml => {
+            let starts = document_starts(text);
+            let mut values = Vec::new();
+            for de in serde_yaml::Deserializer::from_str(text) {
+                let value = serde_yaml::Value::deserialize(de).map_err(|e| yaml_error(file, e))?;
+                values.push(value);
+            }
+            // The scanner and serde_yaml agree on ordinary streams; if an exotic stream makes
+            // them disagree, give no line rather than a wrong one.
+            let lines_ok = starts.len() == values.len();
+            for (document, mut value) in values.into_iter().enumerate() {
+                let line = if lines_ok {
+                    Some(starts[document])
+                } else {
+                    None
+                };
+                let origin = Origin {
+                    file: file.to_string(),
+                    document,
+                    line,
+                };
+                value.apply_merge().map_err(|e| yaml_error(file, e))?;
+                if value.is_null() {
+                    continue;
+                }
+                let json = serde_json::to_value(&value).map_err(|source| Error::NotJson {
+                    origin: origin.to_string(),
+                    source,
+                })?;
+                flatten(json, &origin, &mut out)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn yaml_error(file: &str, source: serde_yaml::Error) -> Error {
+    let (line, column) = source
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((0, 0));
+    Error::Yaml {
+        file: file.to_string(),
+        line,
+        column,
+        source,
+    }
+}
+
+/// Validates one document and appends it (or, for a `List`, its items) to `out`.
+fn flatten(value: Value, origin: &Origin, out: &mut Vec<Object>) -> Result<(), Error> {
+    let found = match &value {
+        Value::Null => return Ok(()),
+        Value::Object(_) => None,
+        Value::Bool(_) => Some("boolean"),
+        Value::Number(_) => Some("number"),
+        Value::String(_) => Some("string"),
+        Value::Array(_) => Some("sequence"),
+    };
+    if let Some(found) = found {
+        return Err(Error::NotAnObject {
+            origin: origin.to_string(),
+            found,
+        });
+    }
+    let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+    if kind.ends_with("List") {
+        if let Some(items) = value.get("items").and_then(Value::as_array) {
+            for item in items.clone() {
+                flatten(item, origin, out)?;
+            }
+            return Ok(());
+        }
+    }
+    let object = describe(&value);
+    let non_empty = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    if !non_empty(value.get("apiVersion")) {
+        return Err(Error::MissingApiVersion {
+            origin: origin.to_string(),
+            object,
+        });
+    }
+    if !non_empty(value.get("kind")) {
+        return Err(Error::MissingKind {
+            origin: origin.to_string(),
+            object,
+        });
+    }
+    let meta = value.get("metadata");
+    if !non_empty(meta.and_then(|m| m.get("name")))
+        && !non_empty(meta.and_then(|m| m.get("generateName")))
+    {
+        return Err(Error::MissingName {
+            origin: origin.to_string(),
+            object,
+        });
+    }
+    out.push(Object::new(value, origin.clone()));
+    Ok(())
+}
+
+/// `Kind/name` of a possibly incomplete object, for error messages.
+fn describe(value: &Value) -> String {
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
+    let meta = value.get("metadata");
+    let name = meta
+        .and_then(|m| m.get("name"))
+        .or_else(|| meta.and_then(|m| m.get("generateName")))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
+    format!(
+        "{}/{}",
+        kind.unwrap_or("<no kind>"),
+        name.unwrap_or("<no name>")
+    )
+}
+
+/// The 1-based line on which each YAML document of `text` starts (its first line that is not
+/// blank, a comment or a directive), in the order serde_yaml yields documents.
+///
+/// A line `---` (optionally followed by a space and content) starts a document. Text before the
+/// first `---` is a document only if it has content. YAML forbids `---` at the start of a line
+/// inside a document, so the scan needs no parser.
+pub(crate) fn document_starts(text: &str) -> Vec<usize> {
+    fn is_marker(line: &str, marker: &str) -> bool {
+        line.strip_prefix(marker)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
+    }
+    fn is_content(line: &str) -> bool {
+        let t = line.trim();
+        !t.is_empty() && !t.starts_with('#') && !t.starts_with('%')
+    }
+    let mut starts = Vec::new();
+    // Current document: (explicit, first content line, separator line).
+    let mut current: Option<(bool, Option<usize>, usize)> = None;
+    let close = |doc: Option<(bool, Option<usize>, usize)>, starts: &mut Vec<usize>| {
+        if let Some((explicit, first, sep)) = doc {
+            if explicit || first.is_some() {
+                starts.push(first.unwrap_or(sep + 1));
+            }
+        }
+    };
+    let mut ended = false;
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        if is_marker(line, "---") {
+            close(current.take(), &mut starts);
+            let rest = line[3..].trim();
+            let first = (!rest.is_empty() && !rest.starts_with('#')).then_some(n);
+            current = Some((true, first, n));
+            ended = false;
+        } else if is_marker(line, "...") {
+            ended = true;
+        } else if !ended && is_content(line) {
+            let doc = current.get_or_insert((false, None, 0));
+            if doc.1.is_none() {
+                doc.1 = Some(n);
+            }
+        }
+    }
+    close(current.take(), &mut starts);
+    starts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use test_case::test_case;
+
+    #[test_case("a: 1\n", &[1] ; "single implicit document")]
+    #[test_case("---\na: 1\n", &[2] ; "leading separator")]
+    #[test_case("# c\n\na: 1\n---\n# x\nb: 2\n", &[3, 6] ; "comments are skipped")]
+    #[test_case("a: 1\n---\n---\nb: 2\n", &[1, 3, 4] ; "empty document in the middle")]
+    #[test_case("a: 1\n---\n", &[1, 3] ; "trailing separator opens an empty document")]
+    #[test_case("", &[] ; "empty text")]
+    #[test_case("# only a comment\n", &[] ; "comment only")]
+    #[test_case("--- a\n", &[1] ; "content on the separator line")]
+    fn document_starts_match_separators(text: &str, expected: &[usize]) {
+        assert_eq!(document_starts(text), expected);
+    }
+
+    #[test_case("a: 1\n---\n---\nb: 2\n" ; "empty document in the middle")]
+    #[test_case("a: 1\n---\n" ; "trailing separator")]
+    #[test_case("---\na: 1\n...\n" ; "document end marker")]
+    #[test_case("# c\n---\n# only comment\n---\nb: 1\n" ; "comment only document")]
+    fn scanner_agrees_with_serde_yaml_on_document_count(text: &str) {
+        let n = serde_yaml::Deserializer::from_str(text).count();
+        assert_eq!(document_starts(text).len(), n, "{text:?}");
+    }
+
+    const TWO: &str = "\
+# leading comment
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+---
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Secret
+  metadata: {name: s}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: svc}
+---
+null
+";
+
+    #[test]
+    fn multi_document_yaml_keeps_origin_and_flattens_lists() {
+        let objs = from_yaml_str(TWO, "f.yaml").unwrap();
+        let got: Vec<_> = objs
+            .iter()
+            .map(|o| (o.display_name(), o.origin.document, o.origin.line))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("ConfigMap/a".to_string(), 0, Some(2)),
+                ("Secret/s".to_string(), 2, Some(8)),
+                ("Service/svc".to_string(), 2, Some(8)),
+            ]
+        );
+    }
+
+    #[test]
+    fn yaml_syntax_error_names_file_line_and_column() {
+        let err = from_yaml_str("a: 1\n---\nkind: [\n", "bad.yaml").unwrap_err();
+        match &err {
+            Error::Yaml { file, line, .. } => {
+                assert_eq!(file, "bad.yaml");
+                assert!(*line >= 3, "line {line}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(
+            err.to_string().starts_with("invalid YAML at bad.yaml:"),
+            "{err}"
+        );
+    }
+
+    #[test_case("kind: ConfigMap\nmetadata: {name: a}\n", "has no `apiVersion`" ; "missing apiVersion")]
+    #[test_case("apiVersion: v1\nmetadata: {name: a}\n", "has no `kind`" ; "missing kind")]
+    #[test_case("apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n", "neither `metadata.name`" ; "missing name")]
+    #[test_case("- a\n- b\n", "is not a Kubernetes object: it is a sequence" ; "sequence document")]
+    #[test_case("just text\n", "it is a string" ; "scalar document")]
+    fn invalid_objects_are_errors_naming_file_and_line(text: &str, needle: &str) {
+        let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ok}}\n---\n{text}");
+        let err = from_yaml_str(&text, "x.yaml").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains(needle), "{msg}");
+        assert!(msg.contains("x.yaml:5"), "{msg}");
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn missing_kind_error_names_the_object() {
+        let err = from_yaml_str("apiVersion: v1\nmetadata: {name: web}\n", "x.yaml").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "object `<no kind>/web` at x.yaml:1 has no `kind` (every object needs one, e.g. `kind: Deployment`)"
+        );
+    }
+
+    #[test]
+    fn generate_name_alone_is_enough() {
+        let objs = from_yaml_str(
+            "apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: m-}\n",
+            "j",
+        )
+        .unwrap();
+        assert_eq!(objs[0].generate_name(), Some("m-"));
+    }
+
+    #[test]
+    fn yaml_merge_keys_are_applied() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nbase: &b {x: 1}\ndata:\n  <<: *b\n  y: '2'\n";
+        let objs = from_yaml_str(text, "m.yaml").unwrap();
+        assert_eq!(objs[0].value["data"]["x"], 1);
+    }
+
+    #[test]
+    fn json_file_is_one_object_with_line_errors() {
+        let objs = parse(
+            "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"j\"}}",
+            "c.json",
+            Format::Json,
+        )
+        .unwrap();
+        assert_eq!(objs[0].display_name(), "ConfigMap/j");
+        let err = parse("{\n  \"a\": ,\n}", "c.json", Format::Json).unwrap_err();
+        assert!(
+            err.to_string().starts_with("invalid JSON at c.json:2:"),
+            "{err}"
+        );
+    }
+}
