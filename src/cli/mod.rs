@@ -1,8 +1,12 @@
 //! Command-line interface: clap types and one file per subcommand. No logic beyond turning flags
 //! into options.
+mod down;
 mod plan;
+pub mod sync;
 
+pub use down::DownArgs;
 pub use plan::PlanArgs;
+pub use sync::SyncArgs;
 
 use crate::{error::ExitCode, manifest};
 use clap::{ArgAction, Parser, Subcommand};
@@ -19,11 +23,16 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Subcommands. `sync` and `down` come next.
+/// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print the sync plan Argo CD would follow: steps of (phase, wave) with their tasks.
     Plan(PlanArgs),
+    /// Rehearse the sync on the local Docker engine: Sync-phase workloads as containers, hooks
+    /// in phase/wave order, Argo CD's gating and fail-fast; report like `argocd app sync`.
+    Sync(SyncArgs),
+    /// Remove what syncsim left on the Docker engine (kept or crashed runs), by label.
+    Down(DownArgs),
 }
 
 /// A subcommand failed. Renders as `error: …` plus `caused by: …` lines
@@ -36,6 +45,9 @@ pub enum CliError {
     /// Building the plan failed.
     #[error(transparent)]
     Plan(#[from] crate::plan::Error),
+    /// A sync or down run failed outside the rehearsed operation (Docker, files).
+    #[error(transparent)]
+    Run(#[from] anyhow::Error),
     /// Writing the output failed (e.g. a closed pipe).
     #[error("failed to write the output")]
     Output(#[source] std::io::Error),
@@ -46,7 +58,7 @@ impl CliError {
         match self {
             CliError::Manifest(e) => e.exit_code(),
             CliError::Plan(e) => e.exit_code(),
-            CliError::Output(_) => crate::error::ENVIRONMENT,
+            CliError::Output(_) | CliError::Run(_) => crate::error::ENVIRONMENT,
         }
     }
 }
@@ -62,5 +74,7 @@ impl ExitCode for CliError {
 pub async fn run(cli: Cli) -> Result<i32, CliError> {
     match cli.command {
         Command::Plan(args) => plan::run(&args, &mut std::io::stdout().lock()),
+        Command::Sync(args) => Ok(sync::run(args).await?),
+        Command::Down(args) => Ok(down::run(args).await?),
     }
 }
