@@ -1,1 +1,0 @@
-//! Argo CD health assessment (ARGO-SEMANTICS.md §5), pure.
