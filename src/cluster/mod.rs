@@ -1,1 +1,3 @@
 //! Simulated Kubernetes objects on a container runtime.
+pub mod probe;
+pub mod quantity;
