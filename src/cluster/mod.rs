@@ -9,5 +9,9 @@ mod kubelet;
 mod ledger;
 mod sim;
 
+pub mod pod;
+pub mod probe;
+pub mod quantity;
+
 pub use ledger::{Ledger, TeardownReport};
 pub use sim::{ClusterOptions, DockerCluster};
