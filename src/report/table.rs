@@ -60,7 +60,7 @@ pub fn render(r: &SyncReport) -> String {
         .tasks
         .iter()
         .filter(|t| t.result.is_none())
-        .map(|t| format!("{} {}/{} ({} wave {})", t.task.phase, t.task.kind(), t.task.name(), t.task.phase, t.task.wave))
+        .map(|t| format!("{}/{} ({} wave {})", t.task.kind(), t.task.name(), t.task.phase, t.task.wave))
         .collect();
     if !never.is_empty() {
         out.push_str(&format!("\nNot started ({}): {}\n", never.len(), never.join(", ")));

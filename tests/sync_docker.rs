@@ -1,0 +1,159 @@
+//! `syncsim sync` against the real Docker engine, on the busybox test image
+//! (`compose/testimages/build.sh`). Each test uses its own app name and ends by checking that
+//! nothing labelled with it is left.
+use std::{sync::Arc, time::Duration};
+use syncsim::{
+    cluster::{ClusterOptions, DockerCluster},
+    engine::{self, EngineOptions, OperationPhase, Outcome, SyncReport},
+    manifest,
+    plan::{self, Phase, PlanOptions},
+    runtime::{docker::DockerRuntime, ContainerRuntime, LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE},
+};
+use tokio_util::sync::CancellationToken;
+
+const SMALL: &str = include_str!("fixtures/sync/small.yaml");
+
+fn ensure_test_image() {
+    static ONCE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/compose/testimages/build.sh");
+        let st = std::process::Command::new(script).status().expect("run compose/testimages/build.sh");
+        assert!(st.success(), "compose/testimages/build.sh failed");
+    });
+}
+
+/// Replaces documents of `SMALL` by name with `patch(name, doc)`.
+fn small_with(edit: impl Fn(&str) -> Option<String>) -> String {
+    SMALL.split("\n---\n").map(|doc| edit(doc).unwrap_or_else(|| doc.to_string())).collect::<Vec<_>>().join("\n---\n")
+}
+
+struct Run {
+    report: SyncReport,
+    leftovers: usize,
+}
+
+async fn sync_yaml(app: &str, yaml: &str, timeout: Duration) -> Run {
+    ensure_test_image();
+    let objects = manifest::from_yaml_str(yaml, "small.yaml").expect("fixture parses");
+    let plan = plan::build(&objects, &PlanOptions { dest_namespace: "demo".into(), ..PlanOptions::default() }).expect("plan");
+    let rt: Arc<dyn ContainerRuntime> = Arc::new(DockerRuntime::connect().await.expect("docker"));
+    let opts = ClusterOptions { app: app.into(), job_backoff_base: Duration::from_millis(200), ..ClusterOptions::default() };
+    let cluster = DockerCluster::new(rt.clone(), opts, &objects).await.expect("network");
+    let eopts = EngineOptions { app: app.into(), timeout, ..EngineOptions::default() };
+    let report = engine::run(&plan, &cluster, &eopts, &CancellationToken::new(), &mut |e| eprintln!("{e:?}")).await;
+    let t = cluster.teardown(true).await;
+    assert!(t.errors.is_empty(), "teardown errors: {:?}", t.errors);
+    let labels = [(LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()), (LABEL_APP.to_string(), app.to_string())];
+    let leftovers = rt.list_labelled(&labels).await.expect("list").len();
+    Run { report, leftovers }
+}
+
+fn task<'a>(r: &'a SyncReport, name: &str) -> &'a engine::TaskRun {
+    r.tasks.iter().find(|t| t.task.name() == name).unwrap_or_else(|| panic!("no task {name}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs docker"]
+async fn small_app_syncs_in_argo_order_and_hooks_reach_services_configmaps_and_secrets() {
+    let run = sync_yaml("t-small-ok", SMALL, Duration::from_secs(120)).await;
+    let r = &run.report;
+    assert_eq!(r.outcome, Outcome::Succeeded, "{}", r.message);
+    assert_eq!(r.message, "successfully synced (no more tasks)");
+    // Applied order: PreSync, Sync w0 (ConfigMap, Secret, Service, Deployment), Sync w1, PostSync 0, 1.
+    let mut applied: Vec<(&str, std::time::Duration)> =
+        r.tasks.iter().filter_map(|t| Some((t.task.name(), t.applied_at?))).collect();
+    applied.sort_by_key(|(_, at)| *at);
+    let names: Vec<&str> = applied.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names.first(), Some(&"precheck"));
+    assert_eq!(&names[names.len() - 2..], ["fetch", "after"]);
+    // The slow Deployment (ready after 2 s) held back PostSync.
+    let slow = task(r, "slow");
+    let fetch = task(r, "fetch");
+    assert!(fetch.applied_at.unwrap() >= slow.applied_at.unwrap() + Duration::from_secs(2));
+    // The hook reached `web` by Service name and got ConfigMap/Secret env; the secret value
+    // itself never shows up in a report.
+    assert_eq!(fetch.hook_phase, Some(OperationPhase::Succeeded));
+    assert_eq!(task(r, "notify").result, None, "SyncFail hook must not run on success");
+    assert_eq!(fetch.deleted_by, Some(syncsim::plan::DeletePolicy::HookSucceeded));
+    let json = syncsim::report::to_json(r).to_string();
+    assert!(!json.contains("s3cr3t-value"));
+    assert_eq!(run.leftovers, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs docker"]
+async fn failing_postsync_job_fails_sync_runs_syncfail_hook_and_keeps_succeeded_hooks() {
+    const FAILING_FETCH: &str = r#"apiVersion: batch/v1
+kind: Job
+metadata:
+  name: fetch
+  annotations:
+    argocd.argoproj.io/hook: PostSync
+    argocd.argoproj.io/hook-delete-policy: HookSucceeded
+spec:
+  backoffLimit: 1
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: syncsim-test/busybox:1
+          command: ["sh", "-c", "echo migrating; echo 'ERROR: relation exists' >&2; exit 3"]"#;
+    let yaml = small_with(|doc| doc.contains("  name: fetch\n").then(|| FAILING_FETCH.to_string()));
+    let run = sync_yaml("t-small-fail", &yaml, Duration::from_secs(120)).await;
+    let r = &run.report;
+    assert_eq!(r.outcome, Outcome::Failed, "{}", r.message);
+    assert_eq!(r.message, "one or more synchronization tasks completed unsuccessfully");
+    let fetch = task(r, "fetch");
+    assert_eq!(fetch.hook_phase, Some(OperationPhase::Failed));
+    assert!(fetch.message.contains("backoff limit"), "{}", fetch.message);
+    assert!(fetch.log_tail.iter().any(|l| l.contains("ERROR: relation exists")), "{:?}", fetch.log_tail);
+    assert_eq!(task(r, "after").result, None, "the next PostSync wave never starts");
+    assert_eq!(task(r, "notify").hook_phase, Some(OperationPhase::Succeeded), "SyncFail hook ran");
+    // HookSucceeded hooks are not deleted when the operation fails (#27506).
+    assert_eq!(task(r, "precheck").deleted_by, None);
+    assert_eq!(run.leftovers, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs docker"]
+async fn job_is_retried_up_to_backoff_limit_with_a_new_container_each_time() {
+    let yaml = r#"
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: flaky
+  annotations:
+    argocd.argoproj.io/hook: PostSync
+spec:
+  backoffLimit: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: main
+          image: syncsim-test/busybox:1
+          command: ["sh", "-c", "echo attempt on $(hostname); exit 1"]
+"#;
+    let run = sync_yaml("t-backoff", yaml, Duration::from_secs(60)).await;
+    let r = &run.report;
+    assert_eq!(r.outcome, Outcome::Failed);
+    let flaky = task(r, "flaky");
+    let live_failed = flaky.message.clone();
+    assert!(live_failed.contains("backoff limit"), "{live_failed}");
+    assert_eq!(run.leftovers, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs docker"]
+async fn missing_image_fails_the_dry_run_before_anything_starts() {
+    let yaml = small_with(|doc| doc.contains("name: after").then(|| doc.replace("syncsim-test/busybox:1", "ghcr.io/example/missing:9.9")));
+    let run = sync_yaml("t-missing-image", &yaml, Duration::from_secs(60)).await;
+    let r = &run.report;
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert!(r.message.starts_with("one or more objects failed to apply (dry run), reason: image `ghcr.io/example/missing:9.9`"), "{}", r.message);
+    assert!(r.message.contains("--image ghcr.io/example/missing:9.9="), "{}", r.message);
+    assert!(r.tasks.iter().all(|t| t.applied_at.is_none()), "nothing applied");
+    assert!(r.tasks.iter().filter(|t| t.task.phase == Phase::SyncFail).all(|t| t.result.is_none()));
+    assert_eq!(run.leftovers, 0);
+}
