@@ -651,7 +651,12 @@ async fn volumes_are_shared_and_read_only_mounts_hold_and_subpath_is_explicit() 
             "writing to a read-only mount must fail: {status:?}"
         );
         let logs = ctx.rt.logs(&reader_id, 10).await.unwrap();
-        assert_eq!(logs[0], "persisted");
+        // stdout and stderr may come in either order.
+        assert!(logs.contains(&"persisted".to_string()), "{logs:?}");
+        assert!(
+            logs.iter().any(|l| l.contains("Read-only file system")),
+            "{logs:?}"
+        );
 
         // In use: removing the volume fails, naming it.
         let err = ctx.rt.remove_volume(&vol).await.unwrap_err();
@@ -795,6 +800,37 @@ async fn list_labelled_finds_exactly_what_was_created() {
             .await
             .unwrap()
             .is_empty());
+    })
+    .await;
+}
+
+/// `docker` CLI output, for what the runtime deliberately does not expose.
+fn docker_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run the docker CLI")
+}
+
+#[tokio::test]
+#[ignore = "needs docker"]
+async fn anonymous_volumes_go_with_their_container() {
+    with_run("anon", |ctx| async move {
+        let mut spec = ctx.spec("anon", "echo data > /data/x");
+        spec.image = "syncsim-test/busybox-volume:1".into(); // VOLUME /data
+        let id = ctx.run_container(&spec).await;
+        ctx.wait_exited(&id).await;
+        let out = docker_cli(&["inspect", "-f", "{{range .Mounts}}{{.Name}}{{end}}", &id]);
+        let volume = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(!volume.is_empty(), "no anonymous volume: {out:?}");
+        assert!(docker_cli(&["volume", "inspect", &volume]).status.success());
+
+        ctx.teardown(&[&id], &[], &[]).await;
+        let gone = docker_cli(&["volume", "inspect", &volume]);
+        assert!(
+            !gone.status.success(),
+            "volume {volume} outlived its container"
+        );
     })
     .await;
 }

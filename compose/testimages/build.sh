@@ -2,14 +2,29 @@
 # Builds syncsim's tiny test image without a registry: Debian's static busybox, imported as an
 # image with one symlink per applet (sh, wget, httpd, nc, sleep, dd, ...). About 2 MB, a few seconds.
 #
+# Also builds syncsim-test/busybox-volume:1, the same with `VOLUME /data` (an image whose
+# containers get an anonymous volume), with the legacy builder from the local base image.
+#
 # Usage: compose/testimages/build.sh [IMAGE]   (default syncsim-test/busybox:1; works from any cwd)
-# Idempotent: does nothing when the image already exists. Needs apt-get (Debian host) and docker.
+# Idempotent: skips images that already exist. Needs apt-get (Debian host) and docker.
 set -euo pipefail
 
 image="${1:-syncsim-test/busybox:1}"
+volume_image="syncsim-test/busybox-volume:1"
+
+build_volume_image() {
+    if docker image inspect "$volume_image" >/dev/null 2>&1; then
+        echo "build.sh: image $volume_image already exists, nothing to do"
+        return
+    fi
+    echo "build.sh: building $volume_image (FROM $image, VOLUME /data)"
+    printf 'FROM %s\nVOLUME /data\n' "$image" | DOCKER_BUILDKIT=0 docker build -q -t "$volume_image" - >/dev/null
+    echo "build.sh: built $volume_image"
+}
 
 if docker image inspect "$image" >/dev/null 2>&1; then
     echo "build.sh: image $image already exists, nothing to do"
+    build_volume_image
     exit 0
 fi
 
@@ -49,3 +64,4 @@ tar -C "$root" -c . | docker import \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     - "$image" >/dev/null
 echo "build.sh: built $image ($(docker image inspect -f '{{.Size}}' "$image") bytes)"
+build_volume_image
