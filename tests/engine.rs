@@ -27,6 +27,7 @@ fn task(
     let api_version = match kind {
         "Deployment" | "StatefulSet" => "apps/v1",
         "Job" => "batch/v1",
+        "Workflow" => "argoproj.io/v1alpha1",
         _ => "v1",
     };
     let value = json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": NS}, "spec": {"replicas": 1}});
@@ -490,7 +491,7 @@ async fn configmap_hook_completes_at_once() {
 #[tokio::test(start_paused = true)]
 async fn hook_with_unknown_health_fails() {
     let p = plan(vec![
-        task(Phase::PreSync, 0, "Deployment", "odd", true, &[]),
+        task(Phase::PreSync, 0, "Workflow", "odd", true, &[]),
         res(0, "StatefulSet", "postgres"),
     ]);
     let c = FakeCluster::new().script("odd", Script::unknown_health());
@@ -595,4 +596,20 @@ async fn syncfail_hook_apply_failure_adds_a_second_line() {
         r.message,
         "one or more synchronization tasks completed unsuccessfully\none or more SyncFail hooks failed, reason: fake hook failure"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn hook_whose_health_cannot_be_evaluated_errors_and_fails_the_sync() {
+    let p = plan(vec![
+        task(Phase::PreSync, 0, "Deployment", "old-api", true, &[]),
+        res(0, "StatefulSet", "postgres"),
+    ]);
+    let c = FakeCluster::new().script("old-api", Script::health_error());
+    let (r, _) = sync(&p, &c, LONG).await;
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert_eq!(
+        task_run(&r, "old-api", Phase::PreSync).hook_phase,
+        Some(OperationPhase::Error)
+    );
+    assert_eq!(c.applied(), vec!["old-api"]);
 }

@@ -7,7 +7,9 @@ use syncsim::{
     engine::{self, EngineOptions, OperationPhase, Outcome, SyncReport},
     manifest,
     plan::{self, Phase, PlanOptions},
-    runtime::{docker::DockerRuntime, ContainerRuntime, LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE},
+    runtime::{
+        docker::DockerRuntime, ContainerRuntime, LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE,
+    },
 };
 use tokio_util::sync::CancellationToken;
 
@@ -17,14 +19,20 @@ fn ensure_test_image() {
     static ONCE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     ONCE.get_or_init(|| {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/compose/testimages/build.sh");
-        let st = std::process::Command::new(script).status().expect("run compose/testimages/build.sh");
+        let st = std::process::Command::new(script)
+            .status()
+            .expect("run compose/testimages/build.sh");
         assert!(st.success(), "compose/testimages/build.sh failed");
     });
 }
 
 /// Replaces documents of `SMALL` by name with `patch(name, doc)`.
 fn small_with(edit: impl Fn(&str) -> Option<String>) -> String {
-    SMALL.split("\n---\n").map(|doc| edit(doc).unwrap_or_else(|| doc.to_string())).collect::<Vec<_>>().join("\n---\n")
+    SMALL
+        .split("\n---\n")
+        .map(|doc| edit(doc).unwrap_or_else(|| doc.to_string()))
+        .collect::<Vec<_>>()
+        .join("\n---\n")
 }
 
 struct Run {
@@ -35,21 +43,51 @@ struct Run {
 async fn sync_yaml(app: &str, yaml: &str, timeout: Duration) -> Run {
     ensure_test_image();
     let objects = manifest::from_yaml_str(yaml, "small.yaml").expect("fixture parses");
-    let plan = plan::build(&objects, &PlanOptions { dest_namespace: "demo".into(), ..PlanOptions::default() }).expect("plan");
+    let plan = plan::build(
+        &objects,
+        &PlanOptions {
+            dest_namespace: "demo".into(),
+            ..PlanOptions::default()
+        },
+    )
+    .expect("plan");
     let rt: Arc<dyn ContainerRuntime> = Arc::new(DockerRuntime::connect().await.expect("docker"));
-    let opts = ClusterOptions { app: app.into(), job_backoff_base: Duration::from_millis(200), ..ClusterOptions::default() };
-    let cluster = DockerCluster::new(rt.clone(), opts, &objects).await.expect("network");
-    let eopts = EngineOptions { app: app.into(), timeout, ..EngineOptions::default() };
-    let report = engine::run(&plan, &cluster, &eopts, &CancellationToken::new(), &mut |e| eprintln!("{e:?}")).await;
+    let opts = ClusterOptions {
+        app: app.into(),
+        job_backoff_base: Duration::from_millis(200),
+        ..ClusterOptions::default()
+    };
+    let cluster = DockerCluster::new(rt.clone(), opts, &objects)
+        .await
+        .expect("network");
+    let eopts = EngineOptions {
+        app: app.into(),
+        timeout,
+        ..EngineOptions::default()
+    };
+    let report = engine::run(
+        &plan,
+        &cluster,
+        &eopts,
+        &CancellationToken::new(),
+        &mut |e| eprintln!("{e:?}"),
+    )
+    .await;
     let t = cluster.teardown(true).await;
     assert!(t.errors.is_empty(), "teardown errors: {:?}", t.errors);
-    let labels = [(LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()), (LABEL_APP.to_string(), app.to_string())];
+    let labels = [
+        (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
+        (LABEL_APP.to_string(), app.to_string()),
+    ];
     let leftovers = rt.list_labelled(&labels).await.expect("list").len();
     Run { report, leftovers }
 }
 
 fn task<'a>(r: &'a SyncReport, name: &str) -> &'a engine::TaskRun {
-    r.tasks.iter().find(|t| t.task.name() == name).unwrap_or_else(|| panic!("no task {name}"))
+    r.tasks
+        .iter()
+        .find(|t| t.task.name() == name)
+        .unwrap_or_else(|| panic!("no task {name}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,8 +98,11 @@ async fn small_app_syncs_in_argo_order_and_hooks_reach_services_configmaps_and_s
     assert_eq!(r.outcome, Outcome::Succeeded, "{}", r.message);
     assert_eq!(r.message, "successfully synced (no more tasks)");
     // Applied order: PreSync, Sync w0 (ConfigMap, Secret, Service, Deployment), Sync w1, PostSync 0, 1.
-    let mut applied: Vec<(&str, std::time::Duration)> =
-        r.tasks.iter().filter_map(|t| Some((t.task.name(), t.applied_at?))).collect();
+    let mut applied: Vec<(&str, std::time::Duration)> = r
+        .tasks
+        .iter()
+        .filter_map(|t| Some((t.task.name(), t.applied_at?)))
+        .collect();
     applied.sort_by_key(|(_, at)| *at);
     let names: Vec<&str> = applied.iter().map(|(n, _)| *n).collect();
     assert_eq!(names.first(), Some(&"precheck"));
@@ -73,8 +114,15 @@ async fn small_app_syncs_in_argo_order_and_hooks_reach_services_configmaps_and_s
     // The hook reached `web` by Service name and got ConfigMap/Secret env; the secret value
     // itself never shows up in a report.
     assert_eq!(fetch.hook_phase, Some(OperationPhase::Succeeded));
-    assert_eq!(task(r, "notify").result, None, "SyncFail hook must not run on success");
-    assert_eq!(fetch.deleted_by, Some(syncsim::plan::DeletePolicy::HookSucceeded));
+    assert_eq!(
+        task(r, "notify").result,
+        None,
+        "SyncFail hook must not run on success"
+    );
+    assert_eq!(
+        fetch.deleted_by,
+        Some(syncsim::plan::DeletePolicy::HookSucceeded)
+    );
     let json = syncsim::report::to_json(r).to_string();
     assert!(!json.contains("s3cr3t-value"));
     assert_eq!(run.leftovers, 0);
@@ -99,17 +147,38 @@ spec:
         - name: migrate
           image: syncsim-test/busybox:1
           command: ["sh", "-c", "echo migrating; echo 'ERROR: relation exists' >&2; exit 3"]"#;
-    let yaml = small_with(|doc| doc.contains("  name: fetch\n").then(|| FAILING_FETCH.to_string()));
+    let yaml = small_with(|doc| {
+        doc.contains("  name: fetch\n")
+            .then(|| FAILING_FETCH.to_string())
+    });
     let run = sync_yaml("t-small-fail", &yaml, Duration::from_secs(120)).await;
     let r = &run.report;
     assert_eq!(r.outcome, Outcome::Failed, "{}", r.message);
-    assert_eq!(r.message, "one or more synchronization tasks completed unsuccessfully");
+    assert_eq!(
+        r.message,
+        "one or more synchronization tasks completed unsuccessfully"
+    );
     let fetch = task(r, "fetch");
     assert_eq!(fetch.hook_phase, Some(OperationPhase::Failed));
     assert!(fetch.message.contains("backoff limit"), "{}", fetch.message);
-    assert!(fetch.log_tail.iter().any(|l| l.contains("ERROR: relation exists")), "{:?}", fetch.log_tail);
-    assert_eq!(task(r, "after").result, None, "the next PostSync wave never starts");
-    assert_eq!(task(r, "notify").hook_phase, Some(OperationPhase::Succeeded), "SyncFail hook ran");
+    assert!(
+        fetch
+            .log_tail
+            .iter()
+            .any(|l| l.contains("ERROR: relation exists")),
+        "{:?}",
+        fetch.log_tail
+    );
+    assert_eq!(
+        task(r, "after").result,
+        None,
+        "the next PostSync wave never starts"
+    );
+    assert_eq!(
+        task(r, "notify").hook_phase,
+        Some(OperationPhase::Succeeded),
+        "SyncFail hook ran"
+    );
     // HookSucceeded hooks are not deleted when the operation fails (#27506).
     assert_eq!(task(r, "precheck").deleted_by, None);
     assert_eq!(run.leftovers, 0);
@@ -147,13 +216,27 @@ spec:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs docker"]
 async fn missing_image_fails_the_dry_run_before_anything_starts() {
-    let yaml = small_with(|doc| doc.contains("name: after").then(|| doc.replace("syncsim-test/busybox:1", "ghcr.io/example/missing:9.9")));
+    let yaml = small_with(|doc| {
+        doc.contains("name: after")
+            .then(|| doc.replace("syncsim-test/busybox:1", "ghcr.io/example/missing:9.9"))
+    });
     let run = sync_yaml("t-missing-image", &yaml, Duration::from_secs(60)).await;
     let r = &run.report;
     assert_eq!(r.outcome, Outcome::Failed);
     assert!(r.message.starts_with("one or more objects failed to apply (dry run), reason: image `ghcr.io/example/missing:9.9`"), "{}", r.message);
-    assert!(r.message.contains("--image ghcr.io/example/missing:9.9="), "{}", r.message);
-    assert!(r.tasks.iter().all(|t| t.applied_at.is_none()), "nothing applied");
-    assert!(r.tasks.iter().filter(|t| t.task.phase == Phase::SyncFail).all(|t| t.result.is_none()));
+    assert!(
+        r.message.contains("--image ghcr.io/example/missing:9.9="),
+        "{}",
+        r.message
+    );
+    assert!(
+        r.tasks.iter().all(|t| t.applied_at.is_none()),
+        "nothing applied"
+    );
+    assert!(r
+        .tasks
+        .iter()
+        .filter(|t| t.task.phase == Phase::SyncFail)
+        .all(|t| t.result.is_none()));
     assert_eq!(run.leftovers, 0);
 }

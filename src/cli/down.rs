@@ -1,7 +1,10 @@
 //! `syncsim down`: remove what syncsim left on the engine (kept or crashed runs), by label.
 use crate::{
     error,
-    runtime::{docker::DockerRuntime, ContainerRuntime, ListedKind, LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE},
+    runtime::{
+        docker::DockerRuntime, ContainerRuntime, ListedKind, LABEL_APP, LABEL_MANAGED_BY,
+        MANAGED_BY_VALUE,
+    },
 };
 use clap::Args;
 
@@ -50,6 +53,13 @@ pub async fn run(args: DownArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    eprintln!("removed {} containers, {} networks, {} volumes", counts[0], counts[1], counts[2]);
-    Ok(if failed { error::ENVIRONMENT } else { error::SUCCESS })
+    eprintln!(
+        "removed {} containers, {} networks, {} volumes",
+        counts[0], counts[1], counts[2]
+    );
+    Ok(if failed {
+        error::ENVIRONMENT
+    } else {
+        error::SUCCESS
+    })
 }

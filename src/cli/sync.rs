@@ -57,8 +57,12 @@ pub enum Output {
 
 fn parse_image_map(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
-        Some((from, to)) if !from.is_empty() && !to.is_empty() => Ok((from.to_string(), to.to_string())),
-        _ => Err(format!("`{s}` is not FROM=TO (e.g. --image postgres:16=syncsim-kit/postgres:15)")),
+        Some((from, to)) if !from.is_empty() && !to.is_empty() => {
+            Ok((from.to_string(), to.to_string()))
+        }
+        _ => Err(format!(
+            "`{s}` is not FROM=TO (e.g. --image postgres:16=syncsim-kit/postgres:15)"
+        )),
     }
 }
 
@@ -89,7 +93,13 @@ fn sanitize(s: &str) -> String {
     let out: String = s
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let out = out.trim_matches('-').to_string();
     if out.is_empty() {
@@ -153,12 +163,20 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<i32> {
             return Ok(e.exit_code());
         }
     };
-    tracing::info!("rendered {} objects with {:?}", loaded.objects.len(), loaded.renderer);
+    tracing::info!(
+        "rendered {} objects with {:?}",
+        loaded.objects.len(),
+        loaded.renderer
+    );
     let started_at_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let popts = PlanOptions { dest_namespace: args.dest_namespace.clone(), revision: args.revision.clone(), started_at_unix };
+    let popts = PlanOptions {
+        dest_namespace: args.dest_namespace.clone(),
+        revision: args.revision.clone(),
+        started_at_unix,
+    };
     let plan = match plan::build(&loaded.objects, &popts) {
         Ok(p) => p,
         Err(e) => {
@@ -169,7 +187,11 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<i32> {
     for w in &plan.warnings {
         eprintln!("warning: {w}");
     }
-    let app = args.app.clone().map(|a| sanitize(&a)).unwrap_or_else(|| default_app_name(&args.source));
+    let app = args
+        .app
+        .clone()
+        .map(|a| sanitize(&a))
+        .unwrap_or_else(|| default_app_name(&args.source));
 
     let rt: Arc<dyn ContainerRuntime> = match DockerRuntime::connect().await {
         Ok(rt) => Arc::new(rt),
@@ -196,15 +218,26 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<i32> {
     let cluster = DockerCluster::new(rt.clone(), copts, &loaded.objects)
         .await
         .with_context(|| format!("failed to create network `syncsim-{app}` (a leftover? try `syncsim down --app {app}`)"))?;
-    eprintln!("syncsim: app `{app}`, run {run_id}, network {}", cluster.network());
+    eprintln!(
+        "syncsim: app `{app}`, run {run_id}, network {}",
+        cluster.network()
+    );
 
     let cancel = CancellationToken::new();
     let force = CancellationToken::new();
     spawn_signal_handler(cancel.clone(), force.clone());
 
-    let eopts = EngineOptions { app: app.clone(), wave_delay: args.wave_delay, timeout: args.timeout, ..EngineOptions::default() };
+    let eopts = EngineOptions {
+        app: app.clone(),
+        wave_delay: args.wave_delay,
+        timeout: args.timeout,
+        ..EngineOptions::default()
+    };
     let mut progress = report::Progress::new(std::io::stderr().is_terminal());
-    let report = engine::run(&plan, &cluster, &eopts, &cancel, &mut |ev| progress.report(&ev)).await;
+    let report = engine::run(&plan, &cluster, &eopts, &cancel, &mut |ev| {
+        progress.report(&ev)
+    })
+    .await;
     progress.finish();
 
     // Teardown (or keep), always before printing the verdict so nothing is left on early exit.
@@ -216,7 +249,12 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<i32> {
             t = cluster.teardown(false) => t,
             _ = force.cancelled() => cluster.teardown(true).await,
         };
-        tracing::info!("teardown: {} containers, {} networks, {} volumes removed", t.containers, t.networks, t.volumes);
+        tracing::info!(
+            "teardown: {} containers, {} networks, {} volumes removed",
+            t.containers,
+            t.networks,
+            t.volumes
+        );
         for e in &t.errors {
             eprintln!("warning: cleanup: {e}");
         }
@@ -224,13 +262,20 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<i32> {
 
     match args.output {
         Output::Text => print!("{}", report::render(&report)),
-        Output::Json => println!("{}", serde_json::to_string_pretty(&report::to_json(&report))?),
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report::to_json(&report))?
+        ),
     }
     if let Some(path) = &args.junit {
-        std::fs::write(path, report::to_junit(&report)).with_context(|| format!("failed to write JUnit report {}", path.display()))?;
+        std::fs::write(path, report::to_junit(&report))
+            .with_context(|| format!("failed to write JUnit report {}", path.display()))?;
     }
     if let Outcome::TimedOut { waiting } = &report.outcome {
-        eprintln!("error: Argo CD would still be Running: {waiting} (syncsim gave up after --timeout {})", humantime::format_duration(args.timeout));
+        eprintln!(
+            "error: Argo CD would still be Running: {waiting} (syncsim gave up after --timeout {})",
+            humantime::format_duration(args.timeout)
+        );
     }
     Ok(report.outcome.exit_code())
 }

@@ -18,17 +18,29 @@ use tokio::time::Instant;
 /// The pod spec of a workload object (its template's, or a Pod's own).
 pub(crate) fn pod_template(obj: &Value) -> Result<PodSpec, String> {
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
-    let spec = if kind == "Pod" { obj.get("spec") } else { obj.pointer("/spec/template/spec") };
+    let spec = if kind == "Pod" {
+        obj.get("spec")
+    } else {
+        obj.pointer("/spec/template/spec")
+    };
     let spec = spec.ok_or_else(|| "has no pod template (spec.template.spec)".to_string())?;
     serde_json::from_value(spec.clone()).map_err(|e| format!("invalid pod spec: {e}"))
 }
 
 fn template_meta(obj: &Value, field: &str) -> BTreeMap<String, String> {
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
-    let meta = if kind == "Pod" { obj.get("metadata") } else { obj.pointer("/spec/template/metadata") };
+    let meta = if kind == "Pod" {
+        obj.get("metadata")
+    } else {
+        obj.pointer("/spec/template/metadata")
+    };
     meta.and_then(|m| m.get(field))
         .and_then(Value::as_object)
-        .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -83,7 +95,10 @@ impl Controller {
             (s.containers.clone(), s.volumes.clone())
         };
         let removals = containers.iter().map(|id| inner.rt.remove_container(id));
-        for (id, r) in containers.iter().zip(futures_util::future::join_all(removals).await) {
+        for (id, r) in containers
+            .iter()
+            .zip(futures_util::future::join_all(removals).await)
+        {
             match r {
                 Ok(()) => inner.ledger.forget(id),
                 Err(e) => tracing::warn!("failed to remove container {id}: {e}"),
@@ -133,8 +148,13 @@ impl PodSink {
 /// Starts the controller for a workload object.
 pub(crate) fn spawn(inner: Arc<Inner>, key: ObjectKey, obj: Value) -> Result<Controller, String> {
     let spec = pod_template(&obj)?;
-    let shared = Arc::new(Mutex::new(Shared { status: initial_status(&key.kind), ..Shared::default() }));
-    let sink = PodSink { shared: shared.clone() };
+    let shared = Arc::new(Mutex::new(Shared {
+        status: initial_status(&key.kind),
+        ..Shared::default()
+    }));
+    let sink = PodSink {
+        shared: shared.clone(),
+    };
     let task = tokio::spawn(async move {
         let kind = key.kind.clone();
         match kind.as_str() {
@@ -143,14 +163,18 @@ pub(crate) fn spawn(inner: Arc<Inner>, key: ObjectKey, obj: Value) -> Result<Con
             _ => run_replicas(inner, key, obj, spec, sink, false).await,
         }
     });
-    Ok(Controller { shared, task: Mutex::new(Some(task)) })
+    Ok(Controller {
+        shared,
+        task: Mutex::new(Some(task)),
+    })
 }
 
 fn initial_status(kind: &str) -> Value {
     match kind {
         "Pod" => json!({"phase": "Pending"}),
         "Job" => json!({}),
-        _ => json!({"observedGeneration": 1, "replicas": 0, "readyReplicas": 0, "availableReplicas": 0, "updatedReplicas": 0}),
+        // Not observed yet: generation 1 > observedGeneration 0 reads as Progressing.
+        _ => json!({"observedGeneration": 0}),
     }
 }
 
@@ -161,34 +185,82 @@ fn int_at(obj: &Value, ptr: &str) -> Option<i64> {
 /// A short random suffix like Kubernetes' generated names.
 fn suffix(n: usize) -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
-    id.chars().filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit()).take(n).collect()
+    id.chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        .take(n)
+        .collect()
 }
 
-fn pod_input(inner: &Inner, key: &ObjectKey, obj: &Value, spec: &PodSpec, pod_name: String, claims: BTreeMap<String, String>) -> PodInput {
-    let _ = inner;
+fn pod_input(
+    key: &ObjectKey,
+    obj: &Value,
+    spec: &PodSpec,
+    pod_name: String,
+    claims: BTreeMap<String, String>,
+) -> PodInput {
+    let mut spec = spec.clone();
+    // A StatefulSet pod mounts its volumeClaimTemplates as claims named `<template>-<pod>`.
+    let templates = obj
+        .pointer("/spec/volumeClaimTemplates")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for t in templates {
+        let Some(tmpl) = t.pointer("/metadata/name").and_then(Value::as_str) else {
+            continue;
+        };
+        let volumes = spec.volumes.get_or_insert_with(Vec::new);
+        if !volumes.iter().any(|v| v.name == tmpl) {
+            volumes.push(k8s_openapi::api::core::v1::Volume {
+                name: tmpl.to_string(),
+                persistent_volume_claim: Some(
+                    k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource {
+                        claim_name: format!("{tmpl}-{pod_name}"),
+                        read_only: None,
+                    },
+                ),
+                ..Default::default()
+            });
+        }
+    }
     PodInput {
         owner: key.clone(),
         pod_name,
         namespace: key.namespace.clone(),
         labels: template_meta(obj, "labels"),
         annotations: template_meta(obj, "annotations"),
-        spec: spec.clone(),
+        spec,
         claim_volumes: claims,
     }
 }
 
 /// Deployment, ReplicaSet, DaemonSet (one pod), Pod, StatefulSet (`ordered`: pod `i` starts
 /// only once pod `i-1` is Ready, unless `podManagementPolicy: Parallel`).
-async fn run_replicas(inner: Arc<Inner>, key: ObjectKey, obj: Value, spec: PodSpec, sink: PodSink, stateful: bool) {
+async fn run_replicas(
+    inner: Arc<Inner>,
+    key: ObjectKey,
+    obj: Value,
+    spec: PodSpec,
+    sink: PodSink,
+    stateful: bool,
+) {
     let kind = key.kind.as_str();
     let replicas = match kind {
         "Pod" | "DaemonSet" => 1,
         _ => int_at(&obj, "/spec/replicas").unwrap_or(1).max(0) as usize,
     };
-    let ordered = stateful && obj.pointer("/spec/podManagementPolicy").and_then(Value::as_str) != Some("Parallel");
+    let ordered = stateful
+        && obj
+            .pointer("/spec/podManagementPolicy")
+            .and_then(Value::as_str)
+            != Some("Parallel");
     let hash = suffix(10);
     let started = Instant::now();
-    let progress_deadline = Duration::from_secs(int_at(&obj, "/spec/progressDeadlineSeconds").unwrap_or(600).max(0) as u64);
+    let progress_deadline = Duration::from_secs(
+        int_at(&obj, "/spec/progressDeadlineSeconds")
+            .unwrap_or(600)
+            .max(0) as u64,
+    );
     let mut pods: Vec<RunningPod> = Vec::new();
     loop {
         // Start the next pod(s).
@@ -212,12 +284,17 @@ async fn run_replicas(inner: Arc<Inner>, key: ObjectKey, obj: Value, spec: PodSp
                             };
                             (pod, claims)
                         }
-                        "Deployment" => (format!("{}-{hash}-{}", key.name, suffix(5)), BTreeMap::new()),
+                        "Deployment" => (
+                            format!("{}-{hash}-{}", key.name, suffix(5)),
+                            BTreeMap::new(),
+                        ),
                         _ => (format!("{}-{}", key.name, suffix(5)), BTreeMap::new()),
                     };
-                    inputs.push(pod_input(&inner, &key, &obj, &spec, name, claims));
+                    inputs.push(pod_input(&key, &obj, &spec, name, claims));
                 }
-                let starts = inputs.into_iter().map(|input| RunningPod::start(&inner, input));
+                let starts = inputs
+                    .into_iter()
+                    .map(|input| RunningPod::start(&inner, input));
                 for pod in futures_util::future::join_all(starts).await {
                     sink.track(&pod);
                     pods.push(pod);
@@ -230,7 +307,10 @@ async fn run_replicas(inner: Arc<Inner>, key: ObjectKey, obj: Value, spec: PodSp
         }
         let ready = pods.iter().filter(|p| p.is_ready()).count() as i64;
         let status = match kind {
-            "Pod" => pods.first().map(RunningPod::status_json).unwrap_or_else(|| json!({"phase": "Pending"})),
+            "Pod" => pods
+                .first()
+                .map(RunningPod::status_json)
+                .unwrap_or_else(|| json!({"phase": "Pending"})),
             "StatefulSet" => json!({
                 "observedGeneration": 1, "replicas": pods.len(), "readyReplicas": ready,
                 "currentReplicas": pods.len(), "updatedReplicas": pods.len(),
@@ -245,7 +325,10 @@ async fn run_replicas(inner: Arc<Inner>, key: ObjectKey, obj: Value, spec: PodSp
                     "observedGeneration": 1, "replicas": pods.len(), "updatedReplicas": pods.len(),
                     "readyReplicas": ready, "availableReplicas": ready,
                 });
-                if kind == "Deployment" && (ready as usize) < replicas && started.elapsed() > progress_deadline {
+                if kind == "Deployment"
+                    && (ready as usize) < replicas
+                    && started.elapsed() > progress_deadline
+                {
                     s["conditions"] = json!([{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
                         "message": format!("Deployment \"{}\" has timed out progressing.", key.name)}]);
                 }
@@ -259,15 +342,31 @@ async fn run_replicas(inner: Arc<Inner>, key: ObjectKey, obj: Value, spec: PodSp
 
 /// Docker volumes for a StatefulSet pod's volumeClaimTemplates (`<tmpl>-<pod>`), created when
 /// missing and kept across syncs of the same app.
-async fn stateful_claims(inner: &Inner, key: &ObjectKey, obj: &Value, pod: &str) -> Result<BTreeMap<String, String>, String> {
+async fn stateful_claims(
+    inner: &Inner,
+    key: &ObjectKey,
+    obj: &Value,
+    pod: &str,
+) -> Result<BTreeMap<String, String>, String> {
     let mut claims = BTreeMap::new();
-    let templates = obj.pointer("/spec/volumeClaimTemplates").and_then(Value::as_array).cloned().unwrap_or_default();
+    let templates = obj
+        .pointer("/spec/volumeClaimTemplates")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for t in templates {
-        let Some(tmpl) = t.pointer("/metadata/name").and_then(Value::as_str) else { continue };
+        let Some(tmpl) = t.pointer("/metadata/name").and_then(Value::as_str) else {
+            continue;
+        };
         let claim = format!("{tmpl}-{pod}");
         let volume = inner.volume_name(&key.namespace, &claim);
-        inner.create_volume(&volume, &format!("/PersistentVolumeClaim/{}/{claim}", key.namespace)).await?;
-        claims.insert(tmpl.to_string(), volume);
+        inner
+            .create_volume(
+                &volume,
+                &format!("/PersistentVolumeClaim/{}/{claim}", key.namespace),
+            )
+            .await?;
+        claims.insert(claim, volume);
     }
     Ok(claims)
 }
@@ -279,7 +378,8 @@ async fn run_job(inner: Arc<Inner>, key: ObjectKey, obj: Value, spec: PodSpec, s
     let completions = int_at(&obj, "/spec/completions").unwrap_or(1).max(1) as u32;
     let parallelism = int_at(&obj, "/spec/parallelism").unwrap_or(1).max(1) as u32;
     let backoff_limit = int_at(&obj, "/spec/backoffLimit").unwrap_or(6).max(0) as u32;
-    let deadline = int_at(&obj, "/spec/activeDeadlineSeconds").map(|s| Duration::from_secs(s.max(0) as u64));
+    let deadline =
+        int_at(&obj, "/spec/activeDeadlineSeconds").map(|s| Duration::from_secs(s.max(0) as u64));
     let suspended = obj.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true);
     let start = Instant::now();
     let (mut succeeded, mut failed) = (0u32, 0u32);
@@ -290,9 +390,7 @@ async fn run_job(inner: Arc<Inner>, key: ObjectKey, obj: Value, spec: PodSpec, s
         sink.set_status(json!({"conditions": [{"type": "Suspended", "status": "True", "reason": "JobSuspended"}]}));
         return;
     }
-    let finish = |cond: Value, succeeded: u32, failed: u32| {
-        json!({"startTime": start_time, "succeeded": succeeded, "failed": failed, "conditions": [cond]})
-    };
+    let finish = |cond: Value, succeeded: u32, failed: u32| json!({"startTime": start_time, "succeeded": succeeded, "failed": failed, "conditions": [cond]});
     loop {
         // Deadline.
         if deadline.is_some_and(|d| start.elapsed() >= d) {
@@ -313,7 +411,9 @@ async fn run_job(inner: Arc<Inner>, key: ObjectKey, obj: Value, spec: PodSpec, s
             && Instant::now() >= next_start
         {
             let name = format!("{}-{}", key.name, suffix(5));
-            let pod = RunningPod::start(&inner, pod_input(&inner, &key, &obj, &spec, name, BTreeMap::new())).await;
+            let pod =
+                RunningPod::start(&inner, pod_input(&key, &obj, &spec, name, BTreeMap::new()))
+                    .await;
             sink.track(&pod);
             active.push(pod);
         }
@@ -329,7 +429,8 @@ async fn run_job(inner: Arc<Inner>, key: ObjectKey, obj: Value, spec: PodSpec, s
                     failed += 1;
                     // Exponential backoff before the next pod: base, 2×base, 4×base… ≤ 6 min.
                     let exp = failed.saturating_sub(1).min(16);
-                    let delay = (inner.opts.job_backoff_base * 2u32.pow(exp)).min(Duration::from_secs(360));
+                    let delay =
+                        (inner.opts.job_backoff_base * 2u32.pow(exp)).min(Duration::from_secs(360));
                     next_start = Instant::now() + delay;
                 }
                 _ => still.push(pod),
@@ -349,7 +450,11 @@ async fn run_job(inner: Arc<Inner>, key: ObjectKey, obj: Value, spec: PodSpec, s
             return;
         }
         if succeeded >= completions {
-            sink.set_status(finish(json!({"type": "Complete", "status": "True"}), succeeded, failed));
+            sink.set_status(finish(
+                json!({"type": "Complete", "status": "True"}),
+                succeeded,
+                failed,
+            ));
             return;
         }
         sink.set_status(json!({"startTime": start_time, "active": active.len(), "succeeded": succeeded, "failed": failed}));

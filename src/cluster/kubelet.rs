@@ -6,15 +6,15 @@
 //! [`super::probe`] and restarts containers per `restartPolicy` with backoff. Decisions come from
 //! plain data (`ContainerState`, probe trackers); only `start`/`poll`/`kill` touch the runtime.
 use super::{
-    pod::{self, PodContext},
+    pod::{self, ConfigKind, PodContext, PodVolumeSource, RestartPolicy},
     probe::{self, Probe, ProbeKind, ProbeStatus, ProbeTracker},
     sim::Inner,
 };
 use crate::{
-    manifest::ObjectKey,
+    manifest::{Object, ObjectKey},
     runtime::{ContainerState, ContainerStatus, ListedKind},
 };
-use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::api::core::v1::PodSpec;
 use serde_json::{json, Value};
 use std::{collections::BTreeMap, time::Duration};
 use tokio::time::Instant;
@@ -49,13 +49,6 @@ impl PodPhase {
             PodPhase::Failed => "Failed",
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RestartPolicy {
-    Always,
-    OnFailure,
-    Never,
 }
 
 /// One main container of a running pod.
@@ -101,20 +94,6 @@ fn restart_policy(spec: &PodSpec) -> RestartPolicy {
     }
 }
 
-fn parse_probes(c: &Container) -> Result<Vec<Probe>, probe::ProbeError> {
-    let mut out = Vec::new();
-    for (kind, p) in [
-        (ProbeKind::Startup, &c.startup_probe),
-        (ProbeKind::Readiness, &c.readiness_probe),
-        (ProbeKind::Liveness, &c.liveness_probe),
-    ] {
-        if let Some(p) = p {
-            out.push(Probe::parse(kind, p, c)?);
-        }
-    }
-    Ok(out)
-}
-
 impl RunningPod {
     fn failed_to_start(input: &PodInput, reason: &str, message: String) -> Self {
         RunningPod {
@@ -123,7 +102,11 @@ impl RunningPod {
             containers: Vec::new(),
             init_ids: Vec::new(),
             volumes: Vec::new(),
-            phase: if restart_policy(&input.spec) == RestartPolicy::Always { PodPhase::Pending } else { PodPhase::Failed },
+            phase: if restart_policy(&input.spec) == RestartPolicy::Always {
+                PodPhase::Pending
+            } else {
+                PodPhase::Failed
+            },
             error: Some((reason.to_string(), message)),
             host_ip: None,
         }
@@ -132,39 +115,17 @@ impl RunningPod {
     /// Creates and starts the pod. Never fails: a pod that cannot start reports why in its
     /// status (as Kubernetes does), and Job pods that cannot start count as failed.
     pub async fn start(inner: &Inner, input: PodInput) -> RunningPod {
-        let resource = format!("{}/Pod/{}/{}", "", input.namespace, input.pod_name);
-        let labels = inner.labels(&input.owner.to_string());
-        let aliases = service_aliases(inner, &input);
-        let lookup = |kind: &str, name: &str| inner.lookup(kind, &input.namespace, name);
-        let pvc = |claim: &str| inner.pvc_volume(&input.namespace, claim);
-        let ctx = PodContext {
-            pod_name: &input.pod_name,
-            namespace: &input.namespace,
-            name_prefix: &format!("syncsim-{}-{}", inner.opts.app, input.pod_name),
-            labels: &labels,
-            pod_labels: &input.labels,
-            pod_annotations: &input.annotations,
-            network: &inner.network,
-            aliases: &aliases,
-            lookup: &lookup,
-            pvc_volume: &pvc,
-            claim_volumes: &input.claim_volumes,
-            images: &inner.opts.images,
-        };
-        let plan = match pod::pod_containers(&input.spec, &ctx) {
+        let resource = format!("/Pod/{}/{}", input.namespace, input.pod_name);
+        let mut plan = match translate(inner, &input) {
             Ok(p) => p,
-            Err(e) => return Self::failed_to_start(&input, "CreateContainerConfigError", e.to_string()),
+            Err(e) => return Self::failed_to_start(&input, "CreateContainerConfigError", e),
         };
-        let mut probes = Vec::new();
-        for c in &input.spec.containers {
-            match parse_probes(c) {
-                Ok(p) => probes.push(p),
-                Err(e) => return Self::failed_to_start(&input, "CreateContainerConfigError", e.to_string()),
-            }
+        for w in &plan.warnings {
+            tracing::warn!("pod {}: {w}", input.pod_name);
         }
         let mut pod = RunningPod {
             name: input.pod_name.clone(),
-            restart: restart_policy(&input.spec),
+            restart: plan.restart_policy,
             containers: Vec::new(),
             init_ids: Vec::new(),
             volumes: Vec::new(),
@@ -173,14 +134,20 @@ impl RunningPod {
             host_ip: None,
         };
         for v in &plan.volumes {
-            if let Err(e) = inner.create_volume(&v.name, &resource).await {
+            if let Err(e) = inner.create_volume(&v.docker_name, &resource).await {
                 pod.fail_start("CreateContainerError", e);
                 return pod;
             }
-            pod.volumes.push(v.name.clone());
+            match v.source {
+                // Removed with the pod.
+                PodVolumeSource::EmptyDir => pod.volumes.push(v.docker_name.clone()),
+                // Kept: owned by the PVC (removed at teardown through the ledger).
+                PodVolumeSource::Claim { .. } => {}
+            }
         }
         // Init containers, in order, each to completion.
-        for spec in &plan.init_containers {
+        for init in &plan.init_containers {
+            let spec = &init.spec;
             let id = match inner.rt.create_container(spec).await {
                 Ok(id) => id,
                 Err(e) => {
@@ -196,9 +163,18 @@ impl RunningPod {
             }
             loop {
                 match inner.rt.inspect_container(&id).await {
-                    Ok(ContainerState { status: ContainerStatus::Exited { code: 0, .. }, .. }) => break,
-                    Ok(ContainerState { status: ContainerStatus::Exited { code, .. }, .. }) => {
-                        pod.fail_start("Init:Error", format!("init container `{}` exited with code {code}", spec.name));
+                    Ok(ContainerState {
+                        status: ContainerStatus::Exited { code: 0, .. },
+                        ..
+                    }) => break,
+                    Ok(ContainerState {
+                        status: ContainerStatus::Exited { code, .. },
+                        ..
+                    }) => {
+                        pod.fail_start(
+                            "Init:Error",
+                            format!("init container `{}` exited with code {code}", init.name),
+                        );
                         return pod;
                     }
                     Ok(_) => tokio::time::sleep(inner.opts.poll_interval).await,
@@ -210,13 +186,9 @@ impl RunningPod {
             }
         }
         // Main containers: the first owns the network namespace.
-        let mut first_id: Option<String> = None;
-        for (i, spec) in plan.containers.iter().enumerate() {
-            let mut spec = spec.clone();
-            if let Some(first) = &first_id {
-                spec.network = crate::runtime::NetworkAttachment::Container { id: first.clone() };
-            }
-            let id = match inner.rt.create_container(&spec).await {
+        for i in 0..plan.containers.len() {
+            let c = plan.containers[i].clone();
+            let id = match inner.rt.create_container(&c.spec).await {
                 Ok(id) => id,
                 Err(e) => {
                     pod.fail_start("CreateContainerError", crate::error::render_chain(&e));
@@ -224,17 +196,22 @@ impl RunningPod {
                 }
             };
             inner.ledger.record(ListedKind::Container, &id);
-            first_id.get_or_insert(id.clone());
-            let name = input.spec.containers.get(i).map(|c| c.name.clone()).unwrap_or_default();
+            if i == 0 {
+                plan.join_first(&id);
+            }
+            let probes: Vec<Probe> = [c.probes.startup, c.probes.readiness, c.probes.liveness]
+                .into_iter()
+                .flatten()
+                .collect();
             pod.containers.push(Ctr {
-                name,
+                name: c.name,
                 id,
                 state: ContainerStatus::Created,
                 started_at: Instant::now(),
                 readiness: None,
                 liveness: None,
                 startup: None,
-                probes: probes.get(i).cloned().unwrap_or_default(),
+                probes,
                 ready: false,
                 restarts: 0,
                 restart_at: None,
@@ -258,12 +235,18 @@ impl RunningPod {
     fn fail_start(&mut self, reason: &str, message: String) {
         tracing::debug!("pod {} failed to start: {reason}: {message}", self.name);
         self.error = Some((reason.to_string(), message));
-        self.phase = if self.restart == RestartPolicy::Always { PodPhase::Pending } else { PodPhase::Failed };
+        self.phase = if self.restart == RestartPolicy::Always {
+            PodPhase::Pending
+        } else {
+            PodPhase::Failed
+        };
     }
 
     /// Observes containers, runs due probes, restarts per policy.
     pub async fn poll(&mut self, inner: &Inner) {
-        if matches!(self.phase, PodPhase::Succeeded | PodPhase::Failed) || self.containers.is_empty() {
+        if matches!(self.phase, PodPhase::Succeeded | PodPhase::Failed)
+            || self.containers.is_empty()
+        {
             return;
         }
         let restart = self.restart;
@@ -275,7 +258,10 @@ impl RunningPod {
                 Ok(s) => s,
                 Err(e) => {
                     // Removed behind our back (fault injection, `docker rm`): the pod fails.
-                    c.state = ContainerStatus::Exited { code: 137, oom_killed: false };
+                    c.state = ContainerStatus::Exited {
+                        code: 137,
+                        oom_killed: false,
+                    };
                     c.last_exit = Some((137, false));
                     c.done = restart != RestartPolicy::Always;
                     tracing::debug!("container {} gone: {e}", c.id);
@@ -302,7 +288,8 @@ impl RunningPod {
                                 c.failures_untaken += 1;
                             }
                             let exp = c.restarts.min(5);
-                            let delay = (inner.opts.restart_backoff_base * 2u32.pow(exp)).min(Duration::from_secs(300));
+                            let delay = (inner.opts.restart_backoff_base * 2u32.pow(exp))
+                                .min(Duration::from_secs(300));
                             c.restart_at = Some(Instant::now() + delay);
                         } else {
                             c.done = true;
@@ -321,14 +308,24 @@ impl RunningPod {
         }
         // Phase.
         if self.restart != RestartPolicy::Always && self.containers.iter().all(|c| c.done) {
-            let all_ok = self.containers.iter().all(|c| matches!(c.last_exit, Some((0, _))));
-            self.phase = if all_ok { PodPhase::Succeeded } else { PodPhase::Failed };
+            let all_ok = self
+                .containers
+                .iter()
+                .all(|c| matches!(c.last_exit, Some((0, _))));
+            self.phase = if all_ok {
+                PodPhase::Succeeded
+            } else {
+                PodPhase::Failed
+            };
         }
     }
 
     /// Failures that happened inside the pod (OnFailure restarts) since the last call.
     pub fn take_failures(&mut self) -> u32 {
-        self.containers.iter_mut().map(|c| std::mem::take(&mut c.failures_untaken)).sum()
+        self.containers
+            .iter_mut()
+            .map(|c| std::mem::take(&mut c.failures_untaken))
+            .sum()
     }
 
     /// Kills the pod's containers (Job deadline / backoff limit); they are removed at teardown.
@@ -343,11 +340,17 @@ impl RunningPod {
     }
 
     pub fn is_ready(&self) -> bool {
-        self.phase == PodPhase::Running && !self.containers.is_empty() && self.containers.iter().all(|c| c.ready)
+        self.phase == PodPhase::Running
+            && !self.containers.is_empty()
+            && self.containers.iter().all(|c| c.ready)
     }
 
     pub fn container_ids(&self) -> Vec<String> {
-        self.init_ids.iter().chain(self.containers.iter().map(|c| &c.id)).cloned().collect()
+        self.init_ids
+            .iter()
+            .chain(self.containers.iter().map(|c| &c.id))
+            .cloned()
+            .collect()
     }
 
     pub fn volumes(&self) -> &[String] {
@@ -356,7 +359,10 @@ impl RunningPod {
 
     /// The first main container, or the last init container when the pod failed in init.
     pub fn main_container_id(&self) -> Option<String> {
-        self.containers.first().map(|c| c.id.clone()).or_else(|| self.init_ids.last().cloned())
+        self.containers
+            .first()
+            .map(|c| c.id.clone())
+            .or_else(|| self.init_ids.last().cloned())
     }
 
     /// The pod's status as Kubernetes would report it (phase, conditions, containerStatuses).
@@ -369,7 +375,9 @@ impl RunningPod {
                 (ContainerStatus::Running, _) => json!({"running": {}}),
                 (ContainerStatus::Exited { code, oom_killed }, _) => json!({"terminated": {
                     "exitCode": code, "reason": if *oom_killed { "OOMKilled" } else if *code == 0 { "Completed" } else { "Error" }}}),
-                (ContainerStatus::Created, _) => json!({"waiting": {"reason": "ContainerCreating"}}),
+                (ContainerStatus::Created, _) => {
+                    json!({"waiting": {"reason": "ContainerCreating"}})
+                }
             };
             let mut s = json!({"name": c.name, "ready": c.ready, "restartCount": c.restarts, "state": state,
                                "containerID": format!("docker://{}", c.id)});
@@ -431,7 +439,12 @@ impl Ctr {
         if let Some(t) = self.startup.as_mut() {
             if *t.status() != ProbeStatus::Ready {
                 if now >= t.next_probe_at() {
-                    let r = probe::run_once(inner.rt.as_ref(), state, probe_of(&self.probes, ProbeKind::Startup)).await;
+                    let r = probe::run_once(
+                        inner.rt.as_ref(),
+                        state,
+                        probe_of(&self.probes, ProbeKind::Startup),
+                    )
+                    .await;
                     t.record(Instant::now(), &r);
                 }
                 match t.status() {
@@ -443,12 +456,14 @@ impl Ctr {
                     ProbeStatus::Ready => {
                         // Started: readiness and liveness begin now.
                         let now = Instant::now();
-                        if let Some(p) = self.probes.iter().find(|p| p.kind == ProbeKind::Readiness) {
+                        if let Some(p) = self.probes.iter().find(|p| p.kind == ProbeKind::Readiness)
+                        {
                             self.readiness = Some(ProbeTracker::new(p, now));
                         } else {
                             self.ready = true;
                         }
-                        if let Some(p) = self.probes.iter().find(|p| p.kind == ProbeKind::Liveness) {
+                        if let Some(p) = self.probes.iter().find(|p| p.kind == ProbeKind::Liveness)
+                        {
                             self.liveness = Some(ProbeTracker::new(p, now));
                         }
                     }
@@ -458,14 +473,24 @@ impl Ctr {
         }
         if let Some(t) = self.readiness.as_mut() {
             if now >= t.next_probe_at() {
-                let r = probe::run_once(inner.rt.as_ref(), state, probe_of(&self.probes, ProbeKind::Readiness)).await;
+                let r = probe::run_once(
+                    inner.rt.as_ref(),
+                    state,
+                    probe_of(&self.probes, ProbeKind::Readiness),
+                )
+                .await;
                 t.record(Instant::now(), &r);
                 self.ready = *t.status() == ProbeStatus::Ready;
             }
         }
         if let Some(t) = self.liveness.as_mut() {
             if now >= t.next_probe_at() {
-                let r = probe::run_once(inner.rt.as_ref(), state, probe_of(&self.probes, ProbeKind::Liveness)).await;
+                let r = probe::run_once(
+                    inner.rt.as_ref(),
+                    state,
+                    probe_of(&self.probes, ProbeKind::Liveness),
+                )
+                .await;
                 if let ProbeStatus::Failed { message } = t.record(Instant::now(), &r) {
                     tracing::debug!("{}: {message}", self.name);
                     self.restart_now(inner).await;
@@ -476,7 +501,10 @@ impl Ctr {
 
     /// Kubelet kills a container whose liveness/startup probe failed; it is then restarted.
     async fn restart_now(&mut self, inner: &Inner) {
-        let _ = inner.rt.stop_container(&self.id, Duration::from_secs(1)).await;
+        let _ = inner
+            .rt
+            .stop_container(&self.id, Duration::from_secs(1))
+            .await;
         self.restarts += 1;
         if inner.rt.start_container(&self.id).await.is_ok() {
             self.on_started();
@@ -484,8 +512,54 @@ impl Ctr {
     }
 }
 
+/// The pod's containers and volumes (synchronous: the lookups borrow a snapshot).
+fn translate(inner: &Inner, input: &PodInput) -> Result<pod::PodPlan, String> {
+    let labels = inner.labels(&input.owner.to_string());
+    let aliases = service_aliases(inner, input);
+    // ConfigMaps and Secrets as applied right now (a pod sees what exists when it starts).
+    let configs: Vec<(ConfigKind, Object)> = [ConfigKind::ConfigMap, ConfigKind::Secret]
+        .into_iter()
+        .flat_map(|k| {
+            inner
+                .configs(&k.to_string(), &input.namespace)
+                .into_iter()
+                .map(move |o| (k, o))
+        })
+        .collect();
+    let lookup = |kind: ConfigKind, name: &str| {
+        configs
+            .iter()
+            .find(|(k, o)| *k == kind && o.name() == name)
+            .map(|(_, o)| o)
+    };
+    let claim = |claim: &str| {
+        input
+            .claim_volumes
+            .get(claim)
+            .cloned()
+            .or_else(|| inner.pvc_volume(&input.namespace, claim))
+    };
+    let mut ctx = PodContext::new(
+        &input.pod_name,
+        &input.namespace,
+        &inner.network,
+        &lookup,
+        &claim,
+    );
+    ctx.container_prefix = format!("syncsim-{}-{}-", inner.opts.app, input.pod_name);
+    ctx.labels = labels;
+    ctx.pod_labels = input.labels.clone();
+    ctx.pod_annotations = input.annotations.clone();
+    ctx.aliases = aliases;
+    ctx.images = inner.opts.images.iter().cloned().collect();
+    pod::pod_containers(&input.spec, &ctx).map_err(|e| e.to_string())
+}
+
 fn probe_of(probes: &[Probe], kind: ProbeKind) -> &Probe {
-    probes.iter().find(|p| p.kind == kind).expect("tracker exists only for a parsed probe")
+    probes
+        .iter()
+        .find(|p| p.kind == kind)
+        .expect("tracker exists only for a parsed probe")
 }
 
 /// DNS aliases of a pod: its own name, plus every Service of the desired state whose selector
@@ -494,13 +568,24 @@ fn probe_of(probes: &[Probe], kind: ProbeKind) -> &Probe {
 pub(crate) fn service_aliases(inner: &Inner, input: &PodInput) -> Vec<String> {
     let mut out = vec![input.pod_name.clone()];
     for svc in &inner.services {
-        let ns = if svc.namespace().is_empty() { input.namespace.as_str() } else { svc.namespace() };
+        let ns = if svc.namespace().is_empty() {
+            input.namespace.as_str()
+        } else {
+            svc.namespace()
+        };
         if ns != input.namespace {
             continue;
         }
-        let selector = svc.value.pointer("/spec/selector").and_then(Value::as_object);
-        let Some(selector) = selector.filter(|s| !s.is_empty()) else { continue };
-        let matches = selector.iter().all(|(k, v)| input.labels.get(k).map(String::as_str) == v.as_str());
+        let selector = svc
+            .value
+            .pointer("/spec/selector")
+            .and_then(Value::as_object);
+        let Some(selector) = selector.filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        let matches = selector
+            .iter()
+            .all(|(k, v)| input.labels.get(k).map(String::as_str) == v.as_str());
         if !matches {
             continue;
         }

@@ -45,10 +45,15 @@ impl Ledger {
         let mut entries = std::mem::take(&mut *self.lock());
         entries.sort_by_key(|(k, _)| *k);
         let mut report = TeardownReport::default();
-        let containers: Vec<&String> =
-            entries.iter().filter(|(k, _)| *k == ListedKind::Container).map(|(_, id)| id).collect();
+        let containers: Vec<&String> = entries
+            .iter()
+            .filter(|(k, _)| *k == ListedKind::Container)
+            .map(|(_, id)| id)
+            .collect();
         if !force {
-            let stops = containers.iter().map(|id| rt.stop_container(id, DEFAULT_STOP_GRACE));
+            let stops = containers
+                .iter()
+                .map(|id| rt.stop_container(id, DEFAULT_STOP_GRACE));
             for r in futures_util::future::join_all(stops).await {
                 if let Err(e) = r {
                     tracing::debug!("stop during teardown: {e}");

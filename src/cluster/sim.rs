@@ -86,10 +86,22 @@ impl Inner {
         l
     }
 
-    /// A ConfigMap or Secret as currently applied.
-    pub fn lookup(&self, kind: &str, namespace: &str, name: &str) -> Option<Value> {
-        let key = ObjectKey { group: String::new(), kind: kind.into(), namespace: namespace.into(), name: name.into() };
-        self.store().get(&key).map(|e| e.object.clone())
+    /// Every applied core object of `kind` (ConfigMap, Secret) in `namespace`.
+    pub fn configs(&self, kind: &str, namespace: &str) -> Vec<Object> {
+        self.store()
+            .iter()
+            .filter(|(k, _)| k.group.is_empty() && k.kind == kind && k.namespace == namespace)
+            .map(|(k, e)| {
+                Object::new(
+                    e.object.clone(),
+                    crate::manifest::Origin {
+                        file: format!("(live {k})"),
+                        document: 0,
+                        line: None,
+                    },
+                )
+            })
+            .collect()
     }
 
     /// The Docker volume backing PVC `claim` in `namespace`, if it was applied.
@@ -120,8 +132,14 @@ impl Inner {
 
     /// Creates a labelled volume and records it in the ledger.
     pub async fn create_volume(&self, name: &str, resource: &str) -> Result<(), String> {
-        let spec = VolumeSpec { name: name.to_string(), labels: self.labels(resource) };
-        self.rt.create_volume(&spec).await.map_err(|e| crate::error::render_chain(&e))?;
+        let spec = VolumeSpec {
+            name: name.to_string(),
+            labels: self.labels(resource),
+        };
+        self.rt
+            .create_volume(&spec)
+            .await
+            .map_err(|e| crate::error::render_chain(&e))?;
         self.ledger.record(ListedKind::Volume, name);
         Ok(())
     }
@@ -139,8 +157,14 @@ impl Inner {
         }
         let r = match self.rt.image_exists(image).await {
             Ok(true) => Ok(()),
-            Ok(false) if pull_policy == Some("Never") => Err("not present locally and imagePullPolicy is Never".to_string()),
-            Ok(false) => self.rt.pull_image(image).await.map_err(|e| crate::error::render_chain(&e)),
+            Ok(false) if pull_policy == Some("Never") => {
+                Err("not present locally and imagePullPolicy is Never".to_string())
+            }
+            Ok(false) => self
+                .rt
+                .pull_image(image)
+                .await
+                .map_err(|e| crate::error::render_chain(&e)),
             Err(e) => Err(crate::error::render_chain(&e)),
         };
         cache.insert(image.to_string(), r.clone());
@@ -156,9 +180,17 @@ pub struct DockerCluster {
 
 impl DockerCluster {
     /// Creates the app's network (`syncsim-<app>`), labelled and recorded in the ledger.
-    pub async fn new(rt: Arc<dyn ContainerRuntime>, opts: ClusterOptions, desired: &[Object]) -> Result<Self, crate::runtime::Error> {
+    pub async fn new(
+        rt: Arc<dyn ContainerRuntime>,
+        opts: ClusterOptions,
+        desired: &[Object],
+    ) -> Result<Self, crate::runtime::Error> {
         let network = format!("syncsim-{}", opts.app);
-        let services = desired.iter().filter(|o| o.kind() == "Service" && o.group().is_empty()).cloned().collect();
+        let services = desired
+            .iter()
+            .filter(|o| o.kind() == "Service" && o.group().is_empty())
+            .cloned()
+            .collect();
         let inner = Arc::new(Inner {
             rt,
             network: network.clone(),
@@ -168,7 +200,10 @@ impl DockerCluster {
             image_checks: tokio::sync::Mutex::new(HashMap::new()),
             opts,
         });
-        let spec = NetworkSpec { name: network.clone(), labels: inner.labels("network") };
+        let spec = NetworkSpec {
+            name: network.clone(),
+            labels: inner.labels("network"),
+        };
         inner.rt.create_network(&spec).await?;
         inner.ledger.record(ListedKind::Network, network);
         Ok(Self { inner })
@@ -182,12 +217,18 @@ impl DockerCluster {
     pub async fn teardown(&self, force: bool) -> TeardownReport {
         let controllers: Vec<Controller> = {
             let mut store = self.inner.store();
-            store.values_mut().filter_map(|e| e.controller.take()).collect()
+            store
+                .values_mut()
+                .filter_map(|e| e.controller.take())
+                .collect()
         };
         for c in &controllers {
             c.stop();
         }
-        self.inner.ledger.teardown(self.inner.rt.as_ref(), force).await
+        self.inner
+            .ledger
+            .teardown(self.inner.rt.as_ref(), force)
+            .await
     }
 
     /// Stops controllers without removing anything (`--keep`): containers keep running.
@@ -202,7 +243,11 @@ impl DockerCluster {
 
     /// Docker container ids of the object's pods (newest last), for tests and fault injection.
     pub fn containers_of(&self, key: &ObjectKey) -> Vec<String> {
-        self.inner.store().get(key).and_then(|e| e.controller.as_ref().map(|c| c.container_ids())).unwrap_or_default()
+        self.inner
+            .store()
+            .get(key)
+            .and_then(|e| e.controller.as_ref().map(|c| c.container_ids()))
+            .unwrap_or_default()
     }
 }
 
@@ -220,7 +265,11 @@ fn resource_name(group: &str, kind: &str) -> String {
 fn has_controller(group: &str, kind: &str) -> bool {
     matches!(
         (group, kind),
-        ("apps", "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet") | ("", "Pod") | ("batch", "Job")
+        (
+            "apps",
+            "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet"
+        ) | ("", "Pod")
+            | ("batch", "Job")
     )
 }
 
@@ -233,18 +282,34 @@ fn spec_of(v: &Value) -> Value {
     v
 }
 
+/// The API server's defaulting that health checks depend on: `spec.replicas` is 1 when absent.
+fn with_defaults(group: &str, kind: &str, mut v: Value) -> Value {
+    if group == "apps" && matches!(kind, "Deployment" | "StatefulSet" | "ReplicaSet") {
+        if let Some(spec) = v.get_mut("spec").and_then(Value::as_object_mut) {
+            spec.entry("replicas").or_insert(json!(1));
+        }
+    }
+    v
+}
+
 /// Status for kinds that have no controller here: what a healthy cluster would report.
 fn static_status(group: &str, kind: &str, obj: &Value) -> Option<Value> {
     match (group, kind) {
         ("", "PersistentVolumeClaim") => Some(json!({"phase": "Bound"})),
-        ("", "Service") if obj.pointer("/spec/type").and_then(Value::as_str) == Some("LoadBalancer") => {
+        ("", "Service")
+            if obj.pointer("/spec/type").and_then(Value::as_str) == Some("LoadBalancer") =>
+        {
             Some(json!({"loadBalancer": {"ingress": [{"ip": "127.0.0.1"}]}}))
         }
-        ("networking.k8s.io" | "extensions", "Ingress") => Some(json!({"loadBalancer": {"ingress": [{"ip": "127.0.0.1"}]}})),
-        ("apiregistration.k8s.io", "APIService") => Some(json!({"conditions": [{"type": "Available", "status": "True"}]})),
-        ("autoscaling", "HorizontalPodAutoscaler") => {
-            Some(json!({"conditions": [{"type": "AbleToScale", "status": "True", "reason": "SucceededRescale"}]}))
+        ("networking.k8s.io" | "extensions", "Ingress") => {
+            Some(json!({"loadBalancer": {"ingress": [{"ip": "127.0.0.1"}]}}))
         }
+        ("apiregistration.k8s.io", "APIService") => {
+            Some(json!({"conditions": [{"type": "Available", "status": "True"}]}))
+        }
+        ("autoscaling", "HorizontalPodAutoscaler") => Some(
+            json!({"conditions": [{"type": "AbleToScale", "status": "True", "reason": "SucceededRescale"}]}),
+        ),
         ("batch", "CronJob") => Some(json!({})),
         _ => None,
     }
@@ -259,14 +324,31 @@ impl Cluster for DockerCluster {
         }
         let pod = controller::pod_template(&task.object.value)
             .map_err(|e| format!("{}: {e}", task.object.display_name()))?;
-        for c in pod.init_containers.iter().flatten().chain(pod.containers.iter()) {
+        for c in pod
+            .init_containers
+            .iter()
+            .flatten()
+            .chain(pod.containers.iter())
+        {
             let image = c.image.as_deref().unwrap_or("");
             if image.is_empty() {
-                return Err(format!("{}: container `{}` has no image", task.object.display_name(), c.name));
+                return Err(format!(
+                    "{}: container `{}` has no image",
+                    task.object.display_name(),
+                    c.name
+                ));
             }
             let mapped = self.inner.map_image(image);
-            if let Err(e) = self.inner.ensure_image(&mapped, c.image_pull_policy.as_deref()).await {
-                let shown = if mapped == image { format!("`{image}`") } else { format!("`{mapped}` (mapped from `{image}`)") };
+            if let Err(e) = self
+                .inner
+                .ensure_image(&mapped, c.image_pull_policy.as_deref())
+                .await
+            {
+                let shown = if mapped == image {
+                    format!("`{image}`")
+                } else {
+                    format!("`{mapped}` (mapped from `{image}`)")
+                };
                 return Err(format!(
                     "image {shown} of container `{}` in {}/{} is not available: {e} \
                      (fix: --image {image}=<local image>, `docker load -i <file>`, or build it)",
@@ -282,15 +364,21 @@ impl Cluster for DockerCluster {
     async fn apply(&self, task: &Task) -> Result<ApplyOutcome, String> {
         let key = task.key();
         let (group, kind) = (task.group().to_string(), task.kind().to_string());
-        let value = task.object.value.clone();
+        let value = with_defaults(&group, &kind, task.object.value.clone());
         let res = format!("{}/{}", resource_name(&group, &kind), task.name());
         // Re-apply over an existing object.
         let existing = self.inner.store().get(&key).map(|e| spec_of(&e.object));
         let verb = match existing {
             Some(old) if old == spec_of(&value) => {
-                return Ok(ApplyOutcome { message: format!("{res} unchanged"), simulated: !has_controller(&group, &kind) });
+                return Ok(ApplyOutcome {
+                    message: format!("{res} unchanged"),
+                    simulated: !has_controller(&group, &kind),
+                });
             }
-            Some(_) if (group.as_str(), kind.as_str()) == ("batch", "Job") && !task.sync_options.force => {
+            Some(_)
+                if (group.as_str(), kind.as_str()) == ("batch", "Job")
+                    && !task.sync_options.force =>
+            {
                 return Err(format!(
                     "Job.batch \"{}\" is invalid: spec.template: Invalid value: field is immutable",
                     task.name()
@@ -302,10 +390,16 @@ impl Cluster for DockerCluster {
             }
             None => "created",
         };
-        let mut entry = Entry { object: value.clone(), controller: None, static_status: None, volume: None };
+        let mut entry = Entry {
+            object: value.clone(),
+            controller: None,
+            static_status: None,
+            volume: None,
+        };
         let mut simulated = false;
         if has_controller(&group, &kind) {
-            let c = controller::spawn(self.inner.clone(), key.clone(), value).map_err(|e| format!("{res}: {e}"))?;
+            let c = controller::spawn(self.inner.clone(), key.clone(), value)
+                .map_err(|e| format!("{res}: {e}"))?;
             entry.controller = Some(c);
         } else {
             entry.static_status = static_status(&group, &kind, &value);
@@ -316,11 +410,17 @@ impl Cluster for DockerCluster {
             }
             simulated = !matches!(
                 (group.as_str(), kind.as_str()),
-                ("", "ConfigMap" | "Secret" | "Service" | "PersistentVolumeClaim")
+                (
+                    "",
+                    "ConfigMap" | "Secret" | "Service" | "PersistentVolumeClaim"
+                )
             );
         }
         self.inner.store().insert(key, entry);
-        Ok(ApplyOutcome { message: format!("{res} {verb}"), simulated })
+        Ok(ApplyOutcome {
+            message: format!("{res} {verb}"),
+            simulated,
+        })
     }
 
     async fn delete(&self, key: &ObjectKey) -> Result<(), String> {
@@ -330,7 +430,11 @@ impl Cluster for DockerCluster {
             c.remove(&self.inner).await;
         }
         if let Some(v) = entry.volume {
-            self.inner.rt.remove_volume(&v).await.map_err(|e| crate::error::render_chain(&e))?;
+            self.inner
+                .rt
+                .remove_volume(&v)
+                .await
+                .map_err(|e| crate::error::render_chain(&e))?;
             self.inner.ledger.forget(&v);
         }
         Ok(())
@@ -358,10 +462,17 @@ impl Cluster for DockerCluster {
     async fn logs(&self, key: &ObjectKey, tail: usize) -> Vec<String> {
         let id = {
             let store = self.inner.store();
-            store.get(key).and_then(|e| e.controller.as_ref().and_then(|c| c.container_ids().last().cloned()))
+            store
+                .get(key)
+                .and_then(|e| e.controller.as_ref().and_then(|c| c.log_container()))
         };
         match id {
-            Some(id) => self.inner.rt.logs(&id, tail).await.unwrap_or_else(|e| vec![format!("(logs unavailable: {e})")]),
+            Some(id) => self
+                .inner
+                .rt
+                .logs(&id, tail)
+                .await
+                .unwrap_or_else(|e| vec![format!("(logs unavailable: {e})")]),
             None => Vec::new(),
         }
     }

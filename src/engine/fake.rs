@@ -38,8 +38,10 @@ pub struct Script {
     pub logs: Vec<String>,
     /// Report the object as gone this long after apply (deleted behind Argo's back).
     pub vanish_after: Option<Duration>,
-    /// Health evaluates to Unknown (unsupported apiVersion).
+    /// Health evaluates to Unknown (an Argo Workflow in a phase Argo does not know).
     pub unknown_health: bool,
+    /// Health cannot be evaluated (an apiVersion the built-in check does not support).
+    pub health_error: bool,
 }
 
 impl Default for Script {
@@ -52,6 +54,7 @@ impl Default for Script {
             logs: Vec::new(),
             vanish_after: None,
             unknown_health: false,
+            health_error: false,
         }
     }
 }
@@ -214,8 +217,12 @@ fn synthesize(mut obj: Value, script: &Script, elapsed: Duration) -> Value {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    if script.unknown_health {
+    if script.health_error {
         obj["apiVersion"] = json!("apps/v1beta1");
+    }
+    if script.unknown_health {
+        obj["status"] = json!({"phase": "Bogus"});
+        return obj;
     }
     let status = match kind.as_str() {
         "Job" => {

@@ -20,7 +20,7 @@ use super::{
     state::{OperationPhase, ResultCode, StepRecord, StepStatus, TaskRun},
 };
 use crate::{
-    health::{self, HealthStatus},
+    health,
     plan::{DeletePolicy, Phase, Plan},
 };
 use futures_util::future::join_all;
@@ -341,7 +341,7 @@ impl Operation {
             let Some(live) = live else { continue };
             let assessed = health::assess(&live);
             let hook = self.tasks[i].task.hook;
-            let (next, message) = completion(hook, &assessed);
+            let (next, message) = completion(self.tasks[i].task.name(), hook, &assessed);
             let t = &mut self.tasks[i];
             let health_now = assessed.as_ref().ok().and_then(|h| h.clone());
             let changed = t.health != health_now || next != OperationPhase::Running;
@@ -664,25 +664,33 @@ enum WaveResult {
     Failed,
 }
 
-/// §3.3: the next hook phase of a running task from its assessed health, and a message.
+/// §3.3: the next phase of a running task from its assessed health, and a message.
 pub(crate) fn completion(
+    name: &str,
     hook: bool,
     assessed: &Result<Option<health::Health>, health::HealthError>,
 ) -> (OperationPhase, Option<String>) {
-    use OperationPhase::*;
-    match assessed {
-        Err(e) if hook => (Error, Some(e.to_string())),
-        Err(_) => (Running, None),
-        Ok(None) => (Succeeded, None),
-        Ok(Some(h)) => {
-            let msg = (!h.message.is_empty()).then(|| h.message.clone());
-            match (h.status, hook) {
-                (HealthStatus::Healthy, _) => (Succeeded, msg),
-                (HealthStatus::Degraded, _) => (Failed, msg),
-                (HealthStatus::Unknown, true) => (Failed, msg),
-                (HealthStatus::Missing, true) => (Succeeded, msg),
-                _ => (Running, None),
-            }
+    use health::{HookPhase, ResourcePhase};
+    if hook {
+        let out = health::hook_phase(name, assessed);
+        let phase = match out.phase {
+            HookPhase::Running => OperationPhase::Running,
+            HookPhase::Succeeded => OperationPhase::Succeeded,
+            HookPhase::Failed => OperationPhase::Failed,
+            HookPhase::Error => OperationPhase::Error,
+        };
+        (phase, (!out.message.is_empty()).then_some(out.message))
+    } else {
+        let msg = assessed
+            .as_ref()
+            .ok()
+            .and_then(|h| h.as_ref())
+            .map(|h| h.message.clone())
+            .filter(|m| !m.is_empty());
+        match health::resource_phase(assessed) {
+            ResourcePhase::Running => (OperationPhase::Running, None),
+            ResourcePhase::Succeeded => (OperationPhase::Succeeded, None),
+            ResourcePhase::Failed => (OperationPhase::Failed, msg),
         }
     }
 }

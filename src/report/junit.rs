@@ -15,7 +15,11 @@ pub fn to_junit(r: &SyncReport) -> String {
             t.task.wave,
             t.task.kind(),
             t.task.name(),
-            if t.task.namespace().is_empty() { String::new() } else { format!(" ({})", t.task.namespace()) }
+            if t.task.namespace().is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", t.task.namespace())
+            }
         );
         let status = if t.completed_unsuccessfully() {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
@@ -41,5 +45,7 @@ pub fn to_junit(r: &SyncReport) -> String {
     }
     suite.set_time(r.duration);
     report.add_test_suite(suite);
-    report.to_string().unwrap_or_else(|e| format!("<!-- failed to render JUnit: {e} -->"))
+    report
+        .to_string()
+        .unwrap_or_else(|e| format!("<!-- failed to render JUnit: {e} -->"))
 }

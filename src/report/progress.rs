@@ -14,7 +14,10 @@ impl Progress {
     pub fn new(interactive: bool) -> Self {
         let bar = if interactive {
             let b = ProgressBar::new_spinner();
-            b.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}").expect("valid template"));
+            b.set_style(
+                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                    .expect("valid template"),
+            );
             b.enable_steady_tick(Duration::from_millis(120));
             b
         } else {
@@ -33,14 +36,22 @@ impl Progress {
 
     pub fn report(&mut self, ev: &RunEvent) {
         match ev {
-            RunEvent::DryRun { tasks } => self.println(format!("validating {tasks} tasks (dry run)")),
+            RunEvent::DryRun { tasks } => {
+                self.println(format!("validating {tasks} tasks (dry run)"))
+            }
             RunEvent::StepStarted { phase, wave, tasks } => {
                 self.println(format!("▶ {phase} wave {wave}: applying {tasks} task(s)"))
             }
             RunEvent::TaskUpdated(t) => self.println(task_line(t)),
-            RunEvent::HookDeleted { key, reason } => self.println(format!("  deleted hook {key} ({reason})")),
-            RunEvent::Status { phase, message } => self.bar.set_message(format!("{phase}: {message}")),
-            RunEvent::SyncFailStarted { hooks } => self.println(format!("▶ SyncFail: starting {hooks} hook(s)")),
+            RunEvent::HookDeleted { key, reason } => {
+                self.println(format!("  deleted hook {key} ({reason})"))
+            }
+            RunEvent::Status { phase, message } => {
+                self.bar.set_message(format!("{phase}: {message}"))
+            }
+            RunEvent::SyncFailStarted { hooks } => {
+                self.println(format!("▶ SyncFail: starting {hooks} hook(s)"))
+            }
         }
     }
 
@@ -50,13 +61,21 @@ impl Progress {
 }
 
 fn task_line(t: &TaskRun) -> String {
-    let health = t.health.as_ref().map(|h| format!(" {:?}", h.status)).unwrap_or_default();
+    let health = t
+        .health
+        .as_ref()
+        .map(|h| format!(" {:?}", h.status))
+        .unwrap_or_default();
     let phase = t.hook_phase.map(|p| p.as_str()).unwrap_or("");
     format!(
         "  {}/{}{} {}{}: {}",
         t.task.kind(),
         t.task.name(),
-        if t.task.hook { format!(" [{}]", t.task.phase) } else { String::new() },
+        if t.task.hook {
+            format!(" [{}]", t.task.phase)
+        } else {
+            String::new()
+        },
         phase,
         health,
         t.message

@@ -7,15 +7,27 @@ use std::time::Duration;
 /// Renders the summary, the resource table and the failed hooks' log tails.
 pub fn render(r: &SyncReport) -> String {
     let mut out = String::new();
-    let line = |out: &mut String, k: &str, v: &str| out.push_str(&format!("{:<20}{}\n", format!("{k}:"), v));
+    let line = |out: &mut String, k: &str, v: &str| {
+        out.push_str(&format!("{:<20}{}\n", format!("{k}:"), v))
+    };
     line(&mut out, "Application", &r.app);
     line(&mut out, "Operation", "Sync");
     line(&mut out, "Phase", r.phase.as_str());
-    line(&mut out, "Start", &humantime::format_rfc3339_seconds(r.started_at).to_string());
-    line(&mut out, "Finished", &humantime::format_rfc3339_seconds(r.finished_at).to_string());
+    line(
+        &mut out,
+        "Start",
+        &humantime::format_rfc3339_seconds(r.started_at).to_string(),
+    );
+    line(
+        &mut out,
+        "Finished",
+        &humantime::format_rfc3339_seconds(r.finished_at).to_string(),
+    );
     line(&mut out, "Duration", &fmt_duration(r.duration));
     let message = match &r.outcome {
-        Outcome::TimedOut { waiting } => format!("Argo CD would still be Running: {waiting} (syncsim --timeout expired)"),
+        Outcome::TimedOut { waiting } => {
+            format!("Argo CD would still be Running: {waiting} (syncsim --timeout expired)")
+        }
         Outcome::Interrupted => format!("interrupted (Argo CD was: {})", r.message),
         _ => r.message.replace('\n', "\n                    "),
     };
@@ -35,7 +47,17 @@ pub fn render(r: &SyncReport) -> String {
 
     let mut table = Table::new();
     table.load_preset(NOTHING);
-    table.set_header(["TIMESTAMP", "GROUP", "KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH", "HOOK", "MESSAGE"]);
+    table.set_header([
+        "TIMESTAMP",
+        "GROUP",
+        "KIND",
+        "NAMESPACE",
+        "NAME",
+        "STATUS",
+        "HEALTH",
+        "HOOK",
+        "MESSAGE",
+    ]);
     for t in r.tasks.iter().filter(|t| t.result.is_some()) {
         let ts = t
             .applied_at
@@ -49,7 +71,11 @@ pub fn render(r: &SyncReport) -> String {
             t.task.name().to_string(),
             status_of(t).to_string(),
             health_of(t),
-            if t.task.hook { t.task.phase.to_string() } else { String::new() },
+            if t.task.hook {
+                t.task.phase.to_string()
+            } else {
+                String::new()
+            },
             message_of(t),
         ]);
     }
@@ -60,12 +86,28 @@ pub fn render(r: &SyncReport) -> String {
         .tasks
         .iter()
         .filter(|t| t.result.is_none())
-        .map(|t| format!("{}/{} ({} wave {})", t.task.kind(), t.task.name(), t.task.phase, t.task.wave))
+        .map(|t| {
+            format!(
+                "{}/{} ({} wave {})",
+                t.task.kind(),
+                t.task.name(),
+                t.task.phase,
+                t.task.wave
+            )
+        })
         .collect();
     if !never.is_empty() {
-        out.push_str(&format!("\nNot started ({}): {}\n", never.len(), never.join(", ")));
+        out.push_str(&format!(
+            "\nNot started ({}): {}\n",
+            never.len(),
+            never.join(", ")
+        ));
     }
-    for t in r.tasks.iter().filter(|t| t.task.hook && t.completed_unsuccessfully()) {
+    for t in r
+        .tasks
+        .iter()
+        .filter(|t| t.task.hook && t.completed_unsuccessfully())
+    {
         out.push_str(&format!(
             "\n--- logs of failed hook {}/{} ({}), last {} lines ---\n",
             t.task.kind(),
