@@ -375,8 +375,12 @@ pub fn pod_containers(spec: &PodSpec, ctx: &PodContext<'_>) -> Result<PodPlan> {
                 ));
                 continue;
             }
-            if let Ok(port) = u16::try_from(p.container_port) {
-                ports.push(port);
+            match u16::try_from(p.container_port) {
+                Ok(port) if port != 0 => ports.push(port),
+                _ => warnings.push(format!(
+                    "container `{}` port {} is not a valid port: not published",
+                    c.name, p.container_port
+                )),
             }
         }
         let probes = &pc.probes;
@@ -1261,5 +1265,737 @@ impl fmt::Debug for PodContainer {
             .field("probes", &self.probes)
             .field("netns_from_first", &self.netns_from_first)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Origin;
+
+    const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-config}\n\
+                      data: {LOG_LEVEL: debug, app.conf: 'port=80', GREETING: hello}\n\
+                      binaryData: {blob: AAEC}";
+    const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\n\
+                          data: {password: czNjcjN0LXB3}\nstringData: {user: admin}";
+    const PW: &str = "s3cr3t-pw";
+
+    fn objects() -> Vec<Object> {
+        [CM, SECRET]
+            .iter()
+            .map(|y| {
+                let origin = Origin {
+                    file: "test.yaml".into(),
+                    document: 0,
+                    line: None,
+                };
+                Object::new(serde_yaml::from_str(y).unwrap(), origin)
+            })
+            .collect()
+    }
+
+    fn plan_with(yaml: &str, edit: impl FnOnce(&mut PodContext<'_>)) -> Result<PodPlan> {
+        let spec: PodSpec = serde_yaml::from_str(yaml).expect("test pod spec");
+        let objs = objects();
+        let lookup = |kind: ConfigKind, name: &str| {
+            let k = kind.to_string();
+            objs.iter().find(|o| o.kind() == k && o.name() == name)
+        };
+        let claims = |claim: &str| (claim == "data").then(|| "syncsim-pvc-data".to_string());
+        let mut ctx = PodContext::new("web-0", "shop", "syncsim-net", &lookup, &claims);
+        ctx.aliases = vec!["web".into()];
+        ctx.pod_labels.insert("app".into(), "web".into());
+        ctx.pod_annotations.insert("team".into(), "core".into());
+        ctx.labels.insert("dev.syncsim.run".into(), "r1".into());
+        edit(&mut ctx);
+        pod_containers(&spec, &ctx)
+    }
+
+    fn plan(yaml: &str) -> Result<PodPlan> {
+        plan_with(yaml, |_| {})
+    }
+
+    fn env_of<'p>(c: &'p PodContainer, name: &str) -> Option<&'p str> {
+        c.spec
+            .env
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn command_replaces_entrypoint_and_args_replace_cmd() {
+        let p = plan("containers: [{name: app, image: 'busybox:1.36', command: [sh, -c], args: ['echo hi']}]").unwrap();
+        let c = &p.containers[0].spec;
+        assert_eq!(c.entrypoint, Some(vec!["sh".to_string(), "-c".to_string()]));
+        assert_eq!(c.cmd, Some(vec!["echo hi".to_string()]));
+        assert_eq!(c.name, "web-0-app");
+        assert_eq!(
+            c.labels.get("dev.syncsim.run").map(String::as_str),
+            Some("r1")
+        );
+
+        let p = plan("containers: [{name: app, image: 'busybox:1.36'}]").unwrap();
+        assert_eq!(
+            (&p.containers[0].spec.entrypoint, &p.containers[0].spec.cmd),
+            (&None, &None)
+        );
+    }
+
+    #[test]
+    fn dollar_expansion_follows_kubernetes_rules() {
+        let p = plan(
+            "containers:\n- name: app\n  image: x:1\n  env: [{name: A, value: one}, {name: B, value: '$(A)-two'}]\n  \
+             command: ['$(A)', '$$(A)', '$(MISSING)', '$(A', 'cost: $5', 'end$', '$$$(B)']\n  args: ['$(B)']",
+        )
+        .unwrap();
+        let c = &p.containers[0].spec;
+        assert_eq!(
+            c.entrypoint.as_deref().unwrap(),
+            [
+                "one",
+                "$(A)",
+                "$(MISSING)",
+                "$(A",
+                "cost: $5",
+                "end$",
+                "$one-two"
+            ]
+        );
+        assert_eq!(c.cmd.as_deref().unwrap(), ["one-two"]);
+    }
+
+    #[test]
+    fn env_values_expand_only_earlier_variables() {
+        let p = plan(
+            "containers:\n- name: app\n  image: x:1\n  env:\n  - {name: FIRST, value: '$(SECOND)'}\n  \
+             - {name: SECOND, value: two}\n  - {name: THIRD, value: '$(SECOND)/$(FIRST)'}",
+        )
+        .unwrap();
+        let c = &p.containers[0];
+        assert_eq!(env_of(c, "FIRST"), Some("$(SECOND)"));
+        assert_eq!(env_of(c, "THIRD"), Some("two/$(SECOND)"));
+    }
+
+    #[test]
+    fn env_from_then_env_with_prefix_and_override() {
+        let p = plan(
+            "containers:\n- name: app\n  image: x:1\n  envFrom:\n  - configMapRef: {name: app-config}\n  \
+             - {prefix: DB_, secretRef: {name: db}}\n  env: [{name: LOG_LEVEL, value: info}]",
+        )
+        .unwrap();
+        let c = &p.containers[0];
+        assert_eq!(
+            env_of(c, "LOG_LEVEL"),
+            Some("info"),
+            "env overrides envFrom"
+        );
+        assert_eq!(env_of(c, "GREETING"), Some("hello"));
+        assert_eq!(
+            env_of(c, "app.conf"),
+            Some("port=80"),
+            "dots are valid in names"
+        );
+        assert_eq!(env_of(c, "DB_password"), Some(PW));
+        assert_eq!(env_of(c, "DB_user"), Some("admin"));
+        let names: Vec<&str> = c.spec.env.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names.iter().filter(|n| **n == "LOG_LEVEL").count(),
+            1,
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn config_map_and_secret_key_refs() {
+        let p = plan(
+            "containers:\n- name: app\n  image: x:1\n  env:\n  \
+             - {name: LEVEL, valueFrom: {configMapKeyRef: {name: app-config, key: LOG_LEVEL}}}\n  \
+             - {name: PASSWORD, valueFrom: {secretKeyRef: {name: db, key: password}}}\n  \
+             - {name: USER, valueFrom: {secretKeyRef: {name: db, key: user}}}",
+        )
+        .unwrap();
+        let c = &p.containers[0];
+        assert_eq!(env_of(c, "LEVEL"), Some("debug"));
+        assert_eq!(env_of(c, "PASSWORD"), Some(PW), "data is base64");
+        assert_eq!(env_of(c, "USER"), Some("admin"), "stringData is plain");
+    }
+
+    #[test]
+    fn optional_missing_refs_are_tolerated() {
+        let p = plan(
+            "containers:\n- name: app\n  image: x:1\n  envFrom: [{configMapRef: {name: nope, optional: true}}]\n  env:\n  \
+             - {name: A, valueFrom: {secretKeyRef: {name: nope, key: k, optional: true}}}\n  \
+             - {name: B, valueFrom: {configMapKeyRef: {name: app-config, key: nokey, optional: true}}}",
+        )
+        .unwrap();
+        assert!(p.containers[0].spec.env.is_empty());
+    }
+
+    #[test]
+    fn missing_secret_is_an_error_naming_pod_container_var_and_object() {
+        let err = plan(
+            "containers:\n- name: app\n  image: x:1\n  env: [{name: API_KEY, valueFrom: {secretKeyRef: {name: api, key: k}}}]",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod `web-0` container `app`: env var `API_KEY` refers to Secret `api`, which does not exist \
+             (Kubernetes would block the pod with CreateContainerConfigError)"
+        );
+    }
+
+    #[test]
+    fn missing_key_is_an_error_without_secret_values() {
+        let err = plan(
+            "containers:\n- name: app\n  image: x:1\n  env: [{name: P, valueFrom: {secretKeyRef: {name: db, key: pass}}}]",
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, PodError::MissingKey { .. }), "{msg}");
+        assert!(msg.contains("key `pass` of Secret `db`"), "{msg}");
+        assert!(!msg.contains(PW) && !format!("{err:?}").contains(PW));
+    }
+
+    #[test]
+    fn missing_config_map_for_env_from_is_an_error() {
+        let err = plan(
+            "containers:\n- name: app\n  image: x:1\n  envFrom: [{configMapRef: {name: gone}}]",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, PodError::MissingObject { kind: ConfigKind::ConfigMap, name, .. } if name == "gone"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn field_refs_resolve_from_the_pod() {
+        let p = plan(
+            "serviceAccountName: web-sa\ncontainers:\n- name: app\n  image: x:1\n  env:\n  \
+             - {name: NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}\n  \
+             - {name: NS, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}\n  \
+             - {name: APP, valueFrom: {fieldRef: {fieldPath: \"metadata.labels['app']\"}}}\n  \
+             - {name: TEAM, valueFrom: {fieldRef: {fieldPath: \"metadata.annotations['team']\"}}}\n  \
+             - {name: NODE, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}\n  \
+             - {name: SA, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}\n  \
+             - {name: IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}\n  \
+             - {name: UID, valueFrom: {fieldRef: {fieldPath: metadata.uid}}}",
+        )
+        .unwrap();
+        let c = &p.containers[0];
+        let got: Vec<_> = ["NAME", "NS", "APP", "TEAM", "NODE", "SA", "IP"]
+            .iter()
+            .map(|n| env_of(c, n).unwrap())
+            .collect();
+        assert_eq!(
+            got,
+            ["web-0", "shop", "web", "core", "syncsim", "web-sa", "web-0"]
+        );
+        assert_eq!(env_of(c, "UID").unwrap().len(), 36);
+    }
+
+    #[test]
+    fn unsupported_field_ref_is_an_error() {
+        let err = plan(
+            "containers:\n- name: app\n  image: x:1\n  env: [{name: X, valueFrom: {fieldRef: {fieldPath: status.phase}}}]",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod `web-0` container `app`: env var `X` uses unsupported field `status.phase`"
+        );
+    }
+
+    #[test]
+    fn resource_field_refs_divide_and_round_up() {
+        let p = plan(
+            "containers:\n- name: app\n  image: x:1\n  resources: {limits: {memory: 512Mi, cpu: 1500m}, requests: {cpu: 250m}}\n  env:\n  \
+             - {name: MEM_MB, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}\n  \
+             - {name: CPUS, valueFrom: {resourceFieldRef: {resource: limits.cpu}}}\n  \
+             - {name: REQ_M, valueFrom: {resourceFieldRef: {resource: requests.cpu, divisor: 1m}}}\n  \
+             - {name: REQ_MEM, valueFrom: {resourceFieldRef: {resource: requests.memory}}}",
+        )
+        .unwrap();
+        let c = &p.containers[0];
+        assert_eq!(env_of(c, "MEM_MB"), Some("512"));
+        assert_eq!(env_of(c, "CPUS"), Some("2"));
+        assert_eq!(env_of(c, "REQ_M"), Some("250"));
+        assert_eq!(
+            env_of(c, "REQ_MEM"),
+            Some("536870912"),
+            "request defaults to the limit"
+        );
+    }
+
+    #[test]
+    fn resource_limits_become_bytes_and_nano_cpus() {
+        let p = plan("containers:\n- name: app\n  image: x:1\n  resources: {limits: {memory: 256Mi, cpu: 500m}}").unwrap();
+        let c = &p.containers[0].spec;
+        assert_eq!(c.memory_limit_bytes, Some(268_435_456));
+        assert_eq!(c.nano_cpus, Some(500_000_000));
+    }
+
+    #[test]
+    fn invalid_quantity_is_an_error_naming_the_field() {
+        let err =
+            plan("containers:\n- name: app\n  image: x:1\n  resources: {limits: {memory: 1MB}}")
+                .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod `web-0` container `app`: invalid quantity in `resources.limits.memory`"
+        );
+    }
+
+    #[test]
+    fn first_container_owns_network_aliases_hostname_and_all_ports() {
+        let mut p = plan(
+            "containers:\n- name: app\n  image: x:1\n  ports: [{containerPort: 8080, name: http}, {containerPort: 53, protocol: UDP}]\n  \
+             readinessProbe: {httpGet: {port: http, path: /ready}}\n  livenessProbe: {tcpSocket: {port: 9000}}\n\
+             - name: sidecar\n  image: y:1\n  ports: [{containerPort: 9090}, {containerPort: 8080}]\n  workingDir: /srv",
+        )
+        .unwrap();
+        let (first, second) = (&p.containers[0], &p.containers[1]);
+        assert_eq!(
+            first.spec.network,
+            NetworkAttachment::Network {
+                name: "syncsim-net".into(),
+                aliases: vec!["web-0".into(), "web".into()]
+            }
+        );
+        assert_eq!(first.spec.hostname.as_deref(), Some("web-0"));
+        assert_eq!(
+            first.spec.ports,
+            vec![8080, 9000, 9090],
+            "declared, probe and sidecar ports, deduplicated"
+        );
+        assert!(second.spec.ports.is_empty() && second.netns_from_first);
+        assert_eq!(second.spec.working_dir.as_deref(), Some("/srv"));
+        assert!(
+            p.warnings.iter().any(|w| w.contains("UDP")),
+            "{:?}",
+            p.warnings
+        );
+        let readiness = first.probes.readiness.as_ref().unwrap();
+        assert_eq!(readiness.port(), Some(8080));
+        p.join_first("abc123");
+        assert_eq!(
+            p.containers[1].spec.network,
+            NetworkAttachment::Container {
+                id: "abc123".into()
+            }
+        );
+        assert!(matches!(
+            p.containers[0].spec.network,
+            NetworkAttachment::Network { .. }
+        ));
+    }
+
+    #[test]
+    fn init_containers_run_first_on_the_network_without_aliases_or_ports() {
+        let p = plan(
+            "initContainers:\n- {name: migrate, image: 'm:1', command: [migrate], ports: [{containerPort: 1}]}\n\
+             - {name: seed, image: 's:1'}\ncontainers: [{name: app, image: 'x:1'}]",
+        )
+        .unwrap();
+        let names: Vec<&str> = p.init_containers.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["migrate", "seed"]);
+        let m = &p.init_containers[0];
+        assert_eq!(
+            m.spec.network,
+            NetworkAttachment::Network {
+                name: "syncsim-net".into(),
+                aliases: vec![]
+            }
+        );
+        assert!(m.spec.ports.is_empty());
+        assert_eq!(p.containers[0].spec.ports, Vec::<u16>::new());
+    }
+
+    #[test]
+    fn native_sidecar_becomes_the_first_main_container_with_a_warning() {
+        let p = plan(
+            "initContainers: [{name: proxy, image: 'p:1', restartPolicy: Always, ports: [{containerPort: 15000}]}]\n\
+             containers: [{name: app, image: 'x:1', ports: [{containerPort: 80}]}]",
+        )
+        .unwrap();
+        assert!(p.init_containers.is_empty());
+        assert_eq!(
+            p.containers
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>(),
+            ["proxy", "app"]
+        );
+        assert_eq!(p.containers[0].spec.ports, vec![15000, 80]);
+        assert!(p.warnings.iter().any(|w| w.contains("sidecar")));
+    }
+
+    #[test]
+    fn restart_and_pull_policies_are_defaulted_like_kubernetes() {
+        let p = plan(
+            "containers:\n- {name: a, image: 'nginx'}\n- {name: b, image: 'nginx:latest'}\n- {name: c, image: 'registry:5000/nginx:1.27'}\n\
+             - {name: d, image: 'nginx@sha256:abc'}\n- {name: e, image: 'nginx:1', imagePullPolicy: Never}\n- {name: f, image: 'registry:5000/nginx'}",
+        )
+        .unwrap();
+        let pulls: Vec<PullPolicy> = p.containers.iter().map(|c| c.pull_policy).collect();
+        use PullPolicy::*;
+        assert_eq!(
+            pulls,
+            [Always, Always, IfNotPresent, IfNotPresent, Never, Always]
+        );
+        assert_eq!(p.restart_policy, RestartPolicy::Always);
+        let p = plan("restartPolicy: Never\ncontainers: [{name: a, image: 'x:1'}]").unwrap();
+        assert_eq!(p.restart_policy, RestartPolicy::Never);
+    }
+
+    #[test]
+    fn images_are_rewritten_exactly() {
+        let p = plan_with(
+            "containers: [{name: a, image: 'postgres:16'}, {name: b, image: 'postgres:15'}]",
+            |ctx| {
+                ctx.images
+                    .insert("postgres:16".into(), "syncsim/postgres:15".into());
+            },
+        )
+        .unwrap();
+        assert_eq!(p.containers[0].spec.image, "syncsim/postgres:15");
+        assert_eq!(p.containers[1].spec.image, "postgres:15");
+    }
+
+    #[test]
+    fn config_map_volume_writes_every_key_with_default_mode() {
+        let p = plan(
+            "volumes: [{name: cfg, configMap: {name: app-config, defaultMode: 0o600}}]\n\
+             containers: [{name: a, image: 'x:1', volumeMounts: [{name: cfg, mountPath: /etc/app/}]}]",
+        )
+        .unwrap();
+        let files: Vec<(&str, u32)> = p.containers[0]
+            .spec
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.mode))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ("/etc/app/GREETING", 0o600),
+                ("/etc/app/LOG_LEVEL", 0o600),
+                ("/etc/app/app.conf", 0o600),
+                ("/etc/app/blob", 0o600)
+            ]
+        );
+        let blob = p.containers[0]
+            .spec
+            .files
+            .iter()
+            .find(|f| f.path.ends_with("blob"))
+            .unwrap();
+        assert_eq!(blob.content, vec![0, 1, 2], "binaryData is base64");
+    }
+
+    #[test]
+    fn items_map_keys_to_paths_with_per_item_mode() {
+        let p = plan(
+            "volumes: [{name: s, secret: {secretName: db, items: [{key: password, path: creds/pw, mode: 0o400}, {key: user, path: user.txt}]}}]\n\
+             containers: [{name: a, image: 'x:1', volumeMounts: [{name: s, mountPath: /run/secrets, readOnly: true}]}]",
+        )
+        .unwrap();
+        let f = &p.containers[0].spec.files;
+        assert_eq!(f.len(), 2);
+        assert_eq!(
+            (f[0].path.as_str(), f[0].mode, f[0].content.as_slice()),
+            ("/run/secrets/creds/pw", 0o400, PW.as_bytes())
+        );
+        assert_eq!(
+            (f[1].path.as_str(), f[1].mode),
+            ("/run/secrets/user.txt", 0o644)
+        );
+    }
+
+    #[test]
+    fn sub_path_mounts_a_single_key_at_the_mount_path() {
+        let p = plan(
+            "volumes: [{name: cfg, configMap: {name: app-config}}]\n\
+             containers: [{name: a, image: 'x:1', volumeMounts: [{name: cfg, mountPath: /etc/nginx/app.conf, subPath: app.conf}]}]",
+        )
+        .unwrap();
+        let f = &p.containers[0].spec.files;
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].path.as_str(), f[0].content.as_slice()),
+            ("/etc/nginx/app.conf", b"port=80".as_slice())
+        );
+    }
+
+    #[test]
+    fn missing_item_key_is_an_error_unless_optional() {
+        let yaml = |optional: bool| {
+            format!(
+                "volumes: [{{name: cfg, configMap: {{name: app-config, optional: {optional}, items: [{{key: nope, path: x}}]}}}}]\n\
+                 containers: [{{name: a, image: 'x:1', volumeMounts: [{{name: cfg, mountPath: /c}}]}}]"
+            )
+        };
+        assert!(matches!(
+            plan(&yaml(false)).unwrap_err(),
+            PodError::MissingKey { .. }
+        ));
+        assert!(plan(&yaml(true)).unwrap().containers[0]
+            .spec
+            .files
+            .is_empty());
+    }
+
+    #[test]
+    fn missing_config_map_volume_is_an_error_naming_the_container() {
+        let err = plan(
+            "volumes: [{name: cfg, configMap: {name: gone}}]\n\
+             containers: [{name: a, image: 'x:1', volumeMounts: [{name: cfg, mountPath: /c}]}]",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod `web-0` container `a`: volume `cfg` refers to ConfigMap `gone`, which does not exist \
+             (Kubernetes would block the pod with CreateContainerConfigError)"
+        );
+    }
+
+    #[test]
+    fn item_paths_and_sub_paths_may_not_escape_the_volume() {
+        for (items, sub) in [
+            ("[{key: GREETING, path: ../../etc/passwd}]", ""),
+            ("[{key: GREETING, path: /etc/passwd}]", ""),
+            ("[{key: GREETING, path: a/../../b}]", ""),
+            ("[{key: GREETING, path: ..data}]", ""),
+            ("[{key: GREETING, path: ok}]", ", subPath: ../../etc/shadow"),
+            ("[{key: GREETING, path: ok}]", ", subPath: /abs"),
+        ] {
+            let yaml = format!(
+                "volumes: [{{name: cfg, configMap: {{name: app-config, items: {items}}}}}]\n\
+                 containers: [{{name: a, image: 'x:1', volumeMounts: [{{name: cfg, mountPath: /c{sub}}}]}}]"
+            );
+            let err = plan(&yaml).unwrap_err();
+            assert!(
+                matches!(err, PodError::UnsafePath { .. }),
+                "{items}{sub}: {err}"
+            );
+        }
+        let err = plan(
+            "volumes: [{name: d, emptyDir: {}}]\n\
+             containers: [{name: a, image: 'x:1', volumeMounts: [{name: d, mountPath: /d, subPath: ../up}]}]",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod `web-0`: subPath `../up` of volume `d` must be a relative path without `..`"
+        );
+    }
+
+    #[test]
+    fn keys_that_are_not_plain_file_names_are_rejected() {
+        let origin = Origin {
+            file: "t".into(),
+            document: 0,
+            line: None,
+        };
+        let evil = Object::new(
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "evil"}, "data": {"../x": "1"}}),
+            origin,
+        );
+        let lookup = |_: ConfigKind, name: &str| (name == "evil").then_some(&evil);
+        let claims = |_: &str| None;
+        let ctx = PodContext::new("p", "ns", "net", &lookup, &claims);
+        let spec: PodSpec = serde_yaml::from_str(
+            "volumes: [{name: v, configMap: {name: evil}}]\ncontainers: [{name: a, image: 'x:1', volumeMounts: [{name: v, mountPath: /v}]}]",
+        )
+        .unwrap();
+        assert!(matches!(
+            pod_containers(&spec, &ctx).unwrap_err(),
+            PodError::UnsafePath { what: "key", .. }
+        ));
+    }
+
+    #[test]
+    fn empty_dir_is_one_pod_scoped_volume_shared_by_containers() {
+        let p = plan(
+            "volumes: [{name: scratch, emptyDir: {}}]\ncontainers:\n\
+             - {name: a, image: 'x:1', volumeMounts: [{name: scratch, mountPath: /work}]}\n\
+             - {name: b, image: 'y:1', volumeMounts: [{name: scratch, mountPath: /in, readOnly: true}]}",
+        )
+        .unwrap();
+        assert_eq!(
+            p.volumes,
+            [PodVolume {
+                docker_name: "web-0-scratch".into(),
+                volume: "scratch".into(),
+                source: PodVolumeSource::EmptyDir
+            }]
+        );
+        let m0 = &p.containers[0].spec.mounts[0];
+        let m1 = &p.containers[1].spec.mounts[0];
+        assert_eq!(
+            (m0.volume.as_str(), m0.target.as_str(), m0.read_only),
+            ("web-0-scratch", "/work", false)
+        );
+        assert_eq!(
+            (m1.volume.as_str(), m1.target.as_str(), m1.read_only),
+            ("web-0-scratch", "/in", true)
+        );
+    }
+
+    #[test]
+    fn pvc_maps_to_the_claims_docker_volume_and_honours_read_only() {
+        let p = plan(
+            "volumes: [{name: d, persistentVolumeClaim: {claimName: data, readOnly: true}}]\n\
+             containers: [{name: a, image: 'x:1', volumeMounts: [{name: d, mountPath: /var/lib/db, subPath: pg}]}]",
+        )
+        .unwrap();
+        assert_eq!(
+            p.volumes[0].source,
+            PodVolumeSource::Claim {
+                claim: "data".into()
+            }
+        );
+        assert_eq!(
+            p.containers[0].spec.mounts,
+            [Mount {
+                volume: "syncsim-pvc-data".into(),
+                target: "/var/lib/db".into(),
+                read_only: true,
+                sub_path: Some("pg".into())
+            }]
+        );
+    }
+
+    #[test]
+    fn missing_claim_is_an_error() {
+        let err = plan(
+            "volumes: [{name: d, persistentVolumeClaim: {claimName: other}}]\ncontainers: [{name: a, image: 'x:1'}]",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, PodError::MissingClaim { claim, .. } if claim == "other"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unsupported_volume_types_are_errors_naming_the_type() {
+        let err = plan("volumes: [{name: h, hostPath: {path: /var/run/docker.sock}}]\ncontainers: [{name: a, image: 'x:1'}]").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod `web-0`: volume `h` is of type `hostPath`, which syncsim does not support \
+             (supported: configMap, secret, emptyDir, persistentVolumeClaim, projected configMap/secret)"
+        );
+        let err = plan(
+            "volumes: [{name: t, projected: {sources: [{serviceAccountToken: {path: token}}]}}]\ncontainers: [{name: a, image: 'x:1'}]",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("`projected serviceAccountToken`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn projected_config_map_and_secret_sources_are_combined() {
+        let p = plan(
+            "volumes: [{name: all, projected: {defaultMode: 0o440, sources: [\
+             {configMap: {name: app-config, items: [{key: app.conf, path: app.conf}]}},\
+             {secret: {name: db, items: [{key: user, path: db/user}]}}]}}]\n\
+             containers: [{name: a, image: 'x:1', volumeMounts: [{name: all, mountPath: /p}]}]",
+        )
+        .unwrap();
+        let files: Vec<(&str, u32)> = p.containers[0]
+            .spec
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.mode))
+            .collect();
+        assert_eq!(files, [("/p/app.conf", 0o440), ("/p/db/user", 0o440)]);
+    }
+
+    #[test]
+    fn mounting_an_undeclared_volume_is_an_error() {
+        let err = plan(
+            "containers: [{name: a, image: 'x:1', volumeMounts: [{name: ghost, mountPath: /g}]}]",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod `web-0` container `a`: volume mount `ghost` does not match any volume of the pod"
+        );
+    }
+
+    #[test]
+    fn invalid_secret_base64_is_an_error_without_the_value() {
+        let origin = Origin {
+            file: "t".into(),
+            document: 0,
+            line: None,
+        };
+        let bad = Object::new(
+            serde_json::json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "bad"}, "data": {"k": "not base64!!"}}),
+            origin,
+        );
+        let lookup = |_: ConfigKind, name: &str| (name == "bad").then_some(&bad);
+        let claims = |_: &str| None;
+        let ctx = PodContext::new("p", "ns", "net", &lookup, &claims);
+        let spec: PodSpec = serde_yaml::from_str(
+            "containers: [{name: a, image: 'x:1', envFrom: [{secretRef: {name: bad}}]}]",
+        )
+        .unwrap();
+        let err = pod_containers(&spec, &ctx).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod `p`: key `k` of Secret `bad` is not valid base64"
+        );
+    }
+
+    #[test]
+    fn debug_output_redacts_secret_env_args_and_file_contents() {
+        let p = plan(
+            "volumes: [{name: s, secret: {secretName: db}}]\ncontainers:\n- name: app\n  image: x:1\n  \
+             env: [{name: PASSWORD, valueFrom: {secretKeyRef: {name: db, key: password}}}, {name: PLAIN, value: visible}]\n  \
+             args: ['--password=$(PASSWORD)']\n  volumeMounts: [{name: s, mountPath: /s}]",
+        )
+        .unwrap();
+        assert_eq!(env_of(&p.containers[0], "PASSWORD"), Some(PW));
+        assert_eq!(
+            p.containers[0].spec.cmd.as_deref().unwrap(),
+            [format!("--password={PW}")]
+        );
+        let debug = format!("{p:?}");
+        assert!(!debug.contains(PW), "{debug}");
+        assert!(
+            debug.contains("visible") && debug.contains("<redacted>"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn probes_are_parsed_and_probe_errors_name_the_pod() {
+        let p =
+            plan("containers: [{name: a, image: 'x:1', startupProbe: {exec: {command: [ready]}}}]")
+                .unwrap();
+        assert!(p.containers[0].probes.startup.is_some());
+        let err = plan("containers: [{name: a, image: 'x:1', livenessProbe: {grpc: {port: 1}}}]")
+            .unwrap_err();
+        assert_eq!(err.to_string(), "pod `web-0`: invalid probe");
+        assert!(matches!(
+            err,
+            PodError::Probe {
+                source: ProbeError::Unsupported { .. },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_pod_without_containers_is_an_error() {
+        assert!(matches!(
+            plan("containers: []").unwrap_err(),
+            PodError::NoContainers { .. }
+        ));
     }
 }
