@@ -108,6 +108,12 @@ impl Script {
             ..Self::default()
         }
     }
+    pub fn health_error() -> Self {
+        Self {
+            health_error: true,
+            ..Self::default()
+        }
+    }
 }
 
 /// One recorded call.
