@@ -42,6 +42,8 @@ pub struct Script {
     pub unknown_health: bool,
     /// Health cannot be evaluated (an apiVersion the built-in check does not support).
     pub health_error: bool,
+    /// Delete returns this error (a failing prune).
+    pub delete_error: Option<String>,
 }
 
 impl Default for Script {
@@ -55,6 +57,7 @@ impl Default for Script {
             vanish_after: None,
             unknown_health: false,
             health_error: false,
+            delete_error: None,
         }
     }
 }
@@ -105,6 +108,12 @@ impl Script {
     pub fn unknown_health() -> Self {
         Self {
             unknown_health: true,
+            ..Self::default()
+        }
+    }
+    pub fn delete_error(msg: &str) -> Self {
+        Self {
+            delete_error: Some(msg.into()),
             ..Self::default()
         }
     }
@@ -334,8 +343,12 @@ impl Cluster for FakeCluster {
     }
 
     async fn delete(&self, key: &ObjectKey) -> Result<(), String> {
+        let script = self.script_for(&key.name);
         let mut inner = self.lock();
         inner.calls.push(Call::Delete(key.name.clone()));
+        if let Some(e) = script.delete_error {
+            return Err(e);
+        }
         inner.live.remove(key);
         Ok(())
     }

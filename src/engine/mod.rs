@@ -16,5 +16,5 @@ pub use cluster::{ApplyOutcome, Cluster};
 pub use events::RunEvent;
 pub use operation::Operation;
 pub use outcome::{Outcome, SyncReport};
-pub use run::{run, EngineOptions};
+pub use run::{run, run_with_prunes, EngineOptions};
 pub use state::{OperationPhase, ResultCode, StepRecord, StepStatus, TaskRun};

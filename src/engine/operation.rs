@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     health,
-    plan::{DeletePolicy, Phase, Plan},
+    plan::{DeletePolicy, Phase, Plan, PruneOption, Task},
 };
 use futures_util::future::join_all;
 use std::time::Duration;
@@ -44,6 +44,8 @@ pub const LOG_TAIL_LINES: usize = 50;
 #[derive(Debug)]
 pub struct Operation {
     pub(crate) tasks: Vec<TaskRun>,
+    /// Prune tasks are deleted (`--prune`) rather than skipped.
+    prune: bool,
     pub(crate) steps: Vec<StepRecord>,
     phase: OperationPhase,
     message: String,
@@ -70,23 +72,37 @@ pub enum StepEffect {
 
 impl Operation {
     pub fn new(plan: &Plan, wave_delay: Duration) -> Self {
-        let tasks: Vec<TaskRun> = plan.tasks().cloned().map(TaskRun::new).collect();
-        let steps = plan
-            .steps
+        Self::with_prunes(plan, &[], false, wave_delay)
+    }
+
+    /// An operation over `plan` plus prune tasks (§2.1.1). Prune tasks join the (phase, wave)
+    /// of their mirrored wave and run before the applies of that wave (§2.6 step 2); with
+    /// `prune` false they end `PruneSkipped` (§6.1).
+    pub fn with_prunes(plan: &Plan, prunes: &[Task], prune: bool, wave_delay: Duration) -> Self {
+        let mut tasks: Vec<TaskRun> = prunes
             .iter()
-            .map(|s| StepRecord {
-                phase: s.phase,
-                wave: s.wave,
+            .cloned()
+            .map(TaskRun::prune)
+            .chain(plan.tasks().cloned().map(TaskRun::new))
+            .collect();
+        // Stable: plan order within a (phase, wave), prunes first (they run first anyway).
+        tasks.sort_by_key(TaskRun::phase_wave);
+        let mut pairs: Vec<(Phase, i64)> = tasks.iter().map(TaskRun::phase_wave).collect();
+        pairs.dedup();
+        let steps = pairs
+            .iter()
+            .map(|&(phase, wave)| StepRecord {
+                phase,
+                wave,
                 started_at: None,
                 finished_at: None,
                 status: StepStatus::NotStarted,
             })
             .collect::<Vec<_>>();
-        let mut pairs: Vec<(Phase, i64)> = tasks.iter().map(TaskRun::phase_wave).collect();
-        pairs.dedup();
         pairs.sort();
         pairs.dedup();
         Self {
+            prune,
             multi_step: pairs.len() > 1,
             tasks,
             steps,
@@ -176,7 +192,15 @@ impl Operation {
             ev(RunEvent::DryRun {
                 tasks: self.tasks.len(),
             });
-            let results = join_all(self.tasks.iter().map(|t| cluster.dry_run(&t.task))).await;
+            // Prune tasks have nothing to validate: their object exists.
+            let results = join_all(self.tasks.iter().map(|t| async move {
+                if t.prune {
+                    Ok(())
+                } else {
+                    cluster.dry_run(&t.task).await
+                }
+            }))
+            .await;
             let mut failed = false;
             for (i, r) in results.into_iter().enumerate() {
                 if let Err(msg) = r {
@@ -370,6 +394,19 @@ impl Operation {
         ev: &mut dyn FnMut(RunEvent),
     ) -> WaveResult {
         self.mark_step_started(current);
+        // 2. Prune tasks of this wave, before anything is applied (§2.6, §6.1).
+        if self.prune_wave(current, cluster, ev).await {
+            return WaveResult::Failed;
+        }
+        let current: Vec<usize> = current
+            .iter()
+            .copied()
+            .filter(|&i| !self.tasks[i].prune)
+            .collect();
+        let current = current.as_slice();
+        if current.is_empty() {
+            return WaveResult::Successful;
+        }
         // 3. BeforeHookCreation: delete existing hooks of this wave, then wait for them to go.
         let mut deleted_any: Option<String> = None;
         for &i in current {
@@ -439,6 +476,59 @@ impl Operation {
         } else {
             WaveResult::Successful
         }
+    }
+
+    /// Runs the prune tasks among `current`; returns whether one failed (the wave then fails
+    /// without applying anything, §2.6 step 2).
+    async fn prune_wave<C: Cluster + ?Sized>(
+        &mut self,
+        current: &[usize],
+        cluster: &C,
+        ev: &mut dyn FnMut(RunEvent),
+    ) -> bool {
+        let prunes: Vec<usize> = current
+            .iter()
+            .copied()
+            .filter(|&i| self.tasks[i].prune)
+            .collect();
+        let mut failed = false;
+        for i in prunes {
+            let now = self.origin.elapsed();
+            let disabled = self.tasks[i].task.sync_options.prune == Some(PruneOption::Disabled);
+            let (result, phase, message) = if disabled {
+                (
+                    ResultCode::PruneSkipped,
+                    OperationPhase::Succeeded,
+                    "ignored (no prune)".to_string(),
+                )
+            } else if !self.prune {
+                (
+                    ResultCode::PruneSkipped,
+                    OperationPhase::Succeeded,
+                    "ignored (requires pruning)".to_string(),
+                )
+            } else {
+                match cluster.delete(&self.tasks[i].task.key()).await {
+                    Ok(()) => (
+                        ResultCode::Pruned,
+                        OperationPhase::Succeeded,
+                        "pruned".to_string(),
+                    ),
+                    Err(e) => {
+                        failed = true;
+                        (ResultCode::SyncFailed, OperationPhase::Failed, e)
+                    }
+                }
+            };
+            let t = &mut self.tasks[i];
+            t.result = Some(result);
+            t.hook_phase = Some(phase);
+            t.message = message;
+            t.applied_at = Some(now);
+            t.finished_at = Some(self.origin.elapsed());
+            self.emit_task(i, ev);
+        }
+        failed
     }
 
     fn mark_step_started(&mut self, current: &[usize]) {

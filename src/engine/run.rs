@@ -21,6 +21,9 @@ pub struct EngineOptions {
     pub timeout: Duration,
     /// How often to step while waiting (Argo re-steps on every watched change).
     pub poll_interval: Duration,
+    /// Delete prune tasks (`argocd app sync --prune`, `automated.prune`); otherwise they end
+    /// `PruneSkipped` (§6.1).
+    pub prune: bool,
 }
 
 impl Default for EngineOptions {
@@ -30,6 +33,7 @@ impl Default for EngineOptions {
             wave_delay: Duration::ZERO,
             timeout: Duration::from_secs(600),
             poll_interval: Duration::from_millis(100),
+            prune: false,
         }
     }
 }
@@ -48,10 +52,24 @@ pub async fn run<C: Cluster + ?Sized>(
     shutdown: &CancellationToken,
     on_event: &mut dyn FnMut(RunEvent),
 ) -> SyncReport {
+    run_with_prunes(plan, &[], cluster, opts, shutdown, on_event).await
+}
+
+/// [`run`] with prune tasks (from [`crate::plan::prune_tasks`]): live objects that no longer
+/// have a manifest. They are deleted in their (mirrored) wave when `opts.prune` is set, and end
+/// `PruneSkipped` otherwise (§2.5, §6.1).
+pub async fn run_with_prunes<C: Cluster + ?Sized>(
+    plan: &Plan,
+    prunes: &[crate::plan::Task],
+    cluster: &C,
+    opts: &EngineOptions,
+    shutdown: &CancellationToken,
+    on_event: &mut dyn FnMut(RunEvent),
+) -> SyncReport {
     let started_at = SystemTime::now();
     let start = tokio::time::Instant::now();
     let deadline = start + opts.timeout;
-    let mut op = Operation::new(plan, opts.wave_delay);
+    let mut op = Operation::with_prunes(plan, prunes, opts.prune, opts.wave_delay);
     let outcome = loop {
         if shutdown.is_cancelled() {
             break Outcome::Interrupted;

@@ -81,6 +81,8 @@ pub struct TaskRun {
     pub simulated: bool,
     /// Last log lines, captured when a hook fails.
     pub log_tail: Vec<String>,
+    /// A prune task (§2.1.1): `task.object` is the live object that has no target any more.
+    pub prune: bool,
 }
 
 impl TaskRun {
@@ -96,6 +98,15 @@ impl TaskRun {
             deleted_by: None,
             simulated: false,
             log_tail: Vec::new(),
+            prune: false,
+        }
+    }
+
+    /// A prune task for a live object without a target (§2.1.1).
+    pub fn prune(task: Task) -> Self {
+        Self {
+            prune: true,
+            ..Self::new(task)
         }
     }
     pub fn phase_wave(&self) -> (Phase, i64) {

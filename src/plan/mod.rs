@@ -10,6 +10,7 @@ mod json;
 mod lint;
 mod order;
 mod parse;
+mod prune;
 mod types;
 
 pub use build::{build, hook_name};
@@ -21,4 +22,5 @@ pub use order::{
     sort_tasks, KIND_ORDER,
 };
 pub use parse::{delete_policies, parse_int, split_list, sync_options, wave};
+pub use prune::{prune_candidates, prune_tasks, selective};
 pub use types::*;
