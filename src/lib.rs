@@ -12,6 +12,8 @@
 //! * [`cluster`]: a tiny simulated Kubernetes: turns objects into containers, networks and volumes
 //!   through a `ContainerRuntime`, and reports live objects with a Kubernetes-like `status`.
 //! * [`engine`]: Argo CD's step algorithm (§2.7) as a state machine over a [`engine::Cluster`].
+//! * [`state`]: the kept-environment record (`sync --keep`), read by re-syncs, `status`,
+//!   `watch` and `down`.
 //! * [`report`]: consumers of engine events: terminal table, JSON, JUnit.
 //! * [`cli`]: clap types and subcommands; thin.
 pub mod cli;
@@ -23,3 +25,4 @@ pub mod manifest;
 pub mod plan;
 pub mod report;
 pub mod runtime;
+pub mod state;

@@ -1,10 +1,12 @@
-//! `syncsim down`: remove what syncsim left on the engine (kept or crashed runs), by label.
+//! `syncsim down`: remove what syncsim left on the engine (kept or crashed runs), by label, and
+//! the kept-environment record. PVC volumes (the data) stay unless `--volumes`.
 use crate::{
     error,
     runtime::{
-        docker::DockerRuntime, ContainerRuntime, ListedKind, LABEL_APP, LABEL_MANAGED_BY,
-        MANAGED_BY_VALUE,
+        docker::DockerRuntime, ContainerRuntime, Listed, ListedKind, LABEL_APP, LABEL_MANAGED_BY,
+        LABEL_RESOURCE, MANAGED_BY_VALUE,
     },
+    state::EnvRecord,
 };
 use clap::Args;
 
@@ -16,9 +18,23 @@ pub struct DownArgs {
     /// Every syncsim object on the engine.
     #[arg(long)]
     pub all: bool,
+    /// Also remove PersistentVolumeClaim volumes (the data a kept environment's databases
+    /// wrote); by default they stay and a later sync of the app reuses them.
+    #[arg(long)]
+    pub volumes: bool,
 }
 
-/// Removes containers, then networks, then volumes carrying syncsim's labels.
+/// Whether a listed volume backs a PersistentVolumeClaim (a StatefulSet claim or a PVC):
+/// labelled with a `…/PersistentVolumeClaim/…` resource.
+pub fn is_claim_volume(l: &Listed) -> bool {
+    l.kind == ListedKind::Volume
+        && l.labels
+            .get(LABEL_RESOURCE)
+            .is_some_and(|r| r.starts_with("/PersistentVolumeClaim/"))
+}
+
+/// Removes containers, then networks, then volumes carrying syncsim's labels (claim volumes
+/// only with `--volumes`), then the record(s).
 pub async fn run(args: DownArgs) -> anyhow::Result<i32> {
     if args.app.is_none() && !args.all {
         eprintln!("error: say which objects to remove: `--app NAME` or `--all`");
@@ -38,8 +54,13 @@ pub async fn run(args: DownArgs) -> anyhow::Result<i32> {
     let mut listed = rt.list_labelled(&labels).await?;
     listed.sort_by_key(|l| l.kind);
     let mut counts = [0usize; 3];
+    let mut kept_volumes = 0usize;
     let mut failed = false;
     for l in &listed {
+        if !args.volumes && is_claim_volume(l) {
+            kept_volumes += 1;
+            continue;
+        }
         let r = match l.kind {
             ListedKind::Container => rt.remove_container(&l.id).await,
             ListedKind::Network => rt.remove_network(&l.id).await,
@@ -53,10 +74,28 @@ pub async fn run(args: DownArgs) -> anyhow::Result<i32> {
             }
         }
     }
+    let apps = match &args.app {
+        Some(app) => vec![app.clone()],
+        None => EnvRecord::list_apps()?,
+    };
+    let mut records = 0;
+    for app in apps {
+        match EnvRecord::remove(&app) {
+            Ok(true) => records += 1,
+            Ok(false) => {}
+            Err(e) => {
+                failed = true;
+                eprintln!("{}", error::render_chain(&e));
+            }
+        }
+    }
     eprintln!(
-        "removed {} containers, {} networks, {} volumes",
+        "removed {} containers, {} networks, {} volumes, {records} environment records",
         counts[0], counts[1], counts[2]
     );
+    if kept_volumes > 0 {
+        eprintln!("kept {kept_volumes} PersistentVolumeClaim volumes (data); `--volumes` removes them too");
+    }
     Ok(if failed {
         error::ENVIRONMENT
     } else {

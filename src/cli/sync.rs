@@ -1,11 +1,12 @@
 //! `syncsim sync SOURCE`: rehearse an Argo CD sync on the local Docker engine.
 use crate::{
-    cluster::{ClusterOptions, DockerCluster},
-    engine::{self, EngineOptions, Outcome},
+    cluster::ClusterOptions,
+    engine::{EngineOptions, Outcome},
     error, manifest,
     plan::{self, PlanOptions},
     report,
     runtime::{docker::DockerRuntime, ContainerRuntime},
+    state::Environment,
 };
 use anyhow::Context;
 use clap::Args;
@@ -38,9 +39,14 @@ pub struct SyncArgs {
     /// Base of the Job retry backoff (Kubernetes uses 10s).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
     pub job_backoff: Duration,
-    /// Leave containers, network and volumes running for inspection (remove with `syncsim down`).
+    /// Leave the environment running and record it: a later `sync` of the same app adopts it
+    /// (unchanged objects untouched, hooks re-run), `status` compares it, `down` removes it.
     #[arg(long)]
     pub keep: bool,
+    /// Delete objects of a kept environment that the source no longer has (`argocd app sync
+    /// --prune`); without it they are reported `PruneSkipped`.
+    #[arg(long)]
+    pub prune: bool,
     /// Output format of the final report on stdout.
     #[arg(short = 'o', long, value_enum, default_value = "text")]
     pub output: Output,
@@ -215,12 +221,19 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<i32> {
         ..ClusterOptions::default()
     };
     let run_id = copts.run_id.clone();
-    let cluster = DockerCluster::new(rt.clone(), copts, &loaded.objects)
-        .await
-        .with_context(|| format!("failed to create network `syncsim-{app}` (a leftover? try `syncsim down --app {app}`)"))?;
+    let env = Environment::open(rt.clone(), copts, &loaded.objects).await?;
+    let cluster = &env.cluster;
     eprintln!(
-        "syncsim: app `{app}`, run {run_id}, network {}",
-        cluster.network()
+        "syncsim: app `{app}`, run {run_id}, network {}{}",
+        cluster.network(),
+        if env.adopted {
+            format!(
+                " (adopted the kept environment: {} objects)",
+                env.adopted_objects
+            )
+        } else {
+            String::new()
+        }
     );
 
     let cancel = CancellationToken::new();
@@ -231,23 +244,32 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<i32> {
         app: app.clone(),
         wave_delay: args.wave_delay,
         timeout: args.timeout,
+        prune: args.prune,
         ..EngineOptions::default()
     };
     let mut progress = report::Progress::new(std::io::stderr().is_terminal());
-    let report = engine::run(&plan, &cluster, &eopts, &cancel, &mut |ev| {
-        progress.report(&ev)
-    })
-    .await;
+    let report = env
+        .sync(&plan, &loaded.objects, &eopts, &cancel, &mut |ev| {
+            progress.report(&ev)
+        })
+        .await;
     progress.finish();
 
     // Teardown (or keep), always before printing the verdict so nothing is left on early exit.
     if args.keep {
-        cluster.detach();
-        eprintln!("kept: containers, network `{}` and volumes stay up; remove with `syncsim down --app {app}`", cluster.network());
+        let path = env
+            .keep(
+                &args.source,
+                &args.dest_namespace,
+                &args.images,
+                Some(&report),
+            )
+            .await?;
+        eprintln!("kept: containers, network `{}` and volumes stay up (recorded in {}); re-sync with `syncsim sync`, inspect with `syncsim status --app {app}`, remove with `syncsim down --app {app}`", cluster.network(), path.display());
     } else {
         let t = tokio::select! {
-            t = cluster.teardown(false) => t,
-            _ = force.cancelled() => cluster.teardown(true).await,
+            t = env.teardown(false) => t,
+            _ = force.cancelled() => env.teardown(true).await,
         };
         tracing::info!(
             "teardown: {} containers, {} networks, {} volumes removed",

@@ -5,11 +5,11 @@ use super::{
     kubelet::{PodInput, PodPhase, RunningPod},
     sim::Inner,
 };
-use crate::manifest::ObjectKey;
+use crate::{manifest::ObjectKey, state::PodRecord};
 use k8s_openapi::api::core::v1::PodSpec;
 use serde_json::{json, Value};
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -54,12 +54,19 @@ struct Shared {
     volumes: Vec<String>,
     /// Main container of the most recent pod, for logs.
     log_container: Option<String>,
+    /// Every pod created or adopted so far, for the environment record.
+    pods: Vec<PodRecord>,
+    /// Pods that lost a container (removed behind our back).
+    lost: BTreeSet<String>,
 }
 
 /// Handle to a running controller.
 pub(crate) struct Controller {
     shared: Arc<Mutex<Shared>>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Remove containers one at a time, newest first (StatefulSet pods go in reverse ordinal
+    /// order, as the StatefulSet controller deletes them).
+    ordered_removal: bool,
 }
 
 impl Controller {
@@ -73,6 +80,16 @@ impl Controller {
 
     pub fn log_container(&self) -> Option<String> {
         lock(&self.shared).log_container.clone()
+    }
+
+    /// The pods realising the object, for the environment record.
+    pub fn pods(&self) -> Vec<PodRecord> {
+        lock(&self.shared).pods.clone()
+    }
+
+    /// Whether a pod lost a container: the object no longer realises its spec (drift).
+    pub fn is_lost(&self) -> bool {
+        !lock(&self.shared).lost.is_empty()
     }
 
     /// Stops reconciling (containers keep running).
@@ -94,11 +111,20 @@ impl Controller {
             let s = lock(&self.shared);
             (s.containers.clone(), s.volumes.clone())
         };
-        let removals = containers.iter().map(|id| inner.rt.remove_container(id));
-        for (id, r) in containers
-            .iter()
-            .zip(futures_util::future::join_all(removals).await)
-        {
+        let results = if self.ordered_removal {
+            let mut out = Vec::new();
+            for id in containers.iter().rev() {
+                out.push((id, inner.rt.remove_container(id).await));
+            }
+            out
+        } else {
+            let removals = containers.iter().map(|id| inner.rt.remove_container(id));
+            containers
+                .iter()
+                .zip(futures_util::future::join_all(removals).await)
+                .collect()
+        };
+        for (id, r) in results {
             match r {
                 Ok(()) => inner.ledger.forget(id),
                 Err(e) => tracing::warn!("failed to remove container {id}: {e}"),
@@ -138,6 +164,16 @@ impl PodSink {
         if let Some(id) = pod.main_container_id() {
             s.log_container = Some(id);
         }
+        let rec = pod.record();
+        match s.pods.iter_mut().find(|p| p.name == rec.name) {
+            Some(p) => *p = rec,
+            None => s.pods.push(rec),
+        }
+        if pod.lost() {
+            s.lost.insert(pod.name().to_string());
+        } else {
+            s.lost.remove(pod.name());
+        }
     }
 
     fn set_status(&self, status: Value) {
@@ -147,6 +183,37 @@ impl PodSink {
 
 /// Starts the controller for a workload object.
 pub(crate) fn spawn(inner: Arc<Inner>, key: ObjectKey, obj: Value) -> Result<Controller, String> {
+    spawn_with(inner, key, obj, Vec::new())
+}
+
+/// Starts the controller of a kept workload over its recorded pods (no new container unless a
+/// replica is missing). Jobs are never adopted this way: a kept Job keeps its final status.
+pub(crate) async fn adopt(
+    inner: Arc<Inner>,
+    key: ObjectKey,
+    obj: Value,
+    pods: &[PodRecord],
+) -> Result<Controller, String> {
+    let spec = pod_template(&obj)?;
+    let mut adopted = Vec::new();
+    for rec in pods {
+        let claims = if key.kind == "StatefulSet" {
+            stateful_claims(&inner, &key, &obj, &rec.name).await?
+        } else {
+            BTreeMap::new()
+        };
+        let input = pod_input(&key, &obj, &spec, rec.name.clone(), claims);
+        adopted.push(RunningPod::adopt(&inner, input, rec).await);
+    }
+    spawn_with(inner, key, obj, adopted)
+}
+
+fn spawn_with(
+    inner: Arc<Inner>,
+    key: ObjectKey,
+    obj: Value,
+    adopted: Vec<RunningPod>,
+) -> Result<Controller, String> {
     let spec = pod_template(&obj)?;
     let shared = Arc::new(Mutex::new(Shared {
         status: initial_status(&key.kind),
@@ -155,17 +222,22 @@ pub(crate) fn spawn(inner: Arc<Inner>, key: ObjectKey, obj: Value) -> Result<Con
     let sink = PodSink {
         shared: shared.clone(),
     };
+    for pod in &adopted {
+        sink.track(pod);
+    }
+    let ordered_removal = key.kind == "StatefulSet";
     let task = tokio::spawn(async move {
         let kind = key.kind.clone();
         match kind.as_str() {
             "Job" => run_job(inner, key, obj, spec, sink).await,
-            "StatefulSet" => run_replicas(inner, key, obj, spec, sink, true).await,
-            _ => run_replicas(inner, key, obj, spec, sink, false).await,
+            "StatefulSet" => run_replicas(inner, key, obj, spec, sink, true, adopted).await,
+            _ => run_replicas(inner, key, obj, spec, sink, false, adopted).await,
         }
     });
     Ok(Controller {
         shared,
         task: Mutex::new(Some(task)),
+        ordered_removal,
     })
 }
 
@@ -243,6 +315,7 @@ async fn run_replicas(
     spec: PodSpec,
     sink: PodSink,
     stateful: bool,
+    adopted: Vec<RunningPod>,
 ) {
     let kind = key.kind.as_str();
     let replicas = match kind {
@@ -261,7 +334,7 @@ async fn run_replicas(
             .unwrap_or(600)
             .max(0) as u64,
     );
-    let mut pods: Vec<RunningPod> = Vec::new();
+    let mut pods: Vec<RunningPod> = adopted;
     loop {
         // Start the next pod(s).
         if pods.len() < replicas {

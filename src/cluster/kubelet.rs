@@ -13,6 +13,7 @@ use super::{
 use crate::{
     manifest::{Object, ObjectKey},
     runtime::{ContainerState, ContainerStatus, ListedKind},
+    state::{ContainerRecord, PodRecord},
 };
 use k8s_openapi::api::core::v1::PodSpec;
 use serde_json::{json, Value};
@@ -70,6 +71,8 @@ struct Ctr {
     /// Exit of this container counted as a Job failure already (OnFailure restarts).
     failures_untaken: u32,
     done: bool,
+    /// The Docker container no longer exists (removed behind our back): only a new pod helps.
+    gone: bool,
 }
 
 /// A pod realised as containers.
@@ -218,6 +221,7 @@ impl RunningPod {
                 last_exit: None,
                 failures_untaken: 0,
                 done: false,
+                gone: false,
             });
         }
         for i in 0..pod.containers.len() {
@@ -258,6 +262,7 @@ impl RunningPod {
                 Ok(s) => s,
                 Err(e) => {
                     // Removed behind our back (fault injection, `docker rm`): the pod fails.
+                    c.gone = true;
                     c.state = ContainerStatus::Exited {
                         code: 137,
                         oom_killed: false,
@@ -317,6 +322,85 @@ impl RunningPod {
             } else {
                 PodPhase::Failed
             };
+        }
+    }
+
+    /// Re-attaches to a pod of a kept environment: its containers are the recorded ones
+    /// (matched by Kubernetes container name). Running containers count as Ready at once (they
+    /// passed their probes when kept; probes keep running from now on); missing ones are `gone`.
+    pub async fn adopt(inner: &Inner, input: PodInput, rec: &PodRecord) -> RunningPod {
+        let plan = match translate(inner, &input) {
+            Ok(p) => p,
+            Err(e) => return Self::failed_to_start(&input, "CreateContainerConfigError", e),
+        };
+        let mut pod = RunningPod {
+            name: input.pod_name.clone(),
+            restart: plan.restart_policy,
+            containers: Vec::new(),
+            init_ids: rec.init_containers.clone(),
+            volumes: rec.volumes.clone(),
+            phase: PodPhase::Running,
+            error: None,
+            host_ip: None,
+        };
+        for c in plan.containers {
+            let id = rec
+                .containers
+                .iter()
+                .find(|r| r.name == c.name)
+                .map(|r| r.id.clone());
+            let probes: Vec<Probe> = [c.probes.startup, c.probes.readiness, c.probes.liveness]
+                .into_iter()
+                .flatten()
+                .collect();
+            let mut ctr = Ctr {
+                name: c.name,
+                gone: id.is_none(),
+                id: id.unwrap_or_default(),
+                state: ContainerStatus::Created,
+                started_at: Instant::now(),
+                readiness: None,
+                liveness: None,
+                startup: None,
+                probes,
+                ready: false,
+                restarts: 0,
+                restart_at: None,
+                last_exit: None,
+                failures_untaken: 0,
+                done: false,
+            };
+            ctr.on_started();
+            ctr.startup = None;
+            ctr.ready = true;
+            pod.containers.push(ctr);
+        }
+        pod
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A container of the pod was removed: the pod cannot recover by restarting.
+    pub fn lost(&self) -> bool {
+        self.containers.iter().any(|c| c.gone)
+    }
+
+    /// What the environment record keeps of this pod.
+    pub fn record(&self) -> PodRecord {
+        PodRecord {
+            name: self.name.clone(),
+            init_containers: self.init_ids.clone(),
+            containers: self
+                .containers
+                .iter()
+                .map(|c| ContainerRecord {
+                    name: c.name.clone(),
+                    id: c.id.clone(),
+                })
+                .collect(),
+            volumes: self.volumes.clone(),
         }
     }
 
@@ -567,7 +651,7 @@ fn probe_of(probes: &[Probe], kind: ProbeKind) -> &Probe {
 /// `<pod>.<svc>…` for headless Services.
 pub(crate) fn service_aliases(inner: &Inner, input: &PodInput) -> Vec<String> {
     let mut out = vec![input.pod_name.clone()];
-    for svc in &inner.services {
+    for svc in &inner.services() {
         let ns = if svc.namespace().is_empty() {
             input.namespace.as_str()
         } else {

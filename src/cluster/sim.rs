@@ -11,6 +11,7 @@ use crate::{
         ContainerRuntime, Labels, ListedKind, NetworkSpec, VolumeSpec, LABEL_APP, LABEL_MANAGED_BY,
         LABEL_RESOURCE, LABEL_RUN, MANAGED_BY_VALUE,
     },
+    state::{spec_hash, ObjectRecord, PodRecord},
 };
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -60,6 +61,11 @@ struct Entry {
     static_status: Option<Value>,
     /// Docker volume backing a PVC.
     volume: Option<String>,
+    /// Applied as a hook (kept in the environment record: hooks are never pruned).
+    hook: bool,
+    /// Pods of a kept object that has no controller any more (a finished Job or Pod): their
+    /// containers are removed with the object.
+    kept_pods: Vec<PodRecord>,
 }
 
 /// Shared state of the cluster, used by the controllers' tasks.
@@ -69,13 +75,33 @@ pub(crate) struct Inner {
     pub network: String,
     /// Every Service of the desired state: pods answer to their DNS names (see the README's
     /// "differences from a real cluster").
-    pub services: Vec<Object>,
+    services: Mutex<Vec<Object>>,
     store: Mutex<BTreeMap<ObjectKey, Entry>>,
+    /// Old controllers of Deployments being rolled, removed once the new pods are Ready.
+    retiring: Mutex<Vec<Retiring>>,
     pub ledger: Ledger,
     image_checks: tokio::sync::Mutex<HashMap<String, Result<(), String>>>,
 }
 
+/// The old pods of a rolling update, and the task that removes them once the new pods are ready.
+struct Retiring {
+    old: Arc<Controller>,
+    task: tokio::task::JoinHandle<()>,
+}
+
 impl Inner {
+    /// Every Service of the desired state.
+    pub fn services(&self) -> Vec<Object> {
+        self.services
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn retiring(&self) -> std::sync::MutexGuard<'_, Vec<Retiring>> {
+        self.retiring.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Labels for a Docker object realising `resource` (`<group>/<kind>/<ns>/<name>`).
     pub fn labels(&self, resource: &str) -> Labels {
         let mut l = Labels::new();
@@ -194,8 +220,9 @@ impl DockerCluster {
         let inner = Arc::new(Inner {
             rt,
             network: network.clone(),
-            services,
+            services: Mutex::new(services),
             store: Mutex::new(BTreeMap::new()),
+            retiring: Mutex::new(Vec::new()),
             ledger: Ledger::default(),
             image_checks: tokio::sync::Mutex::new(HashMap::new()),
             opts,
@@ -213,8 +240,185 @@ impl DockerCluster {
         &self.inner.network
     }
 
+    /// Re-attaches to an environment kept by an earlier `sync --keep` (its network must still
+    /// exist): the recorded objects become the store, running workloads get controllers over
+    /// their existing containers (same ids, nothing restarted), finished Jobs keep their status.
+    /// Every Docker object labelled with the app goes into the cleanup ledger, so a run without
+    /// `--keep` tears the adopted environment down too.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::runtime::Error::NotFound`] when the network is gone (the record is stale),
+    /// or the engine's error listing the app's objects.
+    pub async fn adopt(
+        rt: Arc<dyn ContainerRuntime>,
+        opts: ClusterOptions,
+        desired: &[Object],
+        kept: &[ObjectRecord],
+    ) -> Result<Self, crate::runtime::Error> {
+        let network = format!("syncsim-{}", opts.app);
+        let labels = [
+            (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
+            (LABEL_APP.to_string(), opts.app.clone()),
+        ];
+        let listed = rt.list_labelled(&labels).await?;
+        if !listed
+            .iter()
+            .any(|l| l.kind == ListedKind::Network && l.name == network)
+        {
+            return Err(crate::runtime::Error::NotFound {
+                object: format!("network `{network}`"),
+            });
+        }
+        let services = desired
+            .iter()
+            .filter(|o| o.kind() == "Service" && o.group().is_empty())
+            .cloned()
+            .collect();
+        let inner = Arc::new(Inner {
+            rt,
+            network,
+            services: Mutex::new(services),
+            store: Mutex::new(BTreeMap::new()),
+            retiring: Mutex::new(Vec::new()),
+            ledger: Ledger::default(),
+            image_checks: tokio::sync::Mutex::new(HashMap::new()),
+            opts,
+        });
+        for l in listed {
+            let id = match l.kind {
+                ListedKind::Container => l.id,
+                ListedKind::Network | ListedKind::Volume => l.name,
+            };
+            inner.ledger.record(l.kind, id);
+        }
+        // Records first, workloads second: pods read ConfigMaps, Secrets and PVCs from the store.
+        let (workloads, records): (Vec<&ObjectRecord>, Vec<&ObjectRecord>) =
+            kept.iter().partition(|r| has_controller(&r.group, &r.kind));
+        for rec in records {
+            let entry = Entry {
+                object: rec.object.clone(),
+                controller: None,
+                static_status: static_status(&rec.group, &rec.kind, &rec.object),
+                volume: rec.volume.clone(),
+                hook: rec.hook,
+                kept_pods: Vec::new(),
+            };
+            inner.store().insert(rec.key(), entry);
+        }
+        for rec in workloads {
+            let key = rec.key();
+            let phase = rec
+                .status
+                .as_ref()
+                .and_then(|s| s.get("phase"))
+                .and_then(Value::as_str);
+            let finished = rec.kind == "Job"
+                || (rec.kind == "Pod" && matches!(phase, Some("Succeeded" | "Failed")));
+            let mut entry = Entry {
+                object: rec.object.clone(),
+                controller: None,
+                static_status: None,
+                volume: None,
+                hook: rec.hook,
+                kept_pods: Vec::new(),
+            };
+            if finished {
+                entry.static_status = Some(rec.status.clone().unwrap_or_else(|| json!({})));
+                entry.kept_pods = rec.pods.clone();
+            } else {
+                match controller::adopt(inner.clone(), key.clone(), rec.object.clone(), &rec.pods)
+                    .await
+                {
+                    Ok(c) => entry.controller = Some(c),
+                    Err(e) => {
+                        tracing::warn!("{key}: cannot adopt the kept pods: {e}");
+                        entry.static_status = rec.status.clone();
+                        entry.kept_pods = rec.pods.clone();
+                    }
+                }
+            }
+            inner.store().insert(key, entry);
+        }
+        Ok(Self { inner })
+    }
+
+    /// Replaces the desired state's Services (pods started from now on answer to their names).
+    pub fn set_desired(&self, desired: &[Object]) {
+        *self
+            .inner
+            .services
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = desired
+            .iter()
+            .filter(|o| o.kind() == "Service" && o.group().is_empty())
+            .cloned()
+            .collect();
+    }
+
+    /// Every object as it exists now, for the environment record.
+    pub fn snapshot(&self) -> Vec<ObjectRecord> {
+        let store = self.inner.store();
+        store
+            .iter()
+            .map(|(k, e)| {
+                let status = match (&e.controller, &e.static_status) {
+                    (Some(c), _) => Some(c.status()),
+                    (None, s) => s.clone(),
+                };
+                ObjectRecord {
+                    group: k.group.clone(),
+                    kind: k.kind.clone(),
+                    namespace: k.namespace.clone(),
+                    name: k.name.clone(),
+                    hook: e.hook,
+                    spec_hash: spec_hash(&e.object),
+                    object: spec_of(&e.object),
+                    status,
+                    pods: e
+                        .controller
+                        .as_ref()
+                        .map(|c| c.pods())
+                        .unwrap_or_else(|| e.kept_pods.clone()),
+                    volume: e.volume.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Workloads that no longer realise their spec: a pod lost a container (removed behind
+    /// syncsim's back). These are out of sync; a self-heal sync re-applies them.
+    pub fn drifted(&self) -> Vec<ObjectKey> {
+        self.inner
+            .store()
+            .iter()
+            .filter(|(_, e)| !e.hook && e.controller.as_ref().is_some_and(|c| c.is_lost()))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// Keys of every object in the store.
+    pub fn keys(&self) -> Vec<ObjectKey> {
+        self.inner.store().keys().cloned().collect()
+    }
+
+    /// Finishes rolling updates at once (removes the old pods), so that what is kept is exactly
+    /// what the store says.
+    pub async fn finish_rollouts(&self) {
+        let retiring: Vec<Retiring> = std::mem::take(&mut *self.inner.retiring());
+        for r in retiring {
+            r.task.abort();
+            let _ = r.task.await;
+            r.old.remove(&self.inner).await;
+        }
+    }
+
     /// Stops every controller and removes every Docker object this cluster created.
     pub async fn teardown(&self, force: bool) -> TeardownReport {
+        for r in std::mem::take(&mut *self.inner.retiring()) {
+            r.task.abort();
+            r.old.stop();
+        }
         let controllers: Vec<Controller> = {
             let mut store = self.inner.store();
             store
@@ -233,6 +437,10 @@ impl DockerCluster {
 
     /// Stops controllers without removing anything (`--keep`): containers keep running.
     pub fn detach(&self) {
+        for r in std::mem::take(&mut *self.inner.retiring()) {
+            r.task.abort();
+            r.old.stop();
+        }
         let mut store = self.inner.store();
         for e in store.values_mut() {
             if let Some(c) = e.controller.take() {
@@ -249,6 +457,76 @@ impl DockerCluster {
             .and_then(|e| e.controller.as_ref().map(|c| c.container_ids()))
             .unwrap_or_default()
     }
+}
+
+impl DockerCluster {
+    /// Removes `old`'s pods once the object's new controller reports every replica Ready (or
+    /// after its progress deadline): a rolling update with surge.
+    fn retire_when_ready(&self, key: ObjectKey, old: Controller) {
+        let old = Arc::new(old);
+        let inner = self.inner.clone();
+        let retiring = old.clone();
+        let task = tokio::spawn(async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+            loop {
+                let ready = {
+                    let store = inner.store();
+                    match store.get(&key) {
+                        Some(e) => {
+                            let want = e
+                                .object
+                                .pointer("/spec/replicas")
+                                .and_then(Value::as_i64)
+                                .unwrap_or(1);
+                            let status = e
+                                .controller
+                                .as_ref()
+                                .map(|c| c.status())
+                                .unwrap_or_default();
+                            status
+                                .get("readyReplicas")
+                                .and_then(Value::as_i64)
+                                .unwrap_or(0)
+                                >= want
+                        }
+                        None => true,
+                    }
+                };
+                if ready || tokio::time::Instant::now() >= deadline {
+                    break;
+                }
+                tokio::time::sleep(inner.opts.poll_interval).await;
+            }
+            retiring.remove(&inner).await;
+        });
+        self.inner.retiring().push(Retiring { old, task });
+    }
+}
+
+/// Kinds that have no effect on Docker at all (only recorded): everything but workloads,
+/// ConfigMaps and Secrets (files in pods), Services (DNS aliases) and PVCs (volumes).
+fn only_recorded(group: &str, kind: &str) -> bool {
+    !has_controller(group, kind)
+        && !matches!(
+            (group, kind),
+            (
+                "",
+                "ConfigMap" | "Secret" | "Service" | "PersistentVolumeClaim"
+            )
+        )
+}
+
+/// A Deployment rolls (surge, then remove old pods) unless its strategy is `Recreate`.
+fn rolling(obj: &Value) -> bool {
+    obj.pointer("/spec/strategy/type").and_then(Value::as_str) != Some("Recreate")
+}
+
+/// Whether an update touches a Job's immutable fields (`spec.template`, `spec.selector`,
+/// `spec.completions`), which the API server rejects.
+fn job_template_changed(old: &Value, new: &Value) -> bool {
+    ["/spec/template", "/spec/selector", "/spec/completions"]
+        .iter()
+        .any(|p| old.pointer(p) != new.pointer(p))
 }
 
 /// kubectl's resource name: `deployment.apps`, `service`, `job.batch`.
@@ -366,35 +644,84 @@ impl Cluster for DockerCluster {
         let (group, kind) = (task.group().to_string(), task.kind().to_string());
         let value = with_defaults(&group, &kind, task.object.value.clone());
         let res = format!("{}/{}", resource_name(&group, &kind), task.name());
-        // Re-apply over an existing object.
-        let existing = self.inner.store().get(&key).map(|e| spec_of(&e.object));
+        let opts = &task.sync_options;
+        // Re-apply over an existing object (§6.2, §7).
+        let existing = self.inner.store().get(&key).map(|e| {
+            (
+                spec_of(&e.object),
+                e.controller.as_ref().is_some_and(|c| c.is_lost()),
+            )
+        });
+        let is_job = (group.as_str(), kind.as_str()) == ("batch", "Job");
+        let changed_verb = if opts.replace {
+            "replaced"
+        } else {
+            "configured"
+        };
+        let mut rolling_from: Option<Controller> = None;
         let verb = match existing {
-            Some(old) if old == spec_of(&value) => {
-                return Ok(ApplyOutcome {
-                    message: format!("{res} unchanged"),
-                    simulated: !has_controller(&group, &kind),
-                });
-            }
-            Some(_)
-                if (group.as_str(), kind.as_str()) == ("batch", "Job")
-                    && !task.sync_options.force =>
-            {
-                return Err(format!(
-                    "Job.batch \"{}\" is invalid: spec.template: Invalid value: field is immutable",
-                    task.name()
-                ));
-            }
-            Some(_) => {
+            None => "created",
+            Some((old, lost)) if old == spec_of(&value) => {
+                if !lost {
+                    if let Some(e) = self.inner.store().get_mut(&key) {
+                        e.hook = task.hook;
+                    }
+                    return Ok(ApplyOutcome {
+                        message: format!("{res} unchanged"),
+                        simulated: only_recorded(&group, &kind),
+                    });
+                }
+                // Drift: a pod lost a container. Re-create what realises the object.
                 self.delete(&key).await?;
                 "configured"
             }
-            None => "created",
+            Some((old, _)) if is_job && job_template_changed(&old, &value) => {
+                // kubectl apply sends a patch the API server rejects; `--force` (Force=true)
+                // falls back to delete + create; Replace=true alone hits the same error.
+                if !opts.force {
+                    return Err(format!(
+                        "Job.batch \"{}\" is invalid: spec.template: Invalid value: \
+                         core.PodTemplateSpec{{...}}: field is immutable",
+                        task.name()
+                    ));
+                }
+                self.delete(&key).await?;
+                changed_verb
+            }
+            Some(_) if is_job || !has_controller(&group, &kind) => {
+                // Updated in place: a PVC keeps its volume, a Job its pods and status.
+                let mut store = self.inner.store();
+                if let Some(e) = store.get_mut(&key) {
+                    e.object = value.clone();
+                    e.hook = task.hook;
+                    if e.controller.is_none() && !is_job {
+                        e.static_status = static_status(&group, &kind, &value);
+                    }
+                }
+                return Ok(ApplyOutcome {
+                    message: format!("{res} {changed_verb}"),
+                    simulated: only_recorded(&group, &kind),
+                });
+            }
+            Some(_) if kind == "Deployment" && rolling(&value) => {
+                // RollingUpdate: the new pods start now; the old ones go once they are Ready.
+                let old = self.inner.store().remove(&key);
+                rolling_from = old.and_then(|e| e.controller);
+                changed_verb
+            }
+            Some(_) => {
+                // Recreate; a StatefulSet's pods go in reverse ordinal order, its claims stay.
+                self.delete(&key).await?;
+                changed_verb
+            }
         };
         let mut entry = Entry {
             object: value.clone(),
             controller: None,
             static_status: None,
             volume: None,
+            hook: task.hook,
+            kept_pods: Vec::new(),
         };
         let mut simulated = false;
         if has_controller(&group, &kind) {
@@ -408,15 +735,12 @@ impl Cluster for DockerCluster {
                 self.inner.create_volume(&name, &key.to_string()).await?;
                 entry.volume = Some(name);
             }
-            simulated = !matches!(
-                (group.as_str(), kind.as_str()),
-                (
-                    "",
-                    "ConfigMap" | "Secret" | "Service" | "PersistentVolumeClaim"
-                )
-            );
+            simulated = only_recorded(&group, &kind);
         }
-        self.inner.store().insert(key, entry);
+        self.inner.store().insert(key.clone(), entry);
+        if let Some(old) = rolling_from {
+            self.retire_when_ready(key, old);
+        }
         Ok(ApplyOutcome {
             message: format!("{res} {verb}"),
             simulated,
@@ -428,6 +752,24 @@ impl Cluster for DockerCluster {
         let Some(entry) = entry else { return Ok(()) };
         if let Some(c) = entry.controller {
             c.remove(&self.inner).await;
+        }
+        for pod in &entry.kept_pods {
+            let ids = pod
+                .init_containers
+                .iter()
+                .chain(pod.containers.iter().map(|c| &c.id));
+            for id in ids {
+                match self.inner.rt.remove_container(id).await {
+                    Ok(()) => self.inner.ledger.forget(id),
+                    Err(e) => tracing::warn!("failed to remove container {id}: {e}"),
+                }
+            }
+            for v in &pod.volumes {
+                match self.inner.rt.remove_volume(v).await {
+                    Ok(()) => self.inner.ledger.forget(v),
+                    Err(e) => tracing::warn!("failed to remove volume {v}: {e}"),
+                }
+            }
         }
         if let Some(v) = entry.volume {
             self.inner
