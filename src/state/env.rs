@@ -6,11 +6,11 @@ use super::store::StateError;
 use crate::{
     cluster::{ClusterOptions, DockerCluster, TeardownReport},
     engine::{self, EngineOptions, RunEvent, SyncReport},
-    manifest::Object,
+    manifest::{Object, ObjectKey},
     plan::{self, Plan, Task},
     runtime::{self, ContainerRuntime},
 };
-use std::{path::PathBuf, sync::Arc};
+use std::{collections::BTreeSet, path::PathBuf, sync::Arc};
 use tokio_util::sync::CancellationToken;
 
 /// Opening an environment failed.
@@ -121,6 +121,24 @@ impl Environment {
         self.cluster.set_desired(desired);
         let prunes = self.prune_tasks(plan, false);
         engine::run_with_prunes(plan, &prunes, &self.cluster, opts, shutdown, on_event).await
+    }
+
+    /// A self-heal sync (§6.4): when workloads drifted (a pod lost a container), a selective
+    /// sync of only those resources of `plan`, without hooks and without prunes. `None` when
+    /// nothing drifted.
+    pub async fn self_heal(
+        &self,
+        plan: &Plan,
+        opts: &EngineOptions,
+        shutdown: &CancellationToken,
+        on_event: &mut dyn FnMut(RunEvent),
+    ) -> Option<SyncReport> {
+        let drifted: BTreeSet<ObjectKey> = self.cluster.drifted().into_iter().collect();
+        let selective = plan::selective(plan, &drifted);
+        if selective.steps.is_empty() {
+            return None;
+        }
+        Some(engine::run(&selective, &self.cluster, opts, shutdown, on_event).await)
     }
 
     /// Keeps the environment: finishes rolling updates, writes the record, stops the
