@@ -2,11 +2,15 @@
 //! into options.
 mod down;
 mod plan;
+mod status;
 pub mod sync;
+mod watch;
 
 pub use down::DownArgs;
 pub use plan::PlanArgs;
+pub use status::StatusArgs;
 pub use sync::SyncArgs;
+pub use watch::WatchArgs;
 
 use crate::{error::ExitCode, manifest};
 use clap::{ArgAction, Parser, Subcommand};
@@ -33,6 +37,12 @@ pub enum Command {
     Sync(SyncArgs),
     /// Remove what syncsim left on the Docker engine (kept or crashed runs), by label.
     Down(DownArgs),
+    /// Show a kept environment like `argocd app get`: sync status against the source, live
+    /// health, last operation.
+    Status(StatusArgs),
+    /// Argo CD's automated sync policy: sync, then re-sync when the source changes
+    /// (`--prune`), re-apply removed workloads without hooks (`--self-heal`); Ctrl-C stops.
+    Watch(WatchArgs),
 }
 
 /// A subcommand failed. Renders as `error: …` plus `caused by: …` lines
@@ -76,5 +86,7 @@ pub async fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Plan(args) => plan::run(&args, &mut std::io::stdout().lock()),
         Command::Sync(args) => Ok(sync::run(args).await?),
         Command::Down(args) => Ok(down::run(args).await?),
+        Command::Status(args) => Ok(status::run(args).await?),
+        Command::Watch(args) => Ok(watch::run(args).await?),
     }
 }

@@ -61,7 +61,7 @@ pub enum Output {
     Json,
 }
 
-fn parse_image_map(s: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_image_map(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((from, to)) if !from.is_empty() && !to.is_empty() => {
             Ok((from.to_string(), to.to_string()))
@@ -73,7 +73,7 @@ fn parse_image_map(s: &str) -> Result<(String, String), String> {
 }
 
 /// Argo CD reads `ARGOCD_SYNC_WAVE_DELAY` as integer seconds; we also accept `500ms`, `2s`.
-fn parse_wave_delay(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_wave_delay(s: &str) -> Result<Duration, String> {
     if let Ok(secs) = s.trim().parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }
@@ -95,7 +95,7 @@ pub fn default_app_name(source: &str) -> String {
     sanitize(&raw.unwrap_or_else(|| "app".into()))
 }
 
-fn sanitize(s: &str) -> String {
+pub(crate) fn sanitize(s: &str) -> String {
     let out: String = s
         .to_lowercase()
         .chars()
@@ -115,9 +115,19 @@ fn sanitize(s: &str) -> String {
     }
 }
 
+/// The source as recorded for `status`: absolute, so it resolves from any directory.
+pub(crate) fn recorded_source(source: &str) -> String {
+    if source == "-" {
+        return source.to_string();
+    }
+    std::fs::canonicalize(source)
+        .map(|p| p.to_string_lossy().to_string())
+        .unwrap_or_else(|_| source.to_string())
+}
+
 /// Escalating signal handling: the first Ctrl-C/SIGTERM cancels the run (graceful teardown),
 /// the second asks for a forced teardown, the third exits at once.
-fn spawn_signal_handler(cancel: CancellationToken, force: CancellationToken) {
+pub(crate) fn spawn_signal_handler(cancel: CancellationToken, force: CancellationToken) {
     tokio::spawn(async move {
         let mut count = 0;
         loop {

@@ -7,6 +7,7 @@
 mod controller;
 mod kubelet;
 mod ledger;
+mod observe;
 mod sim;
 
 pub mod pod;
@@ -14,4 +15,5 @@ pub mod probe;
 pub mod quantity;
 
 pub use ledger::{Ledger, TeardownReport};
-pub use sim::{ClusterOptions, DockerCluster};
+pub use observe::observed_object;
+pub use sim::{applied_form, ClusterOptions, DockerCluster};

@@ -540,7 +540,7 @@ fn resource_name(group: &str, kind: &str) -> String {
 }
 
 /// Kinds realised as containers.
-fn has_controller(group: &str, kind: &str) -> bool {
+pub(crate) fn has_controller(group: &str, kind: &str) -> bool {
     matches!(
         (group, kind),
         (
@@ -549,6 +549,12 @@ fn has_controller(group: &str, kind: &str) -> bool {
         ) | ("", "Pod")
             | ("batch", "Job")
     )
+}
+
+/// A target object as the simulated API server stores it when applied (defaults filled in, no
+/// `status`): what a kept environment's record is compared with.
+pub fn applied_form(obj: &Object) -> Value {
+    spec_of(&with_defaults(obj.group(), obj.kind(), obj.value.clone()))
 }
 
 /// The object without `status` and server-set metadata, for "unchanged" comparison.
@@ -571,7 +577,7 @@ fn with_defaults(group: &str, kind: &str, mut v: Value) -> Value {
 }
 
 /// Status for kinds that have no controller here: what a healthy cluster would report.
-fn static_status(group: &str, kind: &str, obj: &Value) -> Option<Value> {
+pub(crate) fn static_status(group: &str, kind: &str, obj: &Value) -> Option<Value> {
     match (group, kind) {
         ("", "PersistentVolumeClaim") => Some(json!({"phase": "Bound"})),
         ("", "Service")

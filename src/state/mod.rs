@@ -10,11 +10,15 @@
 //! written atomically. Labels stay the source of truth for *what exists* (`down` works without a
 //! record, and adoption re-lists the app's labelled objects into the cleanup ledger); the record
 //! is the source of truth for *what was applied*.
+mod compare;
 mod env;
+mod fingerprint;
 mod record;
 mod store;
 
+pub use compare::{app_sync_status, compare, Compared, SyncStatus};
 pub use env::{EnvError, Environment};
+pub use fingerprint::fingerprint;
 pub use record::{
     spec_hash, ContainerRecord, EnvRecord, LastOperation, ObjectRecord, PodRecord, ResourceResult,
     RECORD_VERSION,
