@@ -245,9 +245,16 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<i32> {
         cluster.detach();
         eprintln!("kept: containers, network `{}` and volumes stay up; remove with `syncsim down --app {app}`", cluster.network());
     } else {
+        // After an interruption, containers get a grace period to stop (a second Ctrl-C cuts
+        // it short); after a normal end there is nothing to preserve: their volumes go too.
+        let grace = if report.outcome == Outcome::Interrupted {
+            Duration::from_secs(3)
+        } else {
+            Duration::ZERO
+        };
         let t = tokio::select! {
-            t = cluster.teardown(false) => t,
-            _ = force.cancelled() => cluster.teardown(true).await,
+            t = cluster.teardown(grace) => t,
+            _ = force.cancelled() => cluster.teardown(Duration::ZERO).await,
         };
         tracing::info!(
             "teardown: {} containers, {} networks, {} volumes removed",

@@ -213,8 +213,9 @@ impl DockerCluster {
         &self.inner.network
     }
 
-    /// Stops every controller and removes every Docker object this cluster created.
-    pub async fn teardown(&self, force: bool) -> TeardownReport {
+    /// Stops every controller and removes every Docker object this cluster created, giving
+    /// containers `grace` to stop first (zero: remove at once).
+    pub async fn teardown(&self, grace: Duration) -> TeardownReport {
         let controllers: Vec<Controller> = {
             let mut store = self.inner.store();
             store
@@ -227,7 +228,7 @@ impl DockerCluster {
         }
         self.inner
             .ledger
-            .teardown(self.inner.rt.as_ref(), force)
+            .teardown(self.inner.rt.as_ref(), grace)
             .await
     }
 
