@@ -5,9 +5,14 @@
 # same build-context hash (label org.syncsim.kit.context) is skipped; a
 # changed Dockerfile/context rebuilds just that image. Works from any cwd.
 #
-#   compose/build-images.sh            build what is missing or stale
-#   compose/build-images.sh --force    rebuild every image (not the base)
-#   compose/build-images.sh --list     print the image tags and exit
+#   compose/build-images.sh                  build what is missing or stale
+#   compose/build-images.sh postgres flyway  only these (names or tags, see --list)
+#   compose/build-images.sh --force [IMAGE…] rebuild (not the base)
+#   compose/build-images.sh --list           print names and tags, exit
+#
+# An image that exists without this script's label (built by another tool,
+# e.g. `syncsim build` from the same context) counts as present: the script
+# neither rebuilds nor removes it unless --force is given.
 #
 # Environment:
 #   SYNCSIM_KIT_PREFIX   tag prefix (default syncsim-kit)
@@ -25,12 +30,14 @@ CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/syncsim"
 LOGS="$CACHE/logs"
 FORCE=0
 LIST=0
+SELECT=()
 for a in "$@"; do
 	case "$a" in
 		--force) FORCE=1 ;;
 		--list) LIST=1 ;;
 		-h|--help) sed -n '2,/^set -Eeuo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
-		*) echo "unknown argument: $a" >&2; exit 2 ;;
+		-*) echo "unknown option: $a" >&2; exit 2 ;;
+		*) SELECT+=("$a") ;;
 	esac
 done
 
@@ -56,8 +63,26 @@ KIT_BASE_TAG="$PREFIX/debian:bookworm-slim"
 
 if [ "$LIST" = 1 ]; then
 	echo "$KIT_BASE_TAG (only when debian:bookworm-slim is neither present nor pullable)"
-	for spec in "${IMAGES[@]}"; do IFS='|' read -r _ tag _ <<< "$spec"; echo "$tag"; done
+	for spec in "${IMAGES[@]}"; do IFS='|' read -r name tag _ <<< "$spec"; printf '%-12s %s\n' "$name" "$tag"; done
 	exit 0
+fi
+# Restrict to the images named on the command line (name or full tag).
+declare -A WANT=()
+for sel in "${SELECT[@]}"; do
+	found=0
+	for spec in "${IMAGES[@]}"; do
+		IFS='|' read -r name tag _ <<< "$spec"
+		if [ "$sel" = "$name" ] || [ "$sel" = "$tag" ]; then WANT[$name]=1; found=1; fi
+	done
+	[ "$found" = 1 ] || { echo "build-images: unknown image '$sel' (see --list)" >&2; exit 2; }
+done
+if [ "${#SELECT[@]}" -gt 0 ]; then
+	kept=()
+	for spec in "${IMAGES[@]}"; do
+		IFS='|' read -r name _ <<< "$spec"
+		[ -z "${WANT[$name]:-}" ] || kept+=("$spec")
+	done
+	IMAGES=("${kept[@]}")
 fi
 
 mkdir -p "$CACHE" "$LOGS"
@@ -243,7 +268,7 @@ for spec in "${IMAGES[@]}"; do
 	TODO[$name]=1
 	if [ "$FORCE" = 0 ] && image_exists "$tag"; then TODO[$name]=check; fi
 done
-if [ "${TODO[flyway]}" = 1 ]; then start_refinery; fi
+if [ "${TODO[flyway]:-}" = 1 ]; then start_refinery; fi
 
 # --- 3. images ---------------------------------------------------------------------
 BUILT=0; SKIPPED=0
@@ -269,7 +294,11 @@ for spec in "${IMAGES[@]}"; do
 			say "[$STEP/$TOTAL] $tag present, skipping"
 			SKIPPED=$((SKIPPED + 1)); continue
 		fi
-		say "[$STEP/$TOTAL] rebuilding $tag (build context changed: ${have:-unlabelled} -> $hash) …"
+		if [ -z "$have" ] || [ "$have" = "<no value>" ]; then
+			say "[$STEP/$TOTAL] $tag present (not built by this script), skipping"
+			SKIPPED=$((SKIPPED + 1)); continue
+		fi
+		say "[$STEP/$TOTAL] rebuilding $tag (build context changed: $have -> $hash) …"
 		old_id="$(docker image inspect --format '{{.Id}}' "$tag")"
 	else
 		say "[$STEP/$TOTAL] building $tag …"

@@ -172,7 +172,7 @@ impl Rehearsal {
     }
 
     async fn finish(self) {
-        let t = self.cluster.teardown(true).await;
+        let t = self.cluster.teardown(Duration::ZERO).await;
         assert!(t.errors.is_empty(), "teardown: {:?}", t.errors);
         let labels = [
             (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),

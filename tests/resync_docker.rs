@@ -127,7 +127,7 @@ async fn sync(app: &str, text: &str, prune: bool, keep: bool) -> (SyncReport, Ve
             .await
             .expect("keep");
     } else {
-        let t = env.teardown(true).await;
+        let t = env.teardown(Duration::ZERO).await;
         assert!(t.errors.is_empty(), "teardown: {:?}", t.errors);
     }
     (report, events, env.adopted)
@@ -331,7 +331,7 @@ async fn self_heal_recreates_a_removed_container_without_running_hooks() {
     assert_eq!(after.len(), 1);
     assert_ne!(after, before);
     assert!(env.cluster.drifted().is_empty());
-    let t = env.teardown(true).await;
+    let t = env.teardown(Duration::ZERO).await;
     assert!(t.errors.is_empty(), "{:?}", t.errors);
     assert_nothing_left(app).await;
 }
@@ -386,6 +386,6 @@ async fn a_network_without_a_record_is_refused_with_a_hint() {
         Err(e) => e.to_string(),
     };
     assert!(err.contains("syncsim down --app t-unrecorded"), "{err}");
-    cluster.teardown(true).await;
+    cluster.teardown(Duration::ZERO).await;
     assert_nothing_left(app).await;
 }

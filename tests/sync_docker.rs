@@ -73,7 +73,7 @@ async fn sync_yaml(app: &str, yaml: &str, timeout: Duration) -> Run {
         &mut |e| eprintln!("{e:?}"),
     )
     .await;
-    let t = cluster.teardown(true).await;
+    let t = cluster.teardown(Duration::ZERO).await;
     assert!(t.errors.is_empty(), "teardown errors: {:?}", t.errors);
     let labels = [
         (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),

@@ -277,9 +277,16 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<i32> {
             .await?;
         eprintln!("kept: containers, network `{}` and volumes stay up (recorded in {}); re-sync with `syncsim sync`, inspect with `syncsim status --app {app}`, remove with `syncsim down --app {app}`", cluster.network(), path.display());
     } else {
+        // After an interruption, containers get a grace period to stop (a second Ctrl-C cuts
+        // it short); after a normal end there is nothing to preserve: their volumes go too.
+        let grace = if report.outcome == Outcome::Interrupted {
+            Duration::from_secs(3)
+        } else {
+            Duration::ZERO
+        };
         let t = tokio::select! {
-            t = env.teardown(false) => t,
-            _ = force.cancelled() => env.teardown(true).await,
+            t = env.teardown(grace) => t,
+            _ = force.cancelled() => env.teardown(Duration::ZERO).await,
         };
         tracing::info!(
             "teardown: {} containers, {} networks, {} volumes removed",

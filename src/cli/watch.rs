@@ -239,8 +239,8 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<i32> {
         );
     } else {
         let t = tokio::select! {
-            t = env.teardown(false) => t,
-            _ = force.cancelled() => env.teardown(true).await,
+            t = env.teardown(Duration::from_secs(3)) => t,
+            _ = force.cancelled() => env.teardown(Duration::ZERO).await,
         };
         for e in &t.errors {
             eprintln!("warning: cleanup: {e}");

@@ -1,7 +1,8 @@
 //! The cleanup ledger: every Docker object syncsim creates is recorded the moment it exists,
 //! and teardown removes containers, then networks, then volumes.
-use crate::runtime::{ContainerRuntime, ListedKind, DEFAULT_STOP_GRACE};
+use crate::runtime::{ContainerRuntime, ListedKind};
 use std::sync::Mutex;
+use std::time::Duration;
 
 #[derive(Debug, Default)]
 pub struct Ledger {
@@ -40,8 +41,9 @@ impl Ledger {
     }
 
     /// Removes everything recorded: containers (with their anonymous volumes) first, then
-    /// networks, then volumes. `force` skips the stop grace period.
-    pub async fn teardown(&self, rt: &dyn ContainerRuntime, force: bool) -> TeardownReport {
+    /// networks, then volumes. Containers get `grace` to stop on SIGTERM first; zero removes
+    /// them at once (their data goes with them anyway).
+    pub async fn teardown(&self, rt: &dyn ContainerRuntime, grace: Duration) -> TeardownReport {
         let mut entries = std::mem::take(&mut *self.lock());
         entries.sort_by_key(|(k, _)| *k);
         let mut report = TeardownReport::default();
@@ -50,10 +52,8 @@ impl Ledger {
             .filter(|(k, _)| *k == ListedKind::Container)
             .map(|(_, id)| id)
             .collect();
-        if !force {
-            let stops = containers
-                .iter()
-                .map(|id| rt.stop_container(id, DEFAULT_STOP_GRACE));
+        if !grace.is_zero() {
+            let stops = containers.iter().map(|id| rt.stop_container(id, grace));
             for r in futures_util::future::join_all(stops).await {
                 if let Err(e) = r {
                     tracing::debug!("stop during teardown: {e}");

@@ -413,8 +413,9 @@ impl DockerCluster {
         }
     }
 
-    /// Stops every controller and removes every Docker object this cluster created.
-    pub async fn teardown(&self, force: bool) -> TeardownReport {
+    /// Stops every controller and removes every Docker object this cluster created, giving
+    /// containers `grace` to stop first (zero: remove at once).
+    pub async fn teardown(&self, grace: Duration) -> TeardownReport {
         for r in std::mem::take(&mut *self.inner.retiring()) {
             r.task.abort();
             r.old.stop();
@@ -431,7 +432,7 @@ impl DockerCluster {
         }
         self.inner
             .ledger
-            .teardown(self.inner.rt.as_ref(), force)
+            .teardown(self.inner.rt.as_ref(), grace)
             .await
     }
 

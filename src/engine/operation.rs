@@ -167,8 +167,14 @@ impl Operation {
             } else {
                 StepStatus::Running
             };
-            if rec.status != StepStatus::Running && rec.finished_at.is_none() {
-                rec.finished_at = Some(now);
+            if rec.status != StepStatus::Running {
+                // When its last task completed (the final wave's resources are never waited
+                // for: their apply time counts).
+                let last = tasks
+                    .iter()
+                    .filter_map(|t| t.finished_at.or(t.applied_at))
+                    .max();
+                rec.finished_at = last.or(Some(now));
             }
         }
     }

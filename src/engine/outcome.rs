@@ -48,6 +48,23 @@ pub struct SyncReport {
     pub argo_default_wave_delay_total: Duration,
 }
 
+impl SyncReport {
+    /// Time spent inside steps: for each step that ran, from its start to the moment its last
+    /// task completed. This is what the containers needed (start, probes, hooks running).
+    pub fn step_time(&self) -> Duration {
+        self.steps
+            .iter()
+            .filter_map(|s| Some(s.finished_at?.saturating_sub(s.started_at?)))
+            .sum()
+    }
+
+    /// Time not spent inside a step: the dry run, moving from one step to the next (polling,
+    /// wave delay) and deleting hooks at the end. The engine's own overhead.
+    pub fn between_steps(&self) -> Duration {
+        self.duration.saturating_sub(self.step_time())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,12 +29,13 @@ pub enum Error {
         source: walkdir::Error,
     },
 
-    /// A YAML document is not valid YAML.
-    #[error("invalid YAML at {file}:{line}:{column}")]
+    /// A YAML document is not valid YAML. `line` and `column` are 1-based; `None` when the
+    /// parser gives no position (the file is still named).
+    #[error("invalid YAML at {file}{}", position(*line, *column))]
     Yaml {
         file: String,
-        line: usize,
-        column: usize,
+        line: Option<usize>,
+        column: Option<usize>,
         #[source]
         source: serde_yaml::Error,
     },
@@ -98,6 +99,14 @@ pub enum Error {
     /// The renderer printed something that is not UTF-8.
     #[error("`{tool} {dir}` printed output that is not UTF-8")]
     RenderNotUtf8 { tool: String, dir: String },
+}
+
+fn position(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(":{l}:{c}"),
+        (Some(l), None) => format!(":{l}"),
+        _ => String::new(),
+    }
 }
 
 impl Error {

@@ -82,14 +82,11 @@ pub(crate) fn parse(text: &str, file: &str, format: Format) -> Result<Vec<Object
 }
 
 fn yaml_error(file: &str, source: serde_yaml::Error) -> Error {
-    let (line, column) = source
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((0, 0));
+    let location = source.location();
     Error::Yaml {
         file: file.to_string(),
-        line,
-        column,
+        line: location.as_ref().map(|l| l.line()),
+        column: location.as_ref().map(|l| l.column()),
         source,
     }
 }
@@ -282,7 +279,7 @@ null
         match &err {
             Error::Yaml { file, line, .. } => {
                 assert_eq!(file, "bad.yaml");
-                assert!(*line >= 3, "line {line}");
+                assert!(line.is_some_and(|l| l >= 3), "line {line:?}");
             }
             other => panic!("unexpected {other:?}"),
         }

@@ -40,26 +40,30 @@ pub fn build(objects: &[Object], opts: &PlanOptions) -> Result<Plan, Error> {
         targets.push(obj);
     }
 
-    // Duplicates: the last manifest of a key wins.
-    let dedup_key = |i: usize, o: &Object| {
+    // Duplicates: the last manifest of a key wins. `winner[i]` is the index that replaces
+    // object i (i itself when it is kept), with the number of copies.
+    let mut by_key: HashMap<(&str, &str, &str, String), (usize, usize)> =
+        HashMap::with_capacity(targets.len());
+    for (i, o) in targets.iter().enumerate() {
         let name = match (o.name(), o.generate_name()) {
             ("", Some(g)) => format!("{g}{i}"),
             (n, _) => n.to_string(),
         };
-        (
-            o.group().to_string(),
-            o.kind().to_string(),
-            o.namespace().to_string(),
-            name,
-        )
-    };
-    let mut last: HashMap<_, usize> = HashMap::with_capacity(targets.len());
-    let mut count: HashMap<_, usize> = HashMap::new();
-    for (i, o) in targets.iter().enumerate() {
-        let k = dedup_key(i, o);
-        *count.entry(k.clone()).or_default() += 1;
-        last.insert(k, i);
+        let entry = by_key
+            .entry((o.group(), o.kind(), o.namespace(), name))
+            .or_insert((i, 0));
+        entry.0 = i;
+        entry.1 += 1;
     }
+    let mut winner: Vec<(usize, usize)> = (0..targets.len()).map(|i| (i, 1)).collect();
+    for (i, o) in targets.iter().enumerate() {
+        if o.name().is_empty() {
+            continue; // generateName keys are unique per index
+        }
+        let key = (o.group(), o.kind(), o.namespace(), o.name().to_string());
+        winner[i] = by_key[&key];
+    }
+    drop(by_key);
 
     let mut tasks: Vec<Task> = Vec::with_capacity(targets.len());
     for (i, obj) in targets.into_iter().enumerate() {
@@ -67,17 +71,16 @@ pub fn build(objects: &[Object], opts: &PlanOptions) -> Result<Plan, Error> {
         let class = classify_from(&ann);
         Linter::new(&obj, &mut warnings).lint(&ann, bad_key, &class);
 
-        let k = dedup_key(i, &obj);
-        let winner = last[&k];
-        if winner != i {
-            let kept = &objects[winner].origin;
+        let (kept_index, copies) = winner[i];
+        if kept_index != i {
+            let kept = &objects[kept_index].origin;
             warnings.push(Warning {
                 origin: obj.origin.to_string(),
                 object: obj.display_name(),
                 message: format!(
                     "appears {} times among the manifests; Argo CD keeps only the last one \
                      ({kept}) and reports RepeatedResourceWarning",
-                    count[&k]
+                    copies
                 ),
             });
             ignored.push(ignored_entry(
@@ -101,8 +104,15 @@ pub fn build(objects: &[Object], opts: &PlanOptions) -> Result<Plan, Error> {
             }),
             Class::Hook(phases) => {
                 let delete_policies = delete_policies_from(&ann);
-                for phase in phases {
-                    let mut object = obj.clone();
+                let n = phases.len();
+                let mut obj = Some(obj);
+                for (p, phase) in phases.into_iter().enumerate() {
+                    // The last phase takes the object; earlier ones clone it.
+                    let mut object = if p + 1 == n {
+                        obj.take().expect("object is taken once")
+                    } else {
+                        obj.clone().expect("object is present until the last phase")
+                    };
                     if object.name().is_empty() {
                         let name = hook_name(object.generate_name().unwrap_or(""), phase, opts);
                         object.set_metadata_str("name", &name);

@@ -153,7 +153,19 @@ pub(crate) fn sync_options_from(ann: &Annotations<'_>) -> SyncOptions {
             "Validate=false" => opts.validate_false = true,
             "SkipDryRunOnMissingResource=true" => opts.skip_dry_run_on_missing_resource = true,
             other => {
-                if !other.starts_with("Prune=") && !other.starts_with("ServerSideApply=") {
+                // Known options whose value has no effect (`Replace=false`, a second `Prune=`)
+                // are dropped; anything else is kept.
+                const NO_EFFECT: [&str; 7] = [
+                    "Prune",
+                    "PruneLast",
+                    "Replace",
+                    "Force",
+                    "ServerSideApply",
+                    "Validate",
+                    "SkipDryRunOnMissingResource",
+                ];
+                let key = other.split_once('=').map_or(other, |(k, _)| k);
+                if !NO_EFFECT.contains(&key) {
                     opts.other.push(other.to_string());
                 }
             }
@@ -163,8 +175,8 @@ pub(crate) fn sync_options_from(ann: &Annotations<'_>) -> SyncOptions {
 }
 
 /// Per-object sync options from `argocd.argoproj.io/sync-options` (§6.2). `Prune=` takes the
-/// first matching item; unknown items (and `Delete=…`, which only matters on app deletion) are
-/// kept verbatim in `other`.
+/// first matching item; values without effect (`Replace=false`) are dropped; other items (e.g.
+/// `Delete=…`, which only matters on app deletion) are kept verbatim in `other`.
 pub fn sync_options(obj: &Object) -> SyncOptions {
     sync_options_from(&annotations_of(obj).0)
 }

@@ -8,6 +8,7 @@
 //!   "exitCode": 1,
 //!   "operation": {"phase": "Failed", "message": "…", "startedAt": "RFC 3339",
 //!                 "finishedAt": "RFC 3339", "durationSeconds": 12.3,
+//!                 "stepSeconds": 12.0, "betweenStepsSeconds": 0.3,
 //!                 "waveDelaySeconds": 0, "argoDefaultWaveDelaySeconds": 10},
 //!   "steps": [{"phase": "Sync", "wave": 0, "status": "Succeeded",   // NotStarted|Running|Succeeded|Failed
 //!              "startedAt": "…"|null, "finishedAt": "…"|null}],
@@ -82,6 +83,8 @@ pub fn to_json(r: &SyncReport) -> Value {
             "startedAt": humantime::format_rfc3339_millis(r.started_at).to_string(),
             "finishedAt": humantime::format_rfc3339_millis(r.finished_at).to_string(),
             "durationSeconds": r.duration.as_secs_f64(),
+            "stepSeconds": r.step_time().as_secs_f64(),
+            "betweenStepsSeconds": r.between_steps().as_secs_f64(),
             "waveDelaySeconds": r.wave_delay_total.as_secs_f64(),
             "argoDefaultWaveDelaySeconds": r.argo_default_wave_delay_total.as_secs_f64(),
         },

@@ -1,12 +1,19 @@
-//! Live progress on stderr (indicatif): the current step, what it waits for and why.
+//! Live progress on stderr (indicatif): the current step, each resource it waits for and why.
 use crate::engine::{RunEvent, TaskRun};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::time::Duration;
+use std::{collections::BTreeMap, time::Duration};
+
+/// At most this many waited-for resources are listed under the spinner.
+const MAX_WAITING_SHOWN: usize = 8;
 
 /// Consumes [`RunEvent`]s and shows them. Lines that matter (step starts, task results, hook
-/// deletions) are printed above the spinner so they stay in the scrollback and in CI logs.
+/// deletions) are printed above the spinner so they stay in the scrollback and in CI logs; the
+/// spinner shows the operation's status and every task still running with its health message.
 pub struct Progress {
     bar: ProgressBar,
+    status: String,
+    /// `Kind/name` → why it is not done yet, for tasks whose hook phase is Running.
+    waiting: BTreeMap<String, String>,
 }
 
 impl Progress {
@@ -23,7 +30,11 @@ impl Progress {
         } else {
             ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
         };
-        Self { bar }
+        Self {
+            bar,
+            status: String::new(),
+            waiting: BTreeMap::new(),
+        }
     }
 
     fn println(&self, line: String) {
@@ -34,6 +45,20 @@ impl Progress {
         }
     }
 
+    fn redraw(&self) {
+        let mut msg = self.status.clone();
+        for (name, why) in self.waiting.iter().take(MAX_WAITING_SHOWN) {
+            msg.push_str(&format!("\n    {name}: {why}"));
+        }
+        if self.waiting.len() > MAX_WAITING_SHOWN {
+            msg.push_str(&format!(
+                "\n    … and {} more",
+                self.waiting.len() - MAX_WAITING_SHOWN
+            ));
+        }
+        self.bar.set_message(msg);
+    }
+
     pub fn report(&mut self, ev: &RunEvent) {
         match ev {
             RunEvent::DryRun { tasks } => {
@@ -42,12 +67,33 @@ impl Progress {
             RunEvent::StepStarted { phase, wave, tasks } => {
                 self.println(format!("▶ {phase} wave {wave}: applying {tasks} task(s)"))
             }
-            RunEvent::TaskUpdated(t) => self.println(task_line(t)),
+            RunEvent::TaskUpdated(t) => {
+                let name = format!("{}/{}", t.task.kind(), t.task.name());
+                if t.is_running() {
+                    let why = t
+                        .health
+                        .as_ref()
+                        .map(|h| {
+                            if h.message.is_empty() {
+                                format!("{:?}", h.status)
+                            } else {
+                                format!("{:?}: {}", h.status, h.message)
+                            }
+                        })
+                        .unwrap_or_else(|| "applied, waiting for its first status".into());
+                    self.waiting.insert(name, why);
+                } else {
+                    self.waiting.remove(&name);
+                }
+                self.println(task_line(t));
+                self.redraw();
+            }
             RunEvent::HookDeleted { key, reason } => {
                 self.println(format!("  deleted hook {key} ({reason})"))
             }
             RunEvent::Status { phase, message } => {
-                self.bar.set_message(format!("{phase}: {message}"))
+                self.status = format!("{phase}: {message}");
+                self.redraw();
             }
             RunEvent::SyncFailStarted { hooks } => {
                 self.println(format!("▶ SyncFail: starting {hooks} hook(s)"))

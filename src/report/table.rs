@@ -32,6 +32,15 @@ pub fn render(r: &SyncReport) -> String {
         _ => r.message.replace('\n', "\n                    "),
     };
     line(&mut out, "Message", &message);
+    line(
+        &mut out,
+        "Timing",
+        &format!(
+            "{} in steps (containers starting, probes, hooks), {} between steps (dry run, polling, wave delay, hook deletion)",
+            fmt_duration(r.step_time()),
+            fmt_duration(r.between_steps())
+        ),
+    );
     if r.argo_default_wave_delay_total > Duration::ZERO {
         line(
             &mut out,

@@ -10,7 +10,7 @@ use crate::{
     plan::{self, Plan, Task},
     runtime::{self, ContainerRuntime},
 };
-use std::{collections::BTreeSet, path::PathBuf, sync::Arc};
+use std::{collections::BTreeSet, path::PathBuf, sync::Arc, time::Duration};
 use tokio_util::sync::CancellationToken;
 
 /// Opening an environment failed.
@@ -171,9 +171,10 @@ impl Environment {
         Ok(path)
     }
 
-    /// Tears everything down (adopted objects included) and removes the record.
-    pub async fn teardown(&self, force: bool) -> TeardownReport {
-        let mut t = self.cluster.teardown(force).await;
+    /// Tears everything down (adopted objects included) and removes the record, giving
+    /// containers `grace` to stop first.
+    pub async fn teardown(&self, grace: Duration) -> TeardownReport {
+        let mut t = self.cluster.teardown(grace).await;
         if let Err(e) = EnvRecord::remove(&self.app) {
             t.errors.push(crate::error::render_chain(&e));
         }
