@@ -41,13 +41,16 @@ struct Src {
     db_env: &'static str,
     /// Include the Deployment `old`.
     old: bool,
+    /// The Deployment `web`'s sleep.
+    web_sleep: &'static str,
 }
 
 fn yaml(s: &Src) -> String {
     let mut docs = vec![
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  MODE: demo\n".to_string(),
         format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers:\n        - name: main\n          image: {IMAGE}\n          command: [sleep, '3600']\n"
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers:\n        - name: main\n          image: {IMAGE}\n          command: [sleep, '{}']\n",
+            s.web_sleep
         ),
         format!(
             "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\n  annotations:\n    argocd.argoproj.io/sync-wave: \"-1\"\nspec:\n  replicas: 1\n  serviceName: db\n  selector:\n    matchLabels: {{app: db}}\n  template:\n    metadata:\n      labels: {{app: db}}\n    spec:\n      containers:\n        - name: main\n          image: {IMAGE}\n          command: [sleep, '3600']\n          env: [{{name: VERSION, value: \"{}\"}}]\n          volumeMounts: [{{name: data, mountPath: /data}}]\n  volumeClaimTemplates:\n    - metadata: {{name: data}}\n      spec:\n        accessModes: [ReadWriteOnce]\n        resources: {{requests: {{storage: 1Mi}}}}\n",
@@ -194,6 +197,7 @@ async fn resync_reruns_hooks_keeps_unchanged_workloads_and_their_data_and_prunes
         migrate: "v1",
         db_env: "1",
         old: true,
+        web_sleep: "3600",
     };
     let (r1, _, adopted) = sync(app, &yaml(&v1), false, true).await;
     assert!(!adopted);
@@ -241,17 +245,21 @@ async fn resync_reruns_hooks_keeps_unchanged_workloads_and_their_data_and_prunes
         "not pruned without --prune"
     );
 
-    // Third sync with --prune and a changed StatefulSet template: `old` is deleted, `db` is
-    // recreated on the same volume.
+    // Third sync with --prune and changed StatefulSet and Deployment templates: `old` is
+    // deleted, `db` is recreated on the same volume, `web` rolls to a new pod.
     let v3 = Src {
         db_env: "2",
+        web_sleep: "3601",
         ..v2.clone()
     };
     let (r3, _, _) = sync(app, &yaml(&v3), true, true).await;
     assert_eq!(r3.outcome, Outcome::Succeeded, "{}", r3.message);
     assert_eq!(task(&r3, "old").result, Some(ResultCode::Pruned));
     assert_eq!(task(&r3, "db").message, "statefulset.apps/db configured");
-    assert_eq!(task(&r3, "web").message, "deployment.apps/web unchanged");
+    assert_eq!(task(&r3, "web").message, "deployment.apps/web configured");
+    let web3 = kept_ids(app, "Deployment", "web");
+    assert_eq!(web3.len(), 1, "only the new pod is kept");
+    assert_ne!(web3, web);
     let rec = EnvRecord::load(app).unwrap().unwrap();
     assert!(rec.object(&key("Deployment", "old")).is_none());
     let rt = runtime().await;
@@ -279,6 +287,7 @@ async fn self_heal_recreates_a_removed_container_without_running_hooks() {
         migrate: "v1",
         db_env: "1",
         old: false,
+        web_sleep: "3600",
     });
     let (objects, plan) = render(&src);
     let rt = runtime().await;

@@ -1,0 +1,164 @@
+//! `syncsim watch` end to end on the busybox test image: automated sync on a source change with
+//! prune, no sync for a hook-only change (hooks never make an app OutOfSync), self-heal of a
+//! removed container without hooks, and Ctrl-C tearing everything down.
+use std::{
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+use syncsim::runtime::{
+    docker::DockerRuntime, ContainerRuntime, ContainerStatus, ListedKind, LABEL_APP,
+    LABEL_MANAGED_BY, LABEL_RESOURCE, MANAGED_BY_VALUE,
+};
+
+const APP: &str = "t-watch";
+const IMAGE: &str = "syncsim-test/busybox:1";
+
+fn source(settings: &str, with_gone: bool, migrate: &str) -> String {
+    let mut docs = vec![
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  MODE: \"{settings}\"\n"),
+        format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers:\n        - name: main\n          image: {IMAGE}\n          command: [sleep, '3600']\n"),
+        format!("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations:\n    argocd.argoproj.io/hook: PostSync\n    argocd.argoproj.io/hook-delete-policy: HookSucceeded\nspec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: main\n          image: {IMAGE}\n          command: [echo, \"{migrate}\"]\n"),
+    ];
+    if with_gone {
+        docs.push(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gone\ndata: {a: b}\n".into(),
+        );
+    }
+    docs.join("---\n")
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// Waits until `file` contains `needle` `n` times.
+fn wait_for(file: &Path, needle: &str, n: usize, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while read(file).matches(needle).count() < n {
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!("watch exited ({st}) before `{needle}`:\n{}", read(file));
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {n}× `{needle}` in:\n{}",
+            read(file)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs docker"]
+async fn watch_syncs_on_change_prunes_self_heals_without_hooks_and_tears_down_on_ctrl_c() {
+    let st = Command::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/compose/testimages/build.sh"
+    ))
+    .status()
+    .unwrap();
+    assert!(st.success());
+    let state = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let (out, err) = (logs.path().join("out"), logs.path().join("err"));
+    let app_yaml = src.path().join("app.yaml");
+    std::fs::write(&app_yaml, source("one", true, "v1")).unwrap();
+    let rt = DockerRuntime::connect().await.expect("docker");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_syncsim"))
+        .env("SYNCSIM_STATE_DIR", state.path())
+        .args([
+            "watch",
+            "--app",
+            APP,
+            "--dest-namespace",
+            "demo",
+            "--prune",
+            "--self-heal",
+        ])
+        .args(["--interval", "200ms", "--debounce", "300ms"])
+        .arg(src.path())
+        .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
+        .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
+        .spawn()
+        .expect("spawn watch");
+
+    // 1. Initial sync.
+    wait_for(&out, "Phase:              Succeeded", 1, &mut child);
+
+    // 2. A resource changed and one was removed: automated sync with prune; hooks run again.
+    std::fs::write(&app_yaml, source("two", false, "v1")).unwrap();
+    wait_for(&out, "Phase:              Succeeded", 2, &mut child);
+    let second = read(&out);
+    let second = &second[second.rfind("Application:").unwrap()..];
+    assert!(second.contains("configmap/settings configured"), "{second}");
+    assert!(second.contains("Pruned"), "{second}");
+    assert!(second.contains("deployment.apps/web unchanged"), "{second}");
+    assert!(second.contains("job.batch/migrate created"), "{second}");
+
+    // 3. Only a hook changed: the app stays Synced, so no automated sync.
+    std::fs::write(&app_yaml, source("two", false, "v2")).unwrap();
+    wait_for(&err, "the app is Synced", 1, &mut child);
+    assert_eq!(read(&out).matches("Application:").count(), 2);
+
+    // 4. Self-heal: remove web's container; a selective sync re-creates it, no hook runs.
+    let labels = [
+        (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
+        (LABEL_APP.to_string(), APP.to_string()),
+        (
+            LABEL_RESOURCE.to_string(),
+            "apps/Deployment/web".to_string(),
+        ),
+    ];
+    let web: Vec<_> = rt.list_labelled(&labels).await.unwrap();
+    let web = web
+        .iter()
+        .find(|l| l.kind == ListedKind::Container)
+        .expect("web container");
+    rt.remove_container(&web.id).await.unwrap();
+    wait_for(
+        &err,
+        "self-heal: apps/Deployment/web drifted",
+        1,
+        &mut child,
+    );
+    wait_for(&out, "Application:", 3, &mut child);
+    let heal = read(&out);
+    let heal = &heal[heal.rfind("Application:").unwrap()..];
+    assert!(heal.contains("deployment.apps/web configured"), "{heal}");
+    assert!(
+        !heal.contains("migrate"),
+        "no hook in a self-heal sync: {heal}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now: Vec<_> = rt.list_labelled(&labels).await.unwrap();
+        let mut running = false;
+        for l in now
+            .iter()
+            .filter(|l| l.kind == ListedKind::Container && l.id != web.id)
+        {
+            running |= matches!(rt.inspect_container(&l.id).await, Ok(s) if s.status == ContainerStatus::Running);
+        }
+        if running {
+            break;
+        }
+        assert!(Instant::now() < deadline, "web not recreated");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // 5. Ctrl-C: stops watching and tears down.
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(130), "{}", read(&err));
+    assert!(read(&err).contains("torn down"), "{}", read(&err));
+    let labels = &labels[..2];
+    let left = rt.list_labelled(labels).await.unwrap();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert!(!state.path().join(format!("{APP}.json")).exists());
+}
