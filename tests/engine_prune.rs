@@ -267,3 +267,38 @@ async fn a_wave_holding_only_prunes_still_gates_the_next_wave() {
         [(Phase::Sync, 1), (Phase::Sync, 2), (Phase::Sync, 3)]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn prune_confirm_waits_for_approval_even_without_prune() {
+    // §2.6 step 2: the wave holding a `Prune=confirm` prune stays Running; syncsim has no
+    // approval, so its own deadline ends the run with what Argo CD was waiting for.
+    let targets = [obj("ConfigMap", "t0", wave(0))];
+    let extras = [obj(
+        "ConfigMap",
+        "ask",
+        json!({"argocd.argoproj.io/sync-options": "Prune=confirm"}),
+    )];
+    let p = build(&targets);
+    let prunes = plan::prune_tasks(&extras, &p, false);
+    let c = cluster_with(&[&extras[0]]);
+    let opts = EngineOptions {
+        timeout: Duration::from_secs(30),
+        ..EngineOptions::default()
+    };
+    let r = engine::run_with_prunes(
+        &p,
+        &prunes,
+        &c,
+        &opts,
+        &CancellationToken::new(),
+        &mut |_| {},
+    )
+    .await;
+    assert_eq!(
+        r.outcome,
+        Outcome::TimedOut {
+            waiting: "waiting for pruning confirmation of /ConfigMap/ask".into()
+        }
+    );
+    assert!(c.applied().is_empty() && c.deleted().is_empty());
+}

@@ -298,10 +298,11 @@ impl Operation {
         let result = self.run_tasks(&current, cluster, ev).await;
 
         // K. Wave delay after a non-final wave that did not fail.
-        if result != WaveResult::Failed && !is_final {
+        let delayed = matches!(result, WaveResult::Successful | WaveResult::Pending(_));
+        if delayed && !is_final {
             self.wave_delays += 1;
         }
-        if result != WaveResult::Failed && !is_final && !self.wave_delay.is_zero() {
+        if delayed && !is_final && !self.wave_delay.is_zero() {
             tokio::select! {
                 _ = tokio::time::sleep(self.wave_delay) => {}
                 _ = cancel.cancelled() => {}
@@ -331,6 +332,10 @@ impl Operation {
                 }
             }
             WaveResult::Pending(msg) => self.set(OperationPhase::Running, msg, ev),
+            WaveResult::Blocked(msg) => {
+                self.set(OperationPhase::Running, msg, ev);
+                return StepEffect::Waiting;
+            }
             WaveResult::Failed => {
                 let some_running = current.iter().any(|&i| self.tasks[i].is_running());
                 if some_running {
@@ -400,7 +405,17 @@ impl Operation {
         ev: &mut dyn FnMut(RunEvent),
     ) -> WaveResult {
         self.mark_step_started(current);
-        // 2. Prune tasks of this wave, before anything is applied (§2.6, §6.1).
+        // 2. Prune tasks of this wave, before anything is applied (§2.6, §6.1). `Prune=confirm`
+        // blocks the wave until the app is approved, even when pruning is off; syncsim has no
+        // approval, so it waits like Argo CD would until --timeout.
+        if let Some(&i) = current.iter().find(|&&i| {
+            self.tasks[i].prune
+                && self.tasks[i].result.is_none()
+                && self.tasks[i].task.sync_options.prune == Some(PruneOption::Confirm)
+        }) {
+            let key = self.tasks[i].task.key();
+            return WaveResult::Blocked(format!("waiting for pruning confirmation of {key}"));
+        }
         if self.prune_wave(current, cluster, ev).await {
             return WaveResult::Failed;
         }
@@ -757,6 +772,9 @@ fn dedup_join(msgs: &[String]) -> String {
 enum WaveResult {
     Successful,
     Pending(String),
+    /// Nothing was done and nothing will change by itself (`Prune=confirm` without approval):
+    /// the driver waits a poll interval instead of stepping again at once.
+    Blocked(String),
     Failed,
 }
 
