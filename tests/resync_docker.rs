@@ -398,3 +398,67 @@ async fn a_network_without_a_record_is_refused_with_a_hint() {
     cluster.teardown(Duration::ZERO).await;
     assert_nothing_left(app).await;
 }
+
+/// Runs the built binary with this process's state directory.
+fn cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_syncsim"))
+        .args(args)
+        .output()
+        .expect("run syncsim")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs docker"]
+async fn down_keeps_claim_volumes_unless_asked_and_a_new_sync_finds_the_data() {
+    setup();
+    let app = "t-down";
+    let src = Src {
+        migrate: "v1",
+        db_env: "1",
+        old: false,
+        web_sleep: "3600",
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.yaml");
+    std::fs::write(&file, yaml(&src)).unwrap();
+    let file = file.to_str().unwrap();
+    let out = cli(&["sync", "--keep", "--app", app, "--dest-namespace", NS, file]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = kept_ids(app, "StatefulSet", "db");
+    exec(&db[0], "echo row-1 > /data/rows").await;
+
+    // `down` without --volumes: everything but the claim volume goes, the record too.
+    let out = cli(&["down", "--app", app]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("kept 1 PersistentVolumeClaim volumes"),
+        "{err}"
+    );
+    assert!(EnvRecord::load(app).unwrap().is_none());
+    let labels = [
+        (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
+        (LABEL_APP.to_string(), app.to_string()),
+    ];
+    let left = runtime().await.list_labelled(&labels).await.unwrap();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0].name, "syncsim-t-down-demo-data-db-0");
+
+    // A new sync of the app starts afresh on the same claim volume: the data is there.
+    let out = cli(&["sync", "--keep", "--app", app, "--dest-namespace", NS, file]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = kept_ids(app, "StatefulSet", "db");
+    assert_eq!(exec(&db[0], "cat /data/rows").await, "row-1");
+
+    let out = cli(&["down", "--app", app, "--volumes"]);
+    assert!(out.status.success());
+    assert_nothing_left(app).await;
+}
