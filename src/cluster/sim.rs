@@ -226,10 +226,57 @@ impl DockerCluster {
         for c in &controllers {
             c.stop();
         }
-        self.inner
+        let mut report = self
+            .inner
             .ledger
             .teardown(self.inner.rt.as_ref(), grace)
-            .await
+            .await;
+        // Belt and braces: a controller aborted in the middle of a create may have left an
+        // object the engine created but the ledger never heard of. Everything of this run
+        // carries the run label, so sweep by label.
+        self.sweep_run(&mut report).await;
+        report
+    }
+
+    async fn sweep_run(&self, report: &mut TeardownReport) {
+        let labels = [
+            (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
+            (LABEL_RUN.to_string(), self.inner.opts.run_id.clone()),
+        ];
+        let mut left = match self.inner.rt.list_labelled(&labels).await {
+            Ok(l) => l,
+            Err(e) => {
+                report.errors.push(crate::error::render_chain(&e));
+                return;
+            }
+        };
+        left.sort_by_key(|l| l.kind);
+        for l in left {
+            tracing::debug!("sweeping {:?} {} left outside the ledger", l.kind, l.name);
+            let r = match l.kind {
+                ListedKind::Container => self
+                    .inner
+                    .rt
+                    .remove_container(&l.id)
+                    .await
+                    .map(|_| report.containers += 1),
+                ListedKind::Network => self
+                    .inner
+                    .rt
+                    .remove_network(&l.id)
+                    .await
+                    .map(|_| report.networks += 1),
+                ListedKind::Volume => self
+                    .inner
+                    .rt
+                    .remove_volume(&l.id)
+                    .await
+                    .map(|_| report.volumes += 1),
+            };
+            if let Err(e) = r {
+                report.errors.push(crate::error::render_chain(&e));
+            }
+        }
     }
 
     /// Stops controllers without removing anything (`--keep`): containers keep running.
