@@ -48,7 +48,9 @@ pub struct VolumeSpec {
 
 /// A container to create. Kubernetes semantics are already resolved: `entrypoint` is the pod's
 /// `command` (replaces the image ENTRYPOINT), `cmd` its `args` (replaces CMD).
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// `Debug` shows env var names and file paths only: values may come from Secrets.
+#[derive(Clone, Default, PartialEq)]
 pub struct ContainerSpec {
     /// Docker container name (unique on the engine).
     pub name: String,
@@ -95,8 +97,8 @@ pub struct Mount {
     pub sub_path: Option<String>,
 }
 
-/// A file to place in the container before it starts.
-#[derive(Debug, Clone, PartialEq)]
+/// A file to place in the container before it starts. `Debug` omits the content.
+#[derive(Clone, PartialEq)]
 pub struct FileSpec {
     /// Absolute path inside the container.
     pub path: String,
@@ -152,3 +154,77 @@ pub enum ListedKind {
 
 /// Default grace period for stopping containers.
 pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
+
+impl std::fmt::Debug for ContainerSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContainerSpec")
+            .field("name", &self.name)
+            .field("image", &self.image)
+            .field(
+                "entrypoint",
+                &self
+                    .entrypoint
+                    .as_ref()
+                    .map(|v| v.len())
+                    .map(|n| format!("<{n} items>")),
+            )
+            .field(
+                "cmd",
+                &self
+                    .cmd
+                    .as_ref()
+                    .map(|v| v.len())
+                    .map(|n| format!("<{n} items>")),
+            )
+            .field(
+                "env",
+                &self.env.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            )
+            .field("working_dir", &self.working_dir)
+            .field("hostname", &self.hostname)
+            .field("network", &self.network)
+            .field("mounts", &self.mounts)
+            .field("files", &self.files)
+            .field("ports", &self.ports)
+            .field("memory_limit_bytes", &self.memory_limit_bytes)
+            .field("nano_cpus", &self.nano_cpus)
+            .field("labels", &self.labels)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for FileSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileSpec")
+            .field("path", &self.path)
+            .field("content", &format_args!("<{} bytes>", self.content.len()))
+            .field("mode", &format_args!("{:o}", self.mode))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_env_values_arguments_or_file_contents() {
+        let spec = ContainerSpec {
+            name: "c".into(),
+            entrypoint: Some(vec!["sh".into(), "-c".into(), "echo s3cr3t".into()]),
+            env: vec![("TOKEN".into(), "s3cr3t".into())],
+            files: vec![FileSpec {
+                path: "/etc/token".into(),
+                content: b"s3cr3t".to_vec(),
+                mode: 0o600,
+            }],
+            ..ContainerSpec::default()
+        };
+        let shown = format!("{spec:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(
+            shown.contains("TOKEN") && shown.contains("/etc/token"),
+            "{shown}"
+        );
+    }
+}
