@@ -471,7 +471,10 @@ async fn run_exec(
 ) -> Result<crate::runtime::ExecResult, String> {
     let task = plan
         .tasks()
-        .find(|t| select::matches(target, t.kind(), t.name(), t.object.generate_name()))
+        .find(|t| {
+            select::pod_spec_pointer(t.kind()).is_some()
+                && select::matches(target, t.kind(), t.name(), t.object.generate_name())
+        })
         .ok_or_else(|| format!("`{target}` is not a task of the plan"))?;
     let key = task.key();
     let ids = cluster.containers_of(&key);

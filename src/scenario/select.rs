@@ -19,16 +19,20 @@ pub fn matches(reference: &str, kind: &str, name: &str, generate_name: Option<&s
         })
 }
 
-/// The index of the one object `reference` names.
+/// The index of the one workload (an object with a pod template: Job, Deployment,
+/// StatefulSet, Pod…) `reference` names, so that `web` means Deployment/web, not Service/web.
 ///
 /// # Errors
 ///
-/// A message naming the candidates when none or several objects match.
+/// A message naming the candidates when none or several workloads match.
 pub fn find(objects: &[Object], reference: &str) -> Result<usize, String> {
     let hits: Vec<usize> = objects
         .iter()
         .enumerate()
-        .filter(|(_, o)| matches(reference, o.kind(), o.name(), o.generate_name()))
+        .filter(|(_, o)| {
+            pod_spec_pointer(o.kind()).is_some()
+                && matches(reference, o.kind(), o.name(), o.generate_name())
+        })
         .map(|(i, _)| i)
         .collect();
     match hits.as_slice() {
@@ -41,7 +45,7 @@ pub fn find(objects: &[Object], reference: &str) -> Result<usize, String> {
                 .collect();
             names.sort();
             Err(format!(
-                "no rendered object is called `{reference}` (workloads: {})",
+                "no rendered workload is called `{reference}` (workloads: {})",
                 names.join(", ")
             ))
         }
@@ -154,6 +158,7 @@ mod tests {
         .unwrap();
         let err = find(&objs, "c").unwrap_err();
         assert!(err.contains("`c`") && err.contains("Job/a"), "{err}");
-        assert_eq!(find(&objs, "b").unwrap(), 1);
+        assert_eq!(find(&objs, "a").unwrap(), 0);
+        assert!(find(&objs, "b").is_err(), "a ConfigMap is not a workload");
     }
 }

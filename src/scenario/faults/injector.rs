@@ -88,9 +88,12 @@ impl FaultCluster {
         let key_of = |reference: &str| -> Result<ObjectKey, String> {
             tasks
                 .iter()
-                .find(|t| select::matches(reference, t.kind(), t.name(), t.object.generate_name()))
+                .find(|t| {
+                    select::pod_spec_pointer(t.kind()).is_some()
+                        && select::matches(reference, t.kind(), t.name(), t.object.generate_name())
+                })
                 .map(|t| t.key())
-                .ok_or_else(|| format!("`{reference}` is not a task of the plan"))
+                .ok_or_else(|| format!("`{reference}` is not a workload task of the plan"))
         };
         let mut resolved = Vec::new();
         let mut unavailable = Vec::new();
