@@ -35,7 +35,12 @@ fn leftovers(prefix: &str) -> Vec<String> {
             other => cmd.args([other, "ls"]),
         };
         let out = cmd
-            .args(["--filter", "label=dev.syncsim.managed-by=syncsim", "--format", fmt])
+            .args([
+                "--filter",
+                "label=dev.syncsim.managed-by=syncsim",
+                "--format",
+                fmt,
+            ])
             .output()
             .expect("docker");
         found.extend(
@@ -80,15 +85,40 @@ fn passing_scenarios_pass_in_parallel_and_write_junit() {
         junit.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    for name in ["pass", "broken-migration", "web-unreachable", "image-unavailable", "oom"] {
-        assert!(stdout.contains(&format!("PASS  {name} (")), "{name}: {stdout}");
+    for name in [
+        "pass",
+        "broken-migration",
+        "web-unreachable",
+        "image-unavailable",
+        "oom",
+    ] {
+        assert!(
+            stdout.contains(&format!("PASS  {name} (")),
+            "{name}: {stdout}"
+        );
     }
-    assert!(stdout.contains("5 scenarios: 5 passed, 0 failed"), "{stdout}");
+    assert!(
+        stdout.contains("5 scenarios: 5 passed, 0 failed"),
+        "{stdout}"
+    );
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(xml.contains("tests=\"5\"") && xml.contains("failures=\"0\""), "{xml}");
+    assert!(
+        xml.contains("tests=\"5\"") && xml.contains("failures=\"0\""),
+        "{xml}"
+    );
     assert!(xml.contains("<testcase name=\"broken-migration\""), "{xml}");
-    for prefix in ["pass", "broken-migration", "web-unreachable", "image-unavailable", "oom"] {
-        assert_eq!(leftovers(prefix), Vec::<String>::new(), "{prefix} left objects behind");
+    for prefix in [
+        "pass",
+        "broken-migration",
+        "web-unreachable",
+        "image-unavailable",
+        "oom",
+    ] {
+        assert_eq!(
+            leftovers(prefix),
+            Vec::<String>::new(),
+            "{prefix} left objects behind"
+        );
     }
 }
 
@@ -116,7 +146,10 @@ fn a_wrong_expectation_fails_naming_scenario_expectation_and_observation() {
     }
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("failures=\"1\""), "{xml}");
-    assert!(xml.contains("expect.phase: expected Succeeded, observed Failed"), "{xml}");
+    assert!(
+        xml.contains("expect.phase: expected Succeeded, observed Failed"),
+        "{xml}"
+    );
     assert_eq!(leftovers("wrong-expectation"), Vec::<String>::new());
 }
 
@@ -127,9 +160,8 @@ fn bad_scenario_files_exit_2_before_running_anything() {
     assert!(stdout.is_empty(), "nothing ran: {stdout}");
     let bad = Path::new(FIXTURES).join("bad");
     assert!(
-        stderr.contains(&format!(
-            "{}:5:", bad.join("bad-duration.yaml").display()
-        )) && stderr.contains("`a while` is not a duration"),
+        stderr.contains(&format!("{}:5:", bad.join("bad-duration.yaml").display()))
+            && stderr.contains("`a while` is not a duration"),
         "{stderr}"
     );
     assert!(
@@ -137,5 +169,8 @@ fn bad_scenario_files_exit_2_before_running_anything() {
             && stderr.contains("no rendered workload is called `postgres`"),
         "{stderr}"
     );
-    assert!(stderr.contains("2 of 3 scenario file(s) cannot be used; nothing was run"), "{stderr}");
+    assert!(
+        stderr.contains("2 of 3 scenario file(s) cannot be used; nothing was run"),
+        "{stderr}"
+    );
 }

@@ -33,14 +33,14 @@ pub enum Error {
         file: String,
         source_path: String,
         #[source]
-        source: crate::manifest::Error,
+        source: Box<crate::manifest::Error>,
     },
     /// The patched objects do not make a valid plan.
     #[error("{file}: the patched objects do not make a sync plan")]
     Plan {
         file: String,
         #[source]
-        source: crate::plan::Error,
+        source: Box<crate::plan::Error>,
     },
 }
 

@@ -58,7 +58,7 @@ pub fn prepare(scenario: Scenario) -> Result<Prepared, Error> {
         Error::Source {
             file: file.clone(),
             source_path: source_str.clone(),
-            source: e,
+            source: Box::new(e),
         }
     })?;
     let mut objects = loaded.objects;
@@ -121,7 +121,10 @@ pub fn prepare(scenario: Scenario) -> Result<Prepared, Error> {
         revision: s.sync.revision.clone().unwrap_or_else(|| "HEAD".into()),
         started_at_unix: now_unix(),
     };
-    let plan = plan::build(&objects, &plan_options).map_err(|e| Error::Plan { file, source: e })?;
+    let plan = plan::build(&objects, &plan_options).map_err(|e| Error::Plan {
+        file,
+        source: Box::new(e),
+    })?;
     check_references(&scenario, &plan)?;
     Ok(Prepared {
         scenario,

@@ -638,6 +638,36 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, Error> {
             "`sync.times` must be at least 1".to_string(),
         ));
     }
+    if spec.plan_only {
+        let e = &spec.expect;
+        let needs_sync = [
+            ("phase", e.phase.is_some()),
+            ("message", e.message.is_some()),
+            ("failedTask", e.failed_task.is_some()),
+            ("hookPhases", !e.hook_phases.is_empty()),
+            ("remain", !e.remain.is_empty()),
+            ("deleted", !e.deleted.is_empty()),
+            ("recreated", !e.recreated.is_empty()),
+            ("logs", !e.logs.is_empty()),
+            ("exec", !e.exec.is_empty()),
+            ("appliedAfter", !e.applied_after.is_empty()),
+        ];
+        if let Some((key, _)) = needs_sync.iter().find(|(_, set)| *set) {
+            return Err(invalid(
+                key,
+                format!(
+                    "`expect.{key}` needs a sync, but the scenario is `planOnly: true` (remove \
+                     one of them; planOnly checks planWarnings, stepsRan and stepsNotStarted)"
+                ),
+            ));
+        }
+        if !spec.faults.is_empty() {
+            return Err(invalid(
+                "faults",
+                "`faults` need a sync, but the scenario is `planOnly: true`".to_string(),
+            ));
+        }
+    }
     for c in &spec.expect.exec {
         if c.command.is_empty() {
             return Err(invalid(
@@ -825,6 +855,10 @@ expect:
                 ),
             "{e}"
         );
+        let e = err(&format!(
+            "{HEAD}planOnly: true\nexpect:\n  planWarnings: [x]\n  hookPhases: {{a: Failed}}\n"
+        ));
+        assert_eq!(e, "scenarios/x.yaml:7: `expect.hookPhases` needs a sync, but the scenario is `planOnly: true` (remove one of them; planOnly checks planWarnings, stepsRan and stepsNotStarted)");
         let e = err(&format!("{HEAD}sync:\n  times: 0\n"));
         assert_eq!(e, "scenarios/x.yaml:5: `sync.times` must be at least 1");
     }
