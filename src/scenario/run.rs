@@ -246,6 +246,10 @@ pub async fn run(prepared: &Prepared, opts: &RunOptions) -> ScenarioResult {
         failed_logs: Vec::new(),
         faults_fired: Vec::new(),
     };
+    if opts.cancel.is_cancelled() {
+        result.verdict = Verdict::Error("interrupted before it started".into());
+        return result;
+    }
     if sc.spec.plan_only {
         let obs = Observed {
             plan: &prepared.plan,
@@ -310,7 +314,7 @@ pub async fn run(prepared: &Prepared, opts: &RunOptions) -> ScenarioResult {
             result.summary = Some(format!("{} ({})", o.report.phase, o.report.message));
             result.failed_logs = o.failed_logs;
             result.faults_fired = o.fired;
-            result.verdict = if expect::interrupted(&o.report) {
+            result.verdict = if expect::interrupted(&o.report) || opts.cancel.is_cancelled() {
                 Verdict::Error("interrupted".into())
             } else if o.unmet.is_empty() {
                 Verdict::Pass
