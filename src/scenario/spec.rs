@@ -603,11 +603,22 @@ impl<'de> Deserialize<'de> for StepRef {
 /// [`Error::Parse`] (with line and column) for YAML or schema errors, [`Error::Invalid`] for a
 /// wrong `apiVersion`/`kind` or an out-of-range value.
 pub fn parse(text: &str, path: &Path) -> Result<Scenario, Error> {
-    let spec: ScenarioSpec = serde_yaml::from_str(text).map_err(|e| Error::Parse {
-        file: path.display().to_string(),
-        line: e.location().map(|l| l.line()),
-        column: e.location().map(|l| l.column()),
-        message: e.to_string(),
+    let spec: ScenarioSpec = serde_yaml::from_str(text).map_err(|e| {
+        let loc = e.location();
+        let mut message = e.to_string();
+        // The location goes in front (`file:line:column:`), not twice.
+        if let Some(l) = &loc {
+            let suffix = format!(" at line {} column {}", l.line(), l.column());
+            if let Some(stripped) = message.strip_suffix(&suffix) {
+                message = stripped.to_string();
+            }
+        }
+        Error::Parse {
+            file: path.display().to_string(),
+            line: loc.as_ref().map(|l| l.line()),
+            column: loc.as_ref().map(|l| l.column()),
+            message,
+        }
     })?;
     let invalid = |needle: &str, message: String| Error::Invalid {
         file: path.display().to_string(),

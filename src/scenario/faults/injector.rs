@@ -310,3 +310,162 @@ impl Cluster for FaultCluster {
         self.env.cluster.logs(key, tail).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        cluster::ClusterOptions,
+        engine::{self, EngineOptions, Outcome},
+        plan::{self, PlanOptions},
+        runtime::fake::{FakeRuntime, Op},
+    };
+
+    const APP: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db}
+spec:
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: 'db:1'}]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  annotations: {argocd.argoproj.io/hook: PostSync}
+spec:
+  backoffLimit: 0
+  template: {spec: {restartPolicy: Never, containers: [{name: migrate, image: 'tool:1'}]}}
+";
+
+    fn faults(yaml: &str) -> Vec<Fault> {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    async fn run(rt: Arc<FakeRuntime>, faults: &[Fault]) -> (engine::SyncReport, Vec<String>) {
+        let objects = crate::manifest::from_yaml_str(APP, "app.yaml").unwrap();
+        let plan = plan::build(&objects, &PlanOptions::default()).unwrap();
+        let opts = ClusterOptions {
+            app: "t".into(),
+            poll_interval: Duration::from_millis(20),
+            ..ClusterOptions::default()
+        };
+        let dyn_rt: Arc<dyn ContainerRuntime> = rt.clone();
+        let cluster = DockerCluster::new(dyn_rt.clone(), opts, &objects)
+            .await
+            .unwrap();
+        let fc = FaultCluster::new(dyn_rt, cluster.clone(), &plan, faults, vec![]).unwrap();
+        let eopts = EngineOptions {
+            timeout: Duration::from_secs(20),
+            poll_interval: Duration::from_millis(20),
+            ..EngineOptions::default()
+        };
+        let report = engine::run(&plan, &fc, &eopts, &CancellationToken::new(), &mut |ev| {
+            fc.observe(&ev)
+        })
+        .await;
+        let (fired, _) = fc.finish().await;
+        cluster.teardown(true).await;
+        (report, fired)
+    }
+
+    fn position(log: &[String], op: &str, needle: &str) -> Option<usize> {
+        log.iter()
+            .position(|l| l.starts_with(&format!("{op} ")) && l.contains(needle))
+    }
+
+    #[tokio::test]
+    async fn disconnect_fires_before_the_hook_pod_is_created() {
+        let rt = Arc::new(FakeRuntime::new().script_container(
+            "syncsim-t-migrate",
+            crate::runtime::fake::Script::exits(0, Duration::from_millis(100)),
+        ));
+        let f = faults("- disconnect: {target: db, whileRunning: migrate}");
+        let (report, fired) = run(rt.clone(), &f).await;
+        assert_eq!(report.outcome, Outcome::Succeeded, "{}", report.message);
+        let log = rt.call_log();
+        let disconnect = position(&log, "disconnect", "-db-").expect("db disconnected");
+        let hook = position(&log, "create", "-migrate-").expect("hook pod created");
+        assert!(disconnect < hook, "{log:#?}");
+        assert_eq!(fired.len(), 1, "{fired:?}");
+        assert!(
+            fired[0].contains("disconnect: took 1 container(s) of apps/Deployment/db"),
+            "{fired:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn stop_holds_the_target_down_until_the_hook_completes() {
+        let rt = Arc::new(FakeRuntime::new().script_container(
+            "syncsim-t-migrate",
+            crate::runtime::fake::Script::exits(0, Duration::from_millis(600)),
+        ));
+        let f = faults("- stop: {target: db, whileRunning: migrate}");
+        let (report, fired) = run(rt.clone(), &f).await;
+        assert_eq!(report.outcome, Outcome::Succeeded, "{}", report.message);
+        let calls = rt.calls();
+        let first_stop = calls
+            .iter()
+            .position(|c| c.op == Op::Stop && c.object.contains("-db-"))
+            .expect("db stopped");
+        let hook = position(&rt.call_log(), "create", "-migrate-").expect("hook pod created");
+        assert!(first_stop < hook, "{:#?}", rt.call_log());
+        assert!(
+            fired[0].contains(
+                "stop: stopped 1 container(s) of apps/Deployment/db while batch/Job/migrate runs"
+            ),
+            "{fired:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unavailable_image_fails_the_dry_run_and_creates_nothing() {
+        let rt = Arc::new(FakeRuntime::new());
+        let f = faults("- imageUnavailable: 'tool:1'");
+        let (report, _) = run(rt.clone(), &f).await;
+        assert_eq!(report.outcome, Outcome::Failed);
+        assert!(
+            report.message.contains("failed to apply (dry run)"),
+            "{}",
+            report.message
+        );
+        assert!(
+            report.message.contains("fault imageUnavailable"),
+            "{}",
+            report.message
+        );
+        assert_eq!(
+            position(&rt.call_log(), "create", ""),
+            None,
+            "{:#?}",
+            rt.call_log()
+        );
+    }
+
+    #[test]
+    fn faults_must_name_workload_tasks() {
+        let objects = crate::manifest::from_yaml_str(APP, "app.yaml").unwrap();
+        let plan = plan::build(&objects, &PlanOptions::default()).unwrap();
+        let rt: Arc<dyn ContainerRuntime> = Arc::new(FakeRuntime::new());
+        let cluster = tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(DockerCluster::new(
+                rt.clone(),
+                ClusterOptions::default(),
+                &objects,
+            ))
+            .unwrap();
+        let err = FaultCluster::new(
+            rt,
+            cluster,
+            &plan,
+            &faults("- crash: {target: nope, after: 1s}"),
+            vec![],
+        )
+        .err()
+        .unwrap();
+        assert!(err.contains("`nope`"), "{err}");
+    }
+}
