@@ -13,6 +13,7 @@
 //!   through a `ContainerRuntime`, and reports live objects with a Kubernetes-like `status`.
 //! * [`engine`]: Argo CD's step algorithm (§2.7) as a state machine over a [`engine::Cluster`].
 //! * [`report`]: consumers of engine events: terminal table, JSON, JUnit.
+//! * [`scenario`]: scenario files (patches, faults, expectations) and `syncsim test`.
 //! * [`cli`]: clap types and subcommands; thin.
 pub mod cli;
 pub mod cluster;
@@ -23,3 +24,4 @@ pub mod manifest;
 pub mod plan;
 pub mod report;
 pub mod runtime;
+pub mod scenario;

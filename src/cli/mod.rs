@@ -3,10 +3,12 @@
 mod down;
 mod plan;
 pub mod sync;
+mod test;
 
 pub use down::DownArgs;
 pub use plan::PlanArgs;
 pub use sync::SyncArgs;
+pub use test::TestArgs;
 
 use crate::{error::ExitCode, manifest};
 use clap::{ArgAction, Parser, Subcommand};
@@ -31,6 +33,9 @@ pub enum Command {
     /// Rehearse the sync on the local Docker engine: Sync-phase workloads as containers, hooks
     /// in phase/wave order, Argo CD's gating and fail-fast; report like `argocd app sync`.
     Sync(SyncArgs),
+    /// Run scenario files: a sync per scenario on its own environment, with patches, faults
+    /// and expectations; PASS/FAIL per scenario (see scenarios/README.md).
+    Test(TestArgs),
     /// Remove what syncsim left on the Docker engine (kept or crashed runs), by label.
     Down(DownArgs),
 }
@@ -76,5 +81,6 @@ pub async fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Plan(args) => plan::run(&args, &mut std::io::stdout().lock()),
         Command::Sync(args) => Ok(sync::run(args).await?),
         Command::Down(args) => Ok(down::run(args).await?),
+        Command::Test(args) => Ok(test::run(args).await?),
     }
 }
