@@ -303,8 +303,8 @@ pub async fn run(prepared: &Prepared, opts: &RunOptions) -> ScenarioResult {
     );
     let outcome = sync_and_observe(prepared, opts, &cluster, images).await;
     let teardown = tokio::select! {
-        t = cluster.teardown(false) => t,
-        _ = opts.force.cancelled() => cluster.teardown(true).await,
+        t = cluster.teardown(std::time::Duration::ZERO) => t,
+        _ = opts.force.cancelled() => cluster.teardown(std::time::Duration::ZERO).await,
     };
     for e in &teardown.errors {
         tracing::warn!("scenario {}: cleanup: {e}", sc.name);
