@@ -242,7 +242,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<i32> {
 
     // Teardown (or keep), always before printing the verdict so nothing is left on early exit.
     if args.keep {
-        cluster.detach();
+        cluster.detach(Duration::from_secs(30)).await;
         eprintln!("kept: containers, network `{}` and volumes stay up; remove with `syncsim down --app {app}`", cluster.network());
     } else {
         // After an interruption, containers get a grace period to stop (a second Ctrl-C cuts
