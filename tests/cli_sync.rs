@@ -68,7 +68,8 @@ fn binary() -> &'static Path {
 fn syncsim() -> Command {
     let mut cmd = Command::new(binary());
     // Never inherit the wave delay of the developer's shell.
-    cmd.env_remove("ARGOCD_SYNC_WAVE_DELAY").env_remove("SYNCSIM_LOG");
+    cmd.env_remove("ARGOCD_SYNC_WAVE_DELAY")
+        .env_remove("SYNCSIM_LOG");
     cmd
 }
 
@@ -137,7 +138,10 @@ fn run(cmd: &mut Command) -> Output {
     let start = Instant::now();
     let out = cmd.output().expect("run syncsim");
     let o = Output {
-        code: out.status.code().expect("exited normally (not by a signal)"),
+        code: out
+            .status
+            .code()
+            .expect("exited normally (not by a signal)"),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         elapsed: start.elapsed(),
@@ -156,7 +160,14 @@ fn sync_cmd(app: &str, source: &Path) -> Command {
     let mut cmd = syncsim();
     cmd.arg("sync")
         .arg(source)
-        .args(["--app", app, "--dest-namespace", "demo", "--job-backoff", "200ms"])
+        .args([
+            "--app",
+            app,
+            "--dest-namespace",
+            "demo",
+            "--job-backoff",
+            "200ms",
+        ])
         .args(["--timeout", "60s"]);
     cmd
 }
@@ -171,8 +182,14 @@ fn sync_small_app_succeeds_with_summary_table_and_live_progress() {
     let out = run(&mut sync_cmd(app, &fixture("sync/small.yaml")));
     assert_eq!(out.code, 0);
     let stdout = collapsed(&out.stdout);
-    assert!(stdout.contains(&format!("Application: {app}")), "{stdout:?}");
-    assert!(stdout.contains(&"Phase: Succeeded".to_string()), "{stdout:?}");
+    assert!(
+        stdout.contains(&format!("Application: {app}")),
+        "{stdout:?}"
+    );
+    assert!(
+        stdout.contains(&"Phase: Succeeded".to_string()),
+        "{stdout:?}"
+    );
     assert!(
         stdout.contains(&"Message: successfully synced (no more tasks)".to_string()),
         "{stdout:?}"
@@ -186,7 +203,10 @@ fn sync_small_app_succeeds_with_summary_table_and_live_progress() {
             .cloned()
     };
     let web = row("web").expect("a row for web");
-    assert!(web.contains(" Deployment demo web Synced Healthy "), "{web}");
+    assert!(
+        web.contains(" Deployment demo web Synced Healthy "),
+        "{web}"
+    );
     let fetch = row("fetch").expect("a row for the fetch hook");
     assert!(fetch.contains(" batch Job demo fetch "), "{fetch}");
     assert!(fetch.contains(" PostSync "), "{fetch}");
@@ -229,7 +249,8 @@ fn sync_json_output_is_only_json_and_junit_has_one_testcase_per_task() {
         .args(["-o", "json", "--junit"])
         .arg(&junit));
     assert_eq!(out.code, 0);
-    let report: Value = serde_json::from_str(&out.stdout).expect("stdout is exactly one JSON value");
+    let report: Value =
+        serde_json::from_str(&out.stdout).expect("stdout is exactly one JSON value");
     assert_eq!(report["schemaVersion"], 1);
     assert_eq!(report["app"], app);
     assert_eq!(report["outcome"], "Succeeded");
@@ -290,7 +311,11 @@ fn sync_json_output_is_only_json_and_junit_has_one_testcase_per_task() {
     assert_eq!(xml.matches("<testcase ").count(), 9, "{xml}");
     assert!(xml.contains("PostSync wave 0 Job/fetch (demo)"), "{xml}");
     assert_eq!(xml.matches("<failure").count(), 0, "{xml}");
-    assert_eq!(xml.matches("<skipped").count(), 1, "only the SyncFail hook: {xml}");
+    assert_eq!(
+        xml.matches("<skipped").count(),
+        1,
+        "only the SyncFail hook: {xml}"
+    );
     assert_nothing_left(app);
 }
 
@@ -349,7 +374,11 @@ spec:
         .find(|l| l.split(' ').nth(4) == Some("notify"))
         .expect("a row for the SyncFail hook");
     assert!(notify.contains(" SyncFail "), "{notify}");
-    assert!(out.stderr.contains("▶ SyncFail: starting 1 hook(s)"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("▶ SyncFail: starting 1 hook(s)"),
+        "{}",
+        out.stderr
+    );
     assert!(
         out.stdout
             .contains("Not started (1): Job/after (PostSync wave 1)"),
@@ -376,7 +405,8 @@ fn timeout_while_a_deployment_never_becomes_ready_exits_4_and_says_what_argo_wai
     );
     assert!(out.stderr.contains("--timeout 3s"), "{}", out.stderr);
     assert!(
-        out.stdout.contains("Not started (1): ConfigMap/later (Sync wave 1)"),
+        out.stdout
+            .contains("Not started (1): ConfigMap/later (Sync wave 1)"),
         "{}",
         out.stdout
     );
@@ -416,7 +446,8 @@ fn interrupt_mid_wave(app: &str, signal: &str) -> (i32, String) {
         all
     });
     let stdout = child.stdout.take().unwrap();
-    let out_reader = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    let out_reader =
+        std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
     // Wait until the wave is under way: the Deployment was applied and its container exists.
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut applied = false;
@@ -457,7 +488,12 @@ fn interrupt_mid_wave(app: &str, signal: &str) -> (i32, String) {
         status.code(),
         start.elapsed().as_secs_f64()
     );
-    assert!(stdout.contains("interrupted (Argo CD was: waiting for healthy state of apps/Deployment/stuck)"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "interrupted (Argo CD was: waiting for healthy state of apps/Deployment/stuck)"
+        ),
+        "{stdout}"
+    );
     (status.code().expect("exited normally"), stderr)
 }
 
@@ -467,7 +503,10 @@ fn sigint_mid_wave_exits_130_and_removes_everything() {
     let app = "cli-sigint";
     let (code, stderr) = interrupt_mid_wave(app, "-INT");
     assert_eq!(code, 130);
-    assert!(stderr.contains("interrupted: stopping and cleaning up"), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: stopping and cleaning up"),
+        "{stderr}"
+    );
     assert_nothing_left(app);
 }
 
@@ -477,7 +516,10 @@ fn sigterm_mid_wave_exits_130_and_removes_everything() {
     let app = "cli-sigterm";
     let (code, stderr) = interrupt_mid_wave(app, "-TERM");
     assert_eq!(code, 130);
-    assert!(stderr.contains("interrupted: stopping and cleaning up"), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: stopping and cleaning up"),
+        "{stderr}"
+    );
     assert_nothing_left(app);
 }
 
