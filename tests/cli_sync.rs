@@ -49,13 +49,13 @@ fn binary() -> &'static Path {
         std::fs::create_dir_all(&dir).expect("tmp dir");
         // Links of earlier runs whose process is gone.
         for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let pid = name.strip_prefix("syncsim-").unwrap_or_default();
-            if !Path::new("/proc").join(pid).exists() {
-                let _ = std::fs::remove_file(e.path());
+            if !Path::new("/proc").join(e.file_name()).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
             }
         }
-        let to = dir.join(format!("syncsim-{}", std::process::id()));
+        let own = dir.join(std::process::id().to_string());
+        std::fs::create_dir_all(&own).expect("tmp dir");
+        let to = own.join("syncsim");
         let _ = std::fs::remove_file(&to);
         let from = env!("CARGO_BIN_EXE_syncsim");
         if std::fs::hard_link(from, &to).is_err() {
@@ -156,7 +156,8 @@ fn run(cmd: &mut Command) -> Output {
     o
 }
 
-fn sync_cmd(app: &str, source: &Path) -> Command {
+/// `syncsim sync SOURCE --app APP --dest-namespace demo --job-backoff 200ms --timeout TIMEOUT`.
+fn sync_cmd(app: &str, source: &Path, timeout: &str) -> Command {
     let mut cmd = syncsim();
     cmd.arg("sync")
         .arg(source)
@@ -168,7 +169,7 @@ fn sync_cmd(app: &str, source: &Path) -> Command {
             "--job-backoff",
             "200ms",
         ])
-        .args(["--timeout", "60s"]);
+        .args(["--timeout", timeout]);
     cmd
 }
 
@@ -179,7 +180,7 @@ fn sync_cmd(app: &str, source: &Path) -> Command {
 fn sync_small_app_succeeds_with_summary_table_and_live_progress() {
     let app = "cli-ok";
     docker_test(app);
-    let out = run(&mut sync_cmd(app, &fixture("sync/small.yaml")));
+    let out = run(&mut sync_cmd(app, &fixture("sync/small.yaml"), "60s"));
     assert_eq!(out.code, 0);
     let stdout = collapsed(&out.stdout);
     assert!(
@@ -211,7 +212,13 @@ fn sync_small_app_succeeds_with_summary_table_and_live_progress() {
     assert!(fetch.contains(" batch Job demo fetch "), "{fetch}");
     assert!(fetch.contains(" PostSync "), "{fetch}");
     assert_eq!(row("notify"), None, "the SyncFail hook must not run");
-    assert!(!out.stdout.contains("Not started"), "{}", out.stdout);
+    // Only the SyncFail hook never started.
+    assert!(
+        out.stdout
+            .contains("Not started (1): Job/notify (SyncFail wave 0)"),
+        "{}",
+        out.stdout
+    );
     // Live progress on stderr, in order.
     let progress = [
         "validating 9 tasks (dry run)",
@@ -245,7 +252,7 @@ fn sync_json_output_is_only_json_and_junit_has_one_testcase_per_task() {
     docker_test(app);
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("report.xml");
-    let out = run(sync_cmd(app, &fixture("sync/small.yaml"))
+    let out = run(sync_cmd(app, &fixture("sync/small.yaml"), "60s")
         .args(["-o", "json", "--junit"])
         .arg(&junit));
     assert_eq!(out.code, 0);
@@ -347,7 +354,7 @@ spec:
         doc.contains("  name: fetch\n")
             .then(|| FAILING_FETCH.to_string())
     });
-    let out = run(&mut sync_cmd(app, &src));
+    let out = run(&mut sync_cmd(app, &src, "60s"));
     assert_eq!(out.code, 1);
     let stdout = collapsed(&out.stdout);
     assert!(stdout.contains(&"Phase: Failed".to_string()), "{stdout:?}");
@@ -394,7 +401,7 @@ spec:
 fn timeout_while_a_deployment_never_becomes_ready_exits_4_and_says_what_argo_waits_for() {
     let app = "cli-timeout";
     docker_test(app);
-    let out = run(sync_cmd(app, &fixture("cli/stuck.yaml")).args(["--timeout", "3s"]));
+    let out = run(&mut sync_cmd(app, &fixture("cli/stuck.yaml"), "3s"));
     assert_eq!(out.code, 4);
     assert!(
         out.stderr.contains(
@@ -530,7 +537,7 @@ fn sigterm_mid_wave_exits_130_and_removes_everything() {
 fn keep_leaves_everything_up_and_down_removes_it_then_is_a_no_op() {
     let app = "cli-keep";
     docker_test(app);
-    let out = run(&mut sync_cmd(app, &fixture("cli/keep.yaml")).arg("--keep"));
+    let out = run(&mut sync_cmd(app, &fixture("cli/keep.yaml"), "60s").arg("--keep"));
     assert_eq!(out.code, 0);
     assert!(
         out.stderr
@@ -629,7 +636,7 @@ fn missing_image_exits_1_before_anything_is_applied_and_suggests_image_flag() {
         doc.contains("name: after")
             .then(|| doc.replace("syncsim-test/busybox:1", "ghcr.io/example/missing:9.9"))
     });
-    let out = run(sync_cmd(app, &src).args(["-o", "json"]));
+    let out = run(sync_cmd(app, &src, "60s").args(["-o", "json"]));
     assert_eq!(out.code, 1);
     let report: Value = serde_json::from_str(&out.stdout).expect("JSON report");
     assert_eq!(report["outcome"], "Failed");
@@ -646,7 +653,7 @@ fn missing_image_exits_1_before_anything_is_applied_and_suggests_image_flag() {
     );
     assert!(!out.stderr.contains("▶ PreSync"), "{}", out.stderr);
     // The text report names it too.
-    let text = run(&mut sync_cmd(app, &src));
+    let text = run(&mut sync_cmd(app, &src, "60s"));
     assert_eq!(text.code, 1);
     assert!(
         text.stdout.contains("ghcr.io/example/missing:9.9") && text.stdout.contains("--image"),
