@@ -651,3 +651,26 @@ data:
     );
     s.teardown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn detach_right_after_apply_leaves_the_pods_running() {
+    // `sync --keep` when the operation did not wait for its last wave: detach comes right after
+    // the apply, before the controllers have run.
+    let yaml = format!(
+        "{}---\n{}",
+        probed_deployment("web"),
+        job("seed", "  backoffLimit: 0", "true")
+    );
+    let s = sim(FakeRuntime::new(), &yaml).await;
+    s.apply("web").await;
+    s.apply("seed").await;
+    s.cluster.detach(Duration::from_secs(30)).await;
+    let web = s.running(&format!("syncsim-{APP}-web-")).await;
+    assert_eq!(web.len(), 2, "{:?}", s.fake.objects());
+    assert_eq!(s.running(&format!("syncsim-{APP}-seed-")).await.len(), 1);
+    // Detached controllers do nothing more; the ledger still knows everything for teardown.
+    let calls = s.fake.calls().len();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(s.fake.calls().len(), calls, "a controller still runs");
+    s.teardown().await;
+}
