@@ -537,7 +537,7 @@ fn sigterm_mid_wave_exits_130_and_removes_everything() {
 fn keep_leaves_everything_up_and_down_removes_it_then_is_a_no_op() {
     let app = "cli-keep";
     docker_test(app);
-    let out = run(&mut sync_cmd(app, &fixture("cli/keep.yaml"), "60s").arg("--keep"));
+    let out = run(sync_cmd(app, &fixture("cli/keep.yaml"), "60s").arg("--keep"));
     assert_eq!(out.code, 0);
     assert!(
         out.stderr
