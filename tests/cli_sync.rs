@@ -427,14 +427,24 @@ fn timeout_while_a_deployment_never_becomes_ready_exits_4_and_says_what_argo_wai
 
 // ----- signals -----
 
-/// Starts `syncsim sync` on the stuck Deployment, waits until its container runs, sends
-/// `signal` with kill(1) and returns the exit code and stderr.
-fn interrupt_mid_wave(app: &str, signal: &str) -> (i32, String) {
+struct Interrupted {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    /// From the first signal to the exit.
+    after_first: Duration,
+}
+
+/// Starts `syncsim sync SOURCE ARGS…` on a fixture whose Deployment `stuck` never becomes ready,
+/// waits until its container exists, then sends `signals` with kill(1): the first at once, each
+/// further one 300 ms after syncsim acknowledged the first (its teardown is then under way).
+fn interrupt_mid_wave(app: &str, source: &str, args: &[&str], signals: &[&str]) -> Interrupted {
     docker_test(app);
     let mut child = std::process::Command::new(binary())
         .arg("sync")
-        .arg(fixture("cli/stuck.yaml"))
+        .arg(fixture(source))
         .args(["--app", app, "--timeout", "60s"])
+        .args(args)
         .env_remove("ARGOCD_SYNC_WAVE_DELAY")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -455,15 +465,23 @@ fn interrupt_mid_wave(app: &str, signal: &str) -> (i32, String) {
     let stdout = child.stdout.take().unwrap();
     let out_reader =
         std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
-    // Wait until the wave is under way: the Deployment was applied and its container exists.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut applied = false;
-    while !applied && Instant::now() < deadline {
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-            applied |= line.contains("Deployment/stuck") && line.contains("created");
+    let wait_line = |what: &str, limit: Duration| {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+                if line.contains(what) {
+                    return true;
+                }
+            }
         }
-    }
-    assert!(applied, "the Deployment was never applied");
+        false
+    };
+    // Wait until the wave is under way: the Deployment was applied and its container exists.
+    assert!(
+        wait_line("deployment.apps/stuck created", Duration::from_secs(30)),
+        "the Deployment was never applied"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline
         && !labelled(app)
             .iter()
@@ -472,60 +490,111 @@ fn interrupt_mid_wave(app: &str, signal: &str) -> (i32, String) {
         std::thread::sleep(Duration::from_millis(100));
     }
     let pid = child.id().to_string();
-    let st = std::process::Command::new("kill")
-        .args([signal, &pid])
-        .status()
-        .expect("run kill");
-    assert!(st.success());
+    let kill = |signal: &str| {
+        let st = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("run kill");
+        assert!(st.success());
+    };
+    kill(signals[0]);
     let start = Instant::now();
+    if signals.len() > 1 {
+        assert!(
+            wait_line(
+                "interrupted: stopping and cleaning up",
+                Duration::from_secs(10)
+            ),
+            "the first signal was not acknowledged"
+        );
+        for signal in &signals[1..] {
+            std::thread::sleep(Duration::from_millis(300));
+            kill(signal);
+        }
+    }
     let status = loop {
         if let Some(st) = child.try_wait().expect("wait") {
             break st;
         }
         if start.elapsed() > Duration::from_secs(30) {
             let _ = child.kill();
-            panic!("syncsim did not exit within 30s of {signal}");
+            panic!("syncsim did not exit within 30s of {signals:?}");
         }
         std::thread::sleep(Duration::from_millis(50));
     };
+    let after_first = start.elapsed();
     let stderr = reader.join().unwrap();
     let stdout = out_reader.join().unwrap();
     eprintln!(
-        "--- {signal}: exit {:?} {:.1}s after the signal\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}",
+        "--- {signals:?}: exit {:?} {:.1}s after the first signal\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}",
         status.code(),
-        start.elapsed().as_secs_f64()
+        after_first.as_secs_f64()
     );
-    assert!(
-        stdout.contains(
-            "interrupted (Argo CD was: waiting for healthy state of apps/Deployment/stuck)"
-        ),
-        "{stdout}"
-    );
-    (status.code().expect("exited normally"), stderr)
+    Interrupted {
+        code: status.code().expect("exited normally, not by a signal"),
+        stdout,
+        stderr,
+        after_first,
+    }
 }
 
 #[test]
 #[ignore = "needs docker"]
 fn sigint_mid_wave_exits_130_and_removes_everything() {
     let app = "cli-sigint";
-    let (code, stderr) = interrupt_mid_wave(app, "-INT");
-    assert_eq!(code, 130);
+    let r = interrupt_mid_wave(app, "cli/stuck.yaml", &[], &["-INT"]);
+    assert_eq!(r.code, 130);
     assert!(
-        stderr.contains("interrupted: stopping and cleaning up"),
-        "{stderr}"
+        r.stderr.contains("interrupted: stopping and cleaning up"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains(
+            "interrupted (Argo CD was: waiting for healthy state of apps/Deployment/stuck)"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Not started (1): ConfigMap/later (Sync wave 1)"),
+        "{}",
+        r.stdout
     );
     assert_nothing_left(app);
 }
 
 #[test]
 #[ignore = "needs docker"]
-fn sigterm_mid_wave_exits_130_and_removes_everything() {
+fn sigterm_mid_wave_exits_130_with_a_json_report_and_removes_everything() {
     let app = "cli-sigterm";
-    let (code, stderr) = interrupt_mid_wave(app, "-TERM");
-    assert_eq!(code, 130);
+    let r = interrupt_mid_wave(app, "cli/stuck.yaml", &["-o", "json"], &["-TERM"]);
+    assert_eq!(r.code, 130);
     assert!(
-        stderr.contains("interrupted: stopping and cleaning up"),
-        "{stderr}"
+        r.stderr.contains("interrupted: stopping and cleaning up"),
+        "{}",
+        r.stderr
+    );
+    let report: Value = serde_json::from_str(&r.stdout).expect("stdout is the JSON report");
+    assert_eq!(report["outcome"], "Interrupted");
+    assert_eq!(report["exitCode"], 130);
+    assert_nothing_left(app);
+}
+
+#[test]
+#[ignore = "needs docker"]
+fn second_sigint_forces_the_cleanup_and_still_removes_everything() {
+    // The container ignores SIGTERM (`sleep` as PID 1), so the graceful teardown after the first
+    // Ctrl-C would wait for the whole stop grace period; the second Ctrl-C cuts it short.
+    let app = "cli-sigint2";
+    let r = interrupt_mid_wave(app, "cli/stubborn.yaml", &[], &["-INT", "-INT"]);
+    assert_eq!(r.code, 130);
+    assert!(r.stderr.contains("forcing cleanup"), "{}", r.stderr);
+    assert!(
+        r.after_first < Duration::from_secs(3),
+        "the forced cleanup took {:?}",
+        r.after_first
     );
     assert_nothing_left(app);
 }
