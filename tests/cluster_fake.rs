@@ -674,3 +674,24 @@ async fn detach_right_after_apply_leaves_the_pods_running() {
     assert_eq!(s.fake.calls().len(), calls, "a controller still runs");
     s.teardown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_second_teardown_removes_what_the_first_could_not() {
+    // The forced teardown after a second Ctrl-C, or a retry after an engine hiccup, must still
+    // know every object the first teardown did not remove.
+    let fake = FakeRuntime::new()
+        .fail_op_times(Op::Remove, format!("syncsim-{APP}-web-"), 1)
+        .fail_op_times(Op::RemoveNetwork, format!("syncsim-{APP}"), 1);
+    let s = sim(fake, &probed_deployment("web")).await;
+    s.apply("web").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let first = s.cluster.teardown(Duration::ZERO).await;
+    assert_eq!(first.errors.len(), 2, "{first:?}");
+    assert_eq!(first.containers, 1, "{first:?}");
+    assert_eq!(
+        s.fake.objects().len(),
+        2,
+        "one container and the network left"
+    );
+    s.teardown().await;
+}
