@@ -621,6 +621,24 @@ fn keep_leaves_everything_up_and_down_removes_it_then_is_a_no_op() {
     assert_eq!(count(ListedKind::Volume), 1, "{kept:?}");
     assert!(kept.iter().any(|l| l.name == format!("syncsim-{app}")));
 
+    // Syncing again over the kept environment is refused (README: not implemented yet) and
+    // points at `down`, leaving the kept objects alone.
+    let again = run(&mut sync_cmd(app, &fixture("cli/keep.yaml"), "60s"));
+    assert_eq!(again.code, 3);
+    assert!(
+        again
+            .stderr
+            .contains(&format!("try `syncsim down --app {app}`")),
+        "{}",
+        again.stderr
+    );
+    let ids = |v: &[Listed]| {
+        let mut ids: Vec<String> = v.iter().map(|l| l.id.clone()).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&labelled(app)), ids(&kept));
+
     let down = run(syncsim().args(["down", "--app", app]));
     assert_eq!(down.code, 0);
     assert!(
@@ -729,5 +747,12 @@ fn missing_image_exits_1_before_anything_is_applied_and_suggests_image_flag() {
         "{}",
         text.stdout
     );
+    assert_nothing_left(app);
+    // Following the suggestion works.
+    let mapped = run(sync_cmd(app, &src, "60s").args([
+        "--image",
+        "ghcr.io/example/missing:9.9=syncsim-test/busybox:1",
+    ]));
+    assert_eq!(mapped.code, 0);
     assert_nothing_left(app);
 }
