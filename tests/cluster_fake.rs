@@ -695,3 +695,36 @@ async fn a_second_teardown_removes_what_the_first_could_not() {
     );
     s.teardown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn job_with_restart_policy_on_failure_restarts_in_place_and_counts_toward_the_limit() {
+    let prefix = format!("syncsim-{APP}-retry-");
+    let fake = FakeRuntime::new()
+        .script_container(prefix.clone(), Script::exits(2, Duration::from_secs(1)));
+    let yaml = job("retry", "  backoffLimit: 2", "exit 2")
+        .replace("restartPolicy: Never", "restartPolicy: OnFailure");
+    let s = sim(fake, &yaml).await;
+    s.apply("retry").await;
+    let failed = until(Duration::from_secs(60), async || {
+        condition(&s.status("retry").await).is_some()
+    })
+    .await;
+    assert!(failed, "{}", s.status("retry").await);
+    let st = s.status("retry").await;
+    assert_eq!(
+        condition(&st),
+        Some(("Failed".into(), "BackoffLimitExceeded".into())),
+        "{st}"
+    );
+    assert_eq!(st["failed"], 3, "{st}");
+    assert_eq!(s.created(&prefix).len(), 1, "one pod, restarted in place");
+    let starts = s
+        .fake
+        .calls()
+        .iter()
+        .filter(|c| c.op == Op::Start && c.object.starts_with(&prefix))
+        .count();
+    assert_eq!(starts, 3, "{st}");
+    assert_eq!(s.running(&prefix).await, Vec::<String>::new());
+    s.teardown().await;
+}
