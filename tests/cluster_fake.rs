@@ -728,3 +728,30 @@ async fn job_with_restart_policy_on_failure_restarts_in_place_and_counts_toward_
     assert_eq!(s.running(&prefix).await, Vec::<String>::new());
     s.teardown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn deployment_recovers_from_a_transient_container_start_failure() {
+    // E.g. a second container joining the first one's network namespace just as it restarts.
+    let prefix = format!("syncsim-{APP}-web-");
+    let fake = FakeRuntime::new()
+        .with_exec_result(prefix.clone(), 0)
+        .fail_op_times(Op::Start, prefix.clone(), 1);
+    let yaml = probed_deployment("web").replace("replicas: 2", "replicas: 1");
+    let s = sim(fake, &yaml).await;
+    s.apply("web").await;
+    let ready = until(Duration::from_secs(60), async || {
+        s.status("web").await["readyReplicas"] == 1
+    })
+    .await;
+    assert!(ready, "{} {:#?}", s.status("web").await, s.fake.call_log());
+    // Retried once, after the back-off, in the same container.
+    let starts = s
+        .fake
+        .calls()
+        .iter()
+        .filter(|c| c.op == Op::Start && c.object.starts_with(&prefix))
+        .count();
+    assert_eq!(starts, 2);
+    assert_eq!(s.created(&prefix).len(), 1);
+    s.teardown().await;
+}
