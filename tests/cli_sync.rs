@@ -50,7 +50,8 @@ fn binary() -> &'static Path {
         // Links of earlier runs whose process is gone.
         for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             if !Path::new("/proc").join(e.file_name()).exists() {
-                let _ = std::fs::remove_dir_all(e.path());
+                let _ =
+                    std::fs::remove_dir_all(e.path()).or_else(|_| std::fs::remove_file(e.path()));
             }
         }
         let own = dir.join(std::process::id().to_string());
