@@ -661,6 +661,21 @@ fn keep_leaves_everything_up_and_down_removes_it_then_is_a_no_op() {
     );
 }
 
+#[test]
+#[ignore = "needs docker"]
+fn down_takes_the_app_name_as_sync_does() {
+    // `sync` turns `--app Kept_App` into the DNS-safe `kept-app`; `down --app Kept_App` must
+    // find the same objects.
+    let app = "cli-kept-app";
+    docker_test(app);
+    let out = run(sync_cmd("CLI_Kept_App", &fixture("cli/keep.yaml"), "60s").arg("--keep"));
+    assert_eq!(out.code, 0);
+    assert!(!labelled(app).is_empty());
+    let down = run(syncsim().args(["down", "--app", "CLI_Kept_App"]));
+    assert_eq!(down.code, 0);
+    assert_nothing_left(app);
+}
+
 // ----- bad input and environment (no Docker needed) -----
 
 #[test]
