@@ -89,7 +89,8 @@ pub fn default_app_name(source: &str) -> String {
     sanitize(&raw.unwrap_or_else(|| "app".into()))
 }
 
-fn sanitize(s: &str) -> String {
+/// `--app` as used in labels and names: lowercase, DNS-safe (`My_App` → `my-app`).
+pub(crate) fn sanitize(s: &str) -> String {
     let out: String = s
         .to_lowercase()
         .chars()
