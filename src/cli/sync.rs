@@ -89,7 +89,8 @@ pub fn default_app_name(source: &str) -> String {
     sanitize(&raw.unwrap_or_else(|| "app".into()))
 }
 
-fn sanitize(s: &str) -> String {
+/// `--app` as used in labels and names: lowercase, DNS-safe (`My_App` → `my-app`).
+pub(crate) fn sanitize(s: &str) -> String {
     let out: String = s
         .to_lowercase()
         .chars()
@@ -242,7 +243,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<i32> {
 
     // Teardown (or keep), always before printing the verdict so nothing is left on early exit.
     if args.keep {
-        cluster.detach();
+        cluster.detach(Duration::from_secs(30)).await;
         eprintln!("kept: containers, network `{}` and volumes stay up; remove with `syncsim down --app {app}`", cluster.network());
     } else {
         // After an interruption, containers get a grace period to stop (a second Ctrl-C cuts

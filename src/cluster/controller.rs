@@ -54,6 +54,8 @@ struct Shared {
     volumes: Vec<String>,
     /// Main container of the most recent pod, for logs.
     log_container: Option<String>,
+    /// The controller has started the pods it can start right away (see [`Controller::settle`]).
+    settled: bool,
 }
 
 /// Handle to a running controller.
@@ -73,6 +75,25 @@ impl Controller {
 
     pub fn log_container(&self) -> Option<String> {
         lock(&self.shared).log_container.clone()
+    }
+
+    /// Waits (at most `limit`) until the controller has started the pods it can start right
+    /// away, so that stopping it afterwards leaves them running (`--keep` right after an
+    /// operation that did not wait for its last wave).
+    pub async fn settle(&self, limit: Duration) {
+        let until = Instant::now() + limit;
+        loop {
+            let finished = self
+                .task
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .is_none_or(|t| t.is_finished());
+            if finished || lock(&self.shared).settled || Instant::now() >= until {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Stops reconciling (containers keep running).
@@ -142,6 +163,10 @@ impl PodSink {
 
     fn set_status(&self, status: Value) {
         lock(&self.shared).status = status;
+    }
+
+    fn mark_settled(&self) {
+        lock(&self.shared).settled = true;
     }
 }
 
@@ -301,6 +326,7 @@ async fn run_replicas(
                 }
             }
         }
+        sink.mark_settled();
         for pod in pods.iter_mut() {
             pod.poll(&inner).await;
             sink.track(pod);
@@ -417,6 +443,7 @@ async fn run_job(inner: Arc<Inner>, key: ObjectKey, obj: Value, spec: PodSpec, s
             sink.track(&pod);
             active.push(pod);
         }
+        sink.mark_settled();
         // Observe.
         let mut still = Vec::new();
         for mut pod in active.drain(..) {

@@ -279,13 +279,22 @@ impl DockerCluster {
         }
     }
 
-    /// Stops controllers without removing anything (`--keep`): containers keep running.
-    pub fn detach(&self) {
-        let mut store = self.inner.store();
-        for e in store.values_mut() {
-            if let Some(c) = e.controller.take() {
-                c.stop();
-            }
+    /// Stops controllers without removing anything (`--keep`): containers keep running. Waits
+    /// (at most `limit`) for each controller to start the pods it can start right away: an
+    /// operation that does not wait for its last wave ends before those pods exist.
+    pub async fn detach(&self, limit: Duration) {
+        let controllers: Vec<Controller> = {
+            let mut store = self.inner.store();
+            store
+                .values_mut()
+                .filter_map(|e| e.controller.take())
+                .collect()
+        };
+        let until = tokio::time::Instant::now() + limit;
+        for c in &controllers {
+            c.settle(until.saturating_duration_since(tokio::time::Instant::now()))
+                .await;
+            c.stop();
         }
     }
 
