@@ -625,7 +625,10 @@ async fn cancellation_interrupts_a_step_that_is_still_applying() {
         tokio::time::sleep(Duration::from_secs(1)).await;
         t2.cancel();
     });
-    let opts = EngineOptions { wave_delay: Duration::from_secs(600), ..EngineOptions::default() };
+    let opts = EngineOptions {
+        wave_delay: Duration::from_secs(600),
+        ..EngineOptions::default()
+    };
     let r = engine::run(&p, &c, &opts, &token, &mut |_| {}).await;
     assert_eq!(r.outcome, Outcome::Interrupted);
     assert!(r.duration < Duration::from_secs(2), "took {:?}", r.duration);

@@ -277,6 +277,14 @@ impl DockerCluster {
                 report.errors.push(crate::error::render_chain(&e));
             }
         }
+        // Errors of the ledger pass that the sweep resolved (a network still attached to a
+        // container the ledger did not know) are not worth a warning: only report errors when
+        // something of this run is really left.
+        if let Ok(still) = self.inner.rt.list_labelled(&labels).await {
+            if still.is_empty() {
+                report.errors.clear();
+            }
+        }
     }
 
     /// Stops controllers without removing anything (`--keep`): containers keep running. Waits

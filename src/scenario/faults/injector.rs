@@ -367,7 +367,7 @@ spec:
         })
         .await;
         let (fired, _) = fc.finish().await;
-        cluster.teardown(true).await;
+        cluster.teardown(std::time::Duration::ZERO).await;
         (report, fired)
     }
 
