@@ -203,6 +203,78 @@ impl std::fmt::Debug for FileSpec {
     }
 }
 
+/// An image to build with the engine's builder (the legacy builder on Docker 20.10: no
+/// BuildKit-only Dockerfile syntax). `Debug` shows build arg names only and the context's size.
+#[derive(Clone, Default, PartialEq)]
+pub struct BuildSpec {
+    /// The tag to give the result, e.g. `syncsim-kit/shortlink:1.0.0`.
+    pub tag: String,
+    pub context: BuildContext,
+    /// Path of the Dockerfile inside the context (`Dockerfile` when empty).
+    pub dockerfile: String,
+    pub build_args: BTreeMap<String, String>,
+    /// Labels added to the image (e.g. the context hash).
+    pub labels: Labels,
+}
+
+/// What the builder sees as its context.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BuildContext {
+    /// An uncompressed tar archive, sent as is (the caller applied `.dockerignore`).
+    Tar(Vec<u8>),
+    /// Every file under this directory, archived by the runtime (no `.dockerignore`).
+    Dir(std::path::PathBuf),
+}
+
+impl std::fmt::Debug for BuildSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let context = match &self.context {
+            BuildContext::Tar(bytes) => format!("<tar, {} bytes>", bytes.len()),
+            BuildContext::Dir(dir) => dir.display().to_string(),
+        };
+        f.debug_struct("BuildSpec")
+            .field("tag", &self.tag)
+            .field("context", &context)
+            .field("dockerfile", &self.dockerfile)
+            .field("build_args", &self.build_args.keys().collect::<Vec<_>>())
+            .field("labels", &self.labels)
+            .finish()
+    }
+}
+
+impl Default for BuildContext {
+    fn default() -> Self {
+        BuildContext::Tar(Vec::new())
+    }
+}
+
+/// Why a build failed: the builder's own error text (e.g. `The command '/bin/sh -c make'
+/// returned a non-zero code: 2`) and the last lines it printed before. The `source` of the
+/// [`Error::Operation`] a failed `build_image` returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildFailure {
+    pub message: String,
+    pub output_tail: Vec<String>,
+}
+
+/// Lines of build output kept for [`BuildFailure::output_tail`].
+pub const BUILD_OUTPUT_TAIL: usize = 15;
+
+impl std::fmt::Display for BuildFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.message.trim_end())?;
+        if !self.output_tail.is_empty() {
+            write!(f, "\n    last lines of the build output:")?;
+            for line in &self.output_tail {
+                write!(f, "\n    | {line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for BuildFailure {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +296,25 @@ mod tests {
         assert!(!shown.contains("s3cr3t"), "{shown}");
         assert!(
             shown.contains("TOKEN") && shown.contains("/etc/token"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn build_spec_debug_shows_arg_names_and_context_size_only() {
+        let spec = BuildSpec {
+            tag: "t:1".into(),
+            context: BuildContext::Tar(vec![0; 2048]),
+            build_args: [("TOKEN".to_string(), "s3cr3t".to_string())].into(),
+            ..BuildSpec::default()
+        };
+        let shown = format!("{spec:?}");
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("0, 0"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("TOKEN") && shown.contains("<tar, 2048 bytes>"),
             "{shown}"
         );
     }
