@@ -14,7 +14,10 @@
 //! * [`engine`]: Argo CD's step algorithm (§2.7) as a state machine over a [`engine::Cluster`].
 //! * [`report`]: consumers of engine events: terminal table, JSON, JUnit.
 //! * [`scenario`]: scenario files (patches, faults, expectations) and `syncsim test`.
+//! * [`build`]: `syncsim.yaml` build entries: hash contexts, decide what is missing or stale,
+//!   build it through the runtime (Docker builds) or a custom command, before a sync.
 //! * [`cli`]: clap types and subcommands; thin.
+pub mod build;
 pub mod cli;
 pub mod cluster;
 pub mod engine;
