@@ -47,6 +47,12 @@ pub struct SyncArgs {
     /// Write a JUnit XML report (one test case per task) to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<std::path::PathBuf>,
+    /// Do not build the images of `syncsim.yaml` first.
+    #[arg(long)]
+    pub no_build: bool,
+    /// Build config to use instead of the `syncsim.yaml` found next to SOURCE or above it.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_build")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -206,6 +212,16 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<i32> {
         Err(e) => {
             eprintln!("{}", error::render_chain(&e));
             return Ok(error::ENVIRONMENT);
+        }
+    }
+
+    // Build before the dry run, so images built here are not reported missing.
+    if !args.no_build {
+        let config = args.config.as_deref();
+        if let Err(code) =
+            super::build::build_images(&args.source, config, false, false, &*rt).await
+        {
+            return Ok(code);
         }
     }
 
