@@ -956,6 +956,9 @@ impl OutputLines {
     }
 
     fn emit(&mut self, line: &str, progress: &mut (dyn FnMut(&str) + Send)) {
+        // The legacy builder colours a step's stderr (`ESC[91m` … `ESC[0m`).
+        let line = strip_ansi(line);
+        let line = line.as_str();
         progress(line);
         if line.trim().is_empty() {
             return;
@@ -965,6 +968,26 @@ impl OutputLines {
         }
         self.tail.push_back(line.to_string());
     }
+}
+
+/// `line` without ANSI CSI escape sequences (`ESC [ params final-byte`).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            // Parameter and intermediate bytes, then one final byte in '@'..='~'.
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Archives every file under `dir` (no `.dockerignore`: callers that need it send a tar).
@@ -1001,7 +1024,7 @@ mod tests {
         for i in 0..BUILD_OUTPUT_TAIL {
             lines.push(&format!("line {i}\n"), &mut progress);
         }
-        lines.push("no newline", &mut progress);
+        lines.push("\u{1b}[91mno newline", &mut progress);
         lines.flush(&mut progress);
         assert_eq!(
             seen[..4],
@@ -1016,6 +1039,10 @@ mod tests {
         assert_eq!(lines.tail.len(), BUILD_OUTPUT_TAIL);
         assert_eq!(lines.tail.back().unwrap(), "no newline");
         assert_eq!(lines.tail.front().unwrap(), "line 1");
+        assert_eq!(
+            strip_ansi("\u{1b}[0mabout \u{1b}[1;31mto\u{1b}[0m fail"),
+            "about to fail"
+        );
     }
 
     #[test]
