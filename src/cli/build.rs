@@ -97,7 +97,7 @@ pub async fn build_images(
         .await
         .map_err(fail)?;
     eprintln!(
-        "images: {} built, {} up to date ({}, {:.1}s)",
+        "images: {} built, {} already present ({}, {:.1}s)",
         summary.built.len(),
         summary.skipped.len(),
         path.display(),
