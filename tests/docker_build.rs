@@ -267,3 +267,77 @@ async fn a_directory_context_is_sent_whole() {
         .unwrap()
         .is_none());
 }
+
+#[test]
+#[ignore = "needs docker"]
+fn sync_builds_a_missing_image_before_the_dry_run_unless_no_build() {
+    ensure_base_image();
+    let image = TestImage::new();
+    let dir = project(
+        &image.tag,
+        &format!("FROM {BASE}\nARG GREETING=none\nRUN echo \"$GREETING\" > /greeting\n"),
+    );
+    let app = format!("build-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    // The source is the project directory itself: its syncsim.yaml is found next to it.
+    write(
+        dir.path(),
+        "job.yaml",
+        &format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: greet\nspec:\n  backoffLimit: 0\n  \
+             template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: \
+             greet\n          image: {}\n          command: [sh, -c, \"grep 'hi there' /greeting\"]\n",
+            image.tag
+        ),
+    );
+    let source = dir.path().join("job.yaml");
+    let sync = |extra: &[&str]| {
+        let mut args = vec![
+            "sync",
+            source.to_str().unwrap(),
+            "--app",
+            &app,
+            "--timeout",
+            "60s",
+        ];
+        args.extend_from_slice(extra);
+        assert_cmd::Command::cargo_bin("syncsim")
+            .unwrap()
+            .args(&args)
+            .output()
+            .unwrap()
+    };
+
+    let out = sync(&["--no-build"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("building "), "{stderr}");
+    assert!(
+        stdout.contains(&format!("image `{}`", image.tag)) && stdout.contains("is not available"),
+        "the dry run fails on the missing image:\n{stdout}"
+    );
+    assert!(image_id(&image.tag).is_none());
+
+    let out = sync(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!("building {} (missing)", image.tag)),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("images: 1 built, 0 already present"),
+        "{stderr}"
+    );
+    let building = stderr.find("building ").unwrap();
+    let run = stderr.find(&format!("syncsim: app `{app}`")).unwrap();
+    assert!(building < run, "builds come before the run:\n{stderr}");
+
+    let (_, left) = docker(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=dev.syncsim.app={app}"),
+    ]);
+    assert!(left.is_empty(), "containers left: {left}");
+}
