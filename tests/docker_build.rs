@@ -341,3 +341,72 @@ fn sync_builds_a_missing_image_before_the_dry_run_unless_no_build() {
     ]);
     assert!(left.is_empty(), "containers left: {left}");
 }
+
+#[cfg(unix)]
+#[tokio::test]
+#[ignore = "needs docker"]
+async fn custom_command_labels_its_image_and_a_second_image_it_made_is_not_rebuilt() {
+    use std::os::unix::fs::PermissionsExt;
+    let rt = DockerRuntime::connect().await.unwrap();
+    let (first, second) = (TestImage::new(), TestImage::new());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("deps/rootfs")).unwrap();
+    write(dir.path(), "deps/rootfs/file.txt", "v1\n");
+    // A "kit" that builds every tag it is given; only $SYNCSIM_IMAGE gets the hash label.
+    write(
+        dir.path(),
+        "kit.sh",
+        "#!/bin/sh\nset -e\necho run >> runs.txt\nfor tag in \"$@\"; do\n  if [ \"$tag\" = \
+         \"$SYNCSIM_IMAGE\" ]; then label=\"$SYNCSIM_HASH_LABEL=$SYNCSIM_CONTEXT_HASH\"; else \
+         label=other=1; fi\n  tar -C deps/rootfs -c . | docker import -c \"LABEL $label\" - \
+         \"$tag\" >/dev/null\n  echo \"imported $tag\"\ndone\n",
+    );
+    std::fs::set_permissions(
+        dir.path().join("kit.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    write(
+        dir.path(),
+        config::CONFIG_FILE_NAME,
+        &format!(
+            "apiVersion: syncsim.dev/v1alpha1\nkind: Config\nbuild:\n  - image: {a}\n    custom:\n      \
+             command: [./kit.sh, {a}, {b}]\n      dependencies: [deps]\n  - image: {b}\n    \
+             custom:\n      command: [./kit.sh, {b}]\n",
+            a = first.tag,
+            b = second.tag
+        ),
+    );
+    let runs = || {
+        std::fs::read_to_string(dir.path().join("runs.txt"))
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    };
+
+    let (result, lines) = build_all(dir.path(), &rt).await;
+    let summary = result.unwrap_or_else(|e| panic!("{}", render_chain(&e)));
+    assert_eq!(summary.built, std::slice::from_ref(&first.tag));
+    assert_eq!(
+        summary.skipped,
+        std::slice::from_ref(&second.tag),
+        "made by the first command"
+    );
+    assert_eq!(runs(), 1);
+    assert!(
+        lines.contains(&format!("imported {}", second.tag)),
+        "{lines:?}"
+    );
+    first.remember();
+
+    let (result, _) = build_all(dir.path(), &rt).await;
+    assert_eq!(result.unwrap().skipped.len(), 2);
+    assert_eq!(runs(), 1, "labelled and unchanged: not run again");
+
+    // The command re-imports both tags: remember the images they replace.
+    second.remember();
+    write(dir.path(), "deps/rootfs/file.txt", "v2\n");
+    let (result, _) = build_all(dir.path(), &rt).await;
+    assert_eq!(result.unwrap().built, std::slice::from_ref(&first.tag));
+    assert_eq!(runs(), 2, "a changed dependency runs the command again");
+    first.remember();
+}
