@@ -185,6 +185,7 @@ async fn builds_with_args_and_hash_label_then_skips_then_rebuilds_when_a_file_ch
     let labels = rt.image_labels(&image.tag).await.unwrap().unwrap();
     assert_ne!(hash_label(&labels), hash);
     assert_ne!(image.remember(), first);
+    assert_eq!(image_id(&first), None, "the replaced image was removed");
     let (_, hello) = docker(&["run", "--rm", &image.tag, "cat", "/ctx/hello.txt"]);
     assert_eq!(hello, "hello 2");
 }

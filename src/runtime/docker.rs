@@ -20,7 +20,8 @@
 //! - **Builds** use the legacy builder (`version=1`, what a 20.10 engine without BuildKit has),
 //!   never pull (`pull` unset: `FROM` images must exist locally, there is no registry) and remove
 //!   intermediate containers even on failure (`forcerm`). The daemon's error of a failed step and
-//!   the last lines of output become a [`BuildFailure`].
+//!   the last lines of output become a [`BuildFailure`]. A rebuild removes the image it replaced
+//!   when nothing else uses it (no other tag, no container), so rebuilds leave no dangling images.
 use super::{
     BuildContext, BuildFailure, BuildSpec, ContainerRuntime, ContainerSpec, ContainerState,
     ContainerStatus, Error, ExecResult, Labels, Listed, ListedKind, Mount, NetworkAttachment,
@@ -41,8 +42,8 @@ use bollard::{
         BuildImageOptionsBuilder, ContainerArchiveInfoOptionsBuilder,
         CreateContainerOptionsBuilder, CreateImageOptionsBuilder, ListContainersOptionsBuilder,
         ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, LogsOptionsBuilder,
-        RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder, StopContainerOptionsBuilder,
-        UploadToContainerOptionsBuilder,
+        RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder, RemoveVolumeOptionsBuilder,
+        StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
     },
     ClientVersion, Docker,
 };
@@ -89,6 +90,15 @@ impl DockerRuntime {
     pub fn api_version(&self) -> String {
         let v = self.docker.client_version();
         format!("{}.{}", v.major_version, v.minor_version)
+    }
+
+    /// The id of a local image, `None` when missing or when the engine cannot say.
+    async fn image_id(&self, image: &str) -> Option<String> {
+        self.docker
+            .inspect_image(image)
+            .await
+            .ok()
+            .and_then(|i| i.id)
     }
 
     fn supports_subpath(&self) -> bool {
@@ -870,6 +880,7 @@ impl ContainerRuntime for DockerRuntime {
             .buildargs(&build_args)
             .labels(&labels)
             .build();
+        let replaced = self.image_id(&spec.tag).await;
         let mut stream = self
             .docker
             .build_image(options, None, Some(body_full(archive.into())));
@@ -917,7 +928,8 @@ impl ContainerRuntime for DockerRuntime {
             }
         }
         lines.flush(progress);
-        if self.image_labels(&spec.tag).await?.is_none() {
+        let built = self.image_id(&spec.tag).await;
+        if built.is_none() {
             return Err(Error::Operation {
                 op,
                 object: spec.tag.clone(),
@@ -926,6 +938,13 @@ impl ContainerRuntime for DockerRuntime {
                     output_tail: lines.tail.into(),
                 }),
             });
+        }
+        if let Some(old) = replaced.filter(|old| Some(old) != built.as_ref()) {
+            // Not forced: the engine refuses while another tag or a container uses it.
+            let options = RemoveImageOptionsBuilder::new().build();
+            if let Err(e) = self.docker.remove_image(&old, Some(options), None).await {
+                tracing::debug!("kept the image `{old}` that {} replaced: {e}", spec.tag);
+            }
         }
         Ok(())
     }
