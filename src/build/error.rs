@@ -15,7 +15,7 @@ pub enum Error {
     },
 
     /// The config is not valid YAML, or a field has the wrong name or type.
-    #[error("invalid build config at {file}:{line}:{column} (see docs/build.md for the format)")]
+    #[error("invalid build config at {file}:{line}:{column} (see the README, section `syncsim.yaml`, for the format)")]
     Yaml {
         file: String,
         line: usize,
@@ -31,7 +31,7 @@ pub enum Error {
     /// `syncsim build` found no config.
     #[error(
         "no {name} next to `{source_path}` or in its parents up to the git root (create one, see \
-         docs/build.md, or pass --config FILE)",
+         the README, or pass --config FILE)",
         name = super::CONFIG_FILE_NAME
     )]
     NoConfig { source_path: String },

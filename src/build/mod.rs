@@ -1,5 +1,5 @@
 //! Builds the images a sync needs before it runs, like Skaffold or Tilt: the `build` list of a
-//! `syncsim.yaml` (see `docs/build.md`), each entry a Docker build or a custom command.
+//! `syncsim.yaml` (see the README, "Building images before a sync"), each entry a Docker build or a custom command.
 //!
 //! * [`config`]: finds and parses `syncsim.yaml`, resolves its paths; errors name file:line.
 //! * [`context`]: the files of a build context (`.dockerignore` applied), their hash and tar.
