@@ -309,6 +309,11 @@ for spec in "${IMAGES[@]}"; do
 	for p in "${paths[@]}"; do cp "$p" "$stage/"; done
 	bargs=(--build-arg "BASE=$BASE")
 	[ -z "$args" ] || bargs+=(--build-arg "$args")
+	# Called by `syncsim build` for this image (k8s/overlays/local/syncsim.yaml): record the
+	# context hash syncsim computed, so syncsim sees the image as up to date next time.
+	if [ "${SYNCSIM_IMAGE:-}" = "$tag" ] && [ -n "${SYNCSIM_CONTEXT_HASH:-}" ]; then
+		bargs+=(--label "${SYNCSIM_HASH_LABEL:-dev.syncsim.context-hash}=$SYNCSIM_CONTEXT_HASH")
+	fi
 	if ! docker build --pull=false --force-rm "${bargs[@]}" \
 			--label "org.syncsim.kit.context=$hash" \
 			--label "org.syncsim.kit.base=$BASE" \

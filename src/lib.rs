@@ -15,7 +15,11 @@
 //! * [`state`]: the kept-environment record (`sync --keep`), read by re-syncs, `status`,
 //!   `watch` and `down`.
 //! * [`report`]: consumers of engine events: terminal table, JSON, JUnit.
+//! * [`scenario`]: scenario files (patches, faults, expectations) and `syncsim test`.
+//! * [`build`]: `syncsim.yaml` build entries: hash contexts, decide what is missing or stale,
+//!   build it through the runtime (Docker builds) or a custom command, before a sync.
 //! * [`cli`]: clap types and subcommands; thin.
+pub mod build;
 pub mod cli;
 pub mod cluster;
 pub mod engine;
@@ -25,4 +29,5 @@ pub mod manifest;
 pub mod plan;
 pub mod report;
 pub mod runtime;
+pub mod scenario;
 pub mod state;

@@ -613,3 +613,24 @@ async fn hook_whose_health_cannot_be_evaluated_errors_and_fails_the_sync() {
     );
     assert_eq!(c.applied(), vec!["old-api"]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn cancellation_interrupts_a_step_that_is_still_applying() {
+    // A long wave delay keeps the step itself busy; shutdown must not wait for it.
+    let p = plan(vec![res(0, "StatefulSet", "a"), res(1, "StatefulSet", "b")]);
+    let c = FakeCluster::new();
+    let token = CancellationToken::new();
+    let t2 = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        t2.cancel();
+    });
+    let opts = EngineOptions {
+        wave_delay: Duration::from_secs(600),
+        ..EngineOptions::default()
+    };
+    let r = engine::run(&p, &c, &opts, &token, &mut |_| {}).await;
+    assert_eq!(r.outcome, Outcome::Interrupted);
+    assert!(r.duration < Duration::from_secs(2), "took {:?}", r.duration);
+    assert_eq!(c.applied(), vec!["a"]);
+}

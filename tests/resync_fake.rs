@@ -81,7 +81,7 @@ async fn keep(fake: &Arc<FakeRuntime>, text: &str) -> Vec<ObjectRecord> {
     // The last wave (the Job) is not waited for: let it finish before keeping.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let kept = cluster.snapshot();
-    cluster.detach();
+    cluster.detach(Duration::ZERO).await;
     kept
 }
 

@@ -49,7 +49,8 @@ pub async fn run(args: DownArgs) -> anyhow::Result<i32> {
     };
     let mut labels = vec![(LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string())];
     if let Some(app) = &args.app {
-        labels.push((LABEL_APP.to_string(), app.clone()));
+        // The same name `sync --app` gave the objects.
+        labels.push((LABEL_APP.to_string(), super::sync::sanitize(app)));
     }
     let mut listed = rt.list_labelled(&labels).await?;
     listed.sort_by_key(|l| l.kind);

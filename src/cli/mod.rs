@@ -1,15 +1,19 @@
 //! Command-line interface: clap types and one file per subcommand. No logic beyond turning flags
 //! into options.
+pub mod build;
 mod down;
 mod plan;
 mod status;
 pub mod sync;
+mod test;
 mod watch;
 
+pub use build::BuildArgs;
 pub use down::DownArgs;
 pub use plan::PlanArgs;
 pub use status::StatusArgs;
 pub use sync::SyncArgs;
+pub use test::TestArgs;
 pub use watch::WatchArgs;
 
 use crate::{error::ExitCode, manifest};
@@ -35,6 +39,12 @@ pub enum Command {
     /// Rehearse the sync on the local Docker engine: Sync-phase workloads as containers, hooks
     /// in phase/wave order, Argo CD's gating and fail-fast; report like `argocd app sync`.
     Sync(SyncArgs),
+    /// Build the images listed in `syncsim.yaml` that are missing or stale (what `sync` does
+    /// first).
+    Build(BuildArgs),
+    /// Run scenario files: a sync per scenario on its own environment, with patches, faults
+    /// and expectations; PASS/FAIL per scenario (see scenarios/README.md).
+    Test(TestArgs),
     /// Remove what syncsim left on the Docker engine (kept or crashed runs), by label.
     Down(DownArgs),
     /// Show a kept environment like `argocd app get`: sync status against the source, live
@@ -85,7 +95,9 @@ pub async fn run(cli: Cli) -> Result<i32, CliError> {
     match cli.command {
         Command::Plan(args) => plan::run(&args, &mut std::io::stdout().lock()),
         Command::Sync(args) => Ok(sync::run(args).await?),
+        Command::Build(args) => Ok(build::run(args).await),
         Command::Down(args) => Ok(down::run(args).await?),
+        Command::Test(args) => Ok(test::run(args).await?),
         Command::Status(args) => Ok(status::run(args).await?),
         Command::Watch(args) => Ok(watch::run(args).await?),
     }

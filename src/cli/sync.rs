@@ -53,6 +53,12 @@ pub struct SyncArgs {
     /// Write a JUnit XML report (one test case per task) to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<std::path::PathBuf>,
+    /// Do not build the images of `syncsim.yaml` first.
+    #[arg(long)]
+    pub no_build: bool,
+    /// Build config to use instead of the `syncsim.yaml` found next to SOURCE or above it.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_build")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -95,6 +101,7 @@ pub fn default_app_name(source: &str) -> String {
     sanitize(&raw.unwrap_or_else(|| "app".into()))
 }
 
+/// `--app` as used in labels and names: lowercase, DNS-safe (`My_App` → `my-app`).
 pub(crate) fn sanitize(s: &str) -> String {
     let out: String = s
         .to_lowercase()
@@ -224,6 +231,16 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<i32> {
         }
     }
 
+    // Build before the dry run, so images built here are not reported missing.
+    if !args.no_build {
+        let config = args.config.as_deref();
+        if let Err(code) =
+            super::build::build_images(&args.source, config, false, false, &*rt).await
+        {
+            return Ok(code);
+        }
+    }
+
     let copts = ClusterOptions {
         app: app.clone(),
         images: args.images.clone(),
@@ -269,7 +286,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<i32> {
     if args.keep {
         let path = env
             .keep(
-                &args.source,
+                &recorded_source(&args.source),
                 &args.dest_namespace,
                 &args.images,
                 Some(&report),

@@ -58,6 +58,8 @@ struct Shared {
     pods: Vec<PodRecord>,
     /// Pods that lost a container (removed behind our back).
     lost: BTreeSet<String>,
+    /// The controller has started the pods it can start right away (see [`Controller::settle`]).
+    settled: bool,
 }
 
 /// Handle to a running controller.
@@ -90,6 +92,36 @@ impl Controller {
     /// Whether a pod lost a container: the object no longer realises its spec (drift).
     pub fn is_lost(&self) -> bool {
         !lock(&self.shared).lost.is_empty()
+    }
+
+    /// Whether the controller has started the pods it can start right away (or has ended).
+    pub fn is_settled(&self) -> bool {
+        let finished = self
+            .task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .is_none_or(|t| t.is_finished());
+        finished || lock(&self.shared).settled
+    }
+
+    /// Waits (at most `limit`) until the controller has started the pods it can start right
+    /// away, so that stopping it afterwards leaves them running (`--keep` right after an
+    /// operation that did not wait for its last wave).
+    pub async fn settle(&self, limit: Duration) {
+        let until = Instant::now() + limit;
+        loop {
+            let finished = self
+                .task
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .is_none_or(|t| t.is_finished());
+            if finished || lock(&self.shared).settled || Instant::now() >= until {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Stops reconciling (containers keep running).
@@ -178,6 +210,10 @@ impl PodSink {
 
     fn set_status(&self, status: Value) {
         lock(&self.shared).status = status;
+    }
+
+    fn mark_settled(&self) {
+        lock(&self.shared).settled = true;
     }
 }
 
@@ -374,6 +410,7 @@ async fn run_replicas(
                 }
             }
         }
+        sink.mark_settled();
         for pod in pods.iter_mut() {
             pod.poll(&inner).await;
             sink.track(pod);
@@ -490,6 +527,7 @@ async fn run_job(inner: Arc<Inner>, key: ObjectKey, obj: Value, spec: PodSpec, s
             sink.track(&pod);
             active.push(pod);
         }
+        sink.mark_settled();
         // Observe.
         let mut still = Vec::new();
         for mut pod in active.drain(..) {

@@ -254,6 +254,10 @@ impl RunningPod {
             return;
         }
         let restart = self.restart;
+        // A container that could not be started is retried with back-off, as the kubelet does
+        // (Job pods, whose restart policy is not Always, failed instead).
+        let retry_start = restart == RestartPolicy::Always
+            && matches!(&self.error, Some((reason, _)) if reason == "RunContainerError");
         for c in self.containers.iter_mut() {
             if c.done {
                 continue;
@@ -308,8 +312,33 @@ impl RunningPod {
                         }
                     }
                 }
+                ContainerStatus::Created if retry_start => match c.restart_at {
+                    None => {
+                        let exp = c.restarts.min(5);
+                        let delay = (inner.opts.restart_backoff_base * 2u32.pow(exp))
+                            .min(Duration::from_secs(300));
+                        c.restart_at = Some(Instant::now() + delay);
+                    }
+                    Some(t) if Instant::now() >= t => {
+                        c.restart_at = None;
+                        c.restarts += 1;
+                        if inner.rt.start_container(&c.id).await.is_ok() {
+                            c.on_started();
+                        }
+                    }
+                    Some(_) => {}
+                },
                 ContainerStatus::Created => {}
             }
+        }
+        if retry_start
+            && self
+                .containers
+                .iter()
+                .all(|c| c.state == ContainerStatus::Running)
+        {
+            self.error = None;
+            self.phase = PodPhase::Running;
         }
         // Phase.
         if self.restart != RestartPolicy::Always && self.containers.iter().all(|c| c.done) {

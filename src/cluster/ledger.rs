@@ -43,8 +43,11 @@ impl Ledger {
     /// Removes everything recorded: containers (with their anonymous volumes) first, then
     /// networks, then volumes. Containers get `grace` to stop on SIGTERM first; zero removes
     /// them at once (their data goes with them anyway).
+    ///
+    /// Each object is forgotten only once removed: a teardown abandoned half-way (a second
+    /// Ctrl-C drops the graceful one to start a forced one) leaves the rest to the next.
     pub async fn teardown(&self, rt: &dyn ContainerRuntime, grace: Duration) -> TeardownReport {
-        let mut entries = std::mem::take(&mut *self.lock());
+        let mut entries = self.lock().clone();
         entries.sort_by_key(|(k, _)| *k);
         let mut report = TeardownReport::default();
         let containers: Vec<&String> = entries
@@ -61,9 +64,13 @@ impl Ledger {
             }
         }
         let removals = containers.iter().map(|id| rt.remove_container(id));
-        for r in futures_util::future::join_all(removals).await {
+        let results = futures_util::future::join_all(removals).await;
+        for (id, r) in containers.iter().zip(results) {
             match r {
-                Ok(()) => report.containers += 1,
+                Ok(()) => {
+                    report.containers += 1;
+                    self.forget(id);
+                }
                 Err(e) => report.errors.push(crate::error::render_chain(&e)),
             }
         }
@@ -73,8 +80,9 @@ impl Ledger {
                 ListedKind::Volume => rt.remove_volume(id).await.map(|_| report.volumes += 1),
                 ListedKind::Container => unreachable!("filtered above"),
             };
-            if let Err(e) = r {
-                report.errors.push(crate::error::render_chain(&e));
+            match r {
+                Ok(()) => self.forget(id),
+                Err(e) => report.errors.push(crate::error::render_chain(&e)),
             }
         }
         report

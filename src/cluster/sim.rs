@@ -430,23 +430,106 @@ impl DockerCluster {
         for c in &controllers {
             c.stop();
         }
-        self.inner
+        let mut report = self
+            .inner
             .ledger
             .teardown(self.inner.rt.as_ref(), grace)
-            .await
+            .await;
+        // Belt and braces: a controller aborted in the middle of a create may have left an
+        // object the engine created but the ledger never heard of. Everything of this run
+        // carries the run label, so sweep by label.
+        self.sweep_run(&mut report).await;
+        report
     }
 
-    /// Stops controllers without removing anything (`--keep`): containers keep running.
-    pub fn detach(&self) {
+    async fn sweep_run(&self, report: &mut TeardownReport) {
+        let labels = [
+            (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
+            (LABEL_RUN.to_string(), self.inner.opts.run_id.clone()),
+        ];
+        let mut left = match self.inner.rt.list_labelled(&labels).await {
+            Ok(l) => l,
+            Err(e) => {
+                report.errors.push(crate::error::render_chain(&e));
+                return;
+            }
+        };
+        left.sort_by_key(|l| l.kind);
+        for l in left {
+            tracing::debug!("sweeping {:?} {} left outside the ledger", l.kind, l.name);
+            let r = match l.kind {
+                ListedKind::Container => self
+                    .inner
+                    .rt
+                    .remove_container(&l.id)
+                    .await
+                    .map(|_| report.containers += 1),
+                ListedKind::Network => self
+                    .inner
+                    .rt
+                    .remove_network(&l.id)
+                    .await
+                    .map(|_| report.networks += 1),
+                ListedKind::Volume => self
+                    .inner
+                    .rt
+                    .remove_volume(&l.id)
+                    .await
+                    .map(|_| report.volumes += 1),
+            };
+            if let Err(e) = r {
+                report.errors.push(crate::error::render_chain(&e));
+            }
+        }
+        // Errors of the ledger pass that the sweep resolved (a network still attached to a
+        // container the ledger did not know) are not worth a warning: only report errors when
+        // something of this run is really left.
+        if let Ok(still) = self.inner.rt.list_labelled(&labels).await {
+            if still.is_empty() {
+                report.errors.clear();
+            }
+        }
+    }
+
+    /// Waits (at most `limit`) until every controller has started the pods it can start right
+    /// away, without stopping anything: what [`Self::snapshot`] then records is what stays.
+    pub async fn settle(&self, limit: Duration) {
+        let until = tokio::time::Instant::now() + limit;
+        loop {
+            let settled = {
+                let store = self.inner.store();
+                store
+                    .values()
+                    .filter_map(|e| e.controller.as_ref())
+                    .all(|c| c.is_settled())
+            };
+            if settled || tokio::time::Instant::now() >= until {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops controllers without removing anything (`--keep`): containers keep running. Waits
+    /// (at most `limit`) for each controller to start the pods it can start right away: an
+    /// operation that does not wait for its last wave ends before those pods exist.
+    pub async fn detach(&self, limit: Duration) {
         for r in std::mem::take(&mut *self.inner.retiring()) {
             r.task.abort();
             r.old.stop();
         }
-        let mut store = self.inner.store();
-        for e in store.values_mut() {
-            if let Some(c) = e.controller.take() {
-                c.stop();
-            }
+        let controllers: Vec<Controller> = {
+            let mut store = self.inner.store();
+            store
+                .values_mut()
+                .filter_map(|e| e.controller.take())
+                .collect()
+        };
+        let until = tokio::time::Instant::now() + limit;
+        for c in &controllers {
+            c.settle(until.saturating_duration_since(tokio::time::Instant::now()))
+                .await;
+            c.stop();
         }
     }
 

@@ -74,11 +74,14 @@ pub async fn run_with_prunes<C: Cluster + ?Sized>(
         if shutdown.is_cancelled() {
             break Outcome::Interrupted;
         }
+        // A step may be cut short by the deadline or by shutdown: dropping it mid-apply is
+        // safe because every Docker object is labelled and recorded, and teardown sweeps.
         let effect = tokio::select! {
             e = op.step(cluster, shutdown, on_event) => e,
             _ = tokio::time::sleep_until(deadline) => {
                 break Outcome::TimedOut { waiting: op.message().to_string() };
             }
+            _ = shutdown.cancelled() => break Outcome::Interrupted,
         };
         match op.phase() {
             OperationPhase::Succeeded => break Outcome::Succeeded,

@@ -22,7 +22,9 @@ impl fmt::Display for Origin {
 
 /// A Kubernetes object as rendered, kept as JSON so that any kind (including custom resources)
 /// round-trips; typed views come from `k8s-openapi` where a kind needs them.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` redacts the values of a Secret's `data` and `stringData`.
+#[derive(Clone, PartialEq)]
 pub struct Object {
     pub value: Value,
     pub origin: Arc<Origin>,
@@ -154,5 +156,51 @@ impl Object {
             self.name()
         };
         format!("{}/{}", self.kind(), name)
+    }
+}
+
+impl fmt::Debug for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut value = self.value.clone();
+        if self.kind() == "Secret" && self.group().is_empty() {
+            for field in ["data", "stringData"] {
+                if let Some(map) = value.get_mut(field).and_then(Value::as_object_mut) {
+                    for v in map.values_mut() {
+                        *v = Value::String("<redacted>".into());
+                    }
+                }
+            }
+        }
+        f.debug_struct("Object")
+            .field("value", &value)
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_a_secret_redacts_its_values() {
+        let o = Object::new(
+            serde_json::json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+                               "data": {"a": "czNjcjN0"}, "stringData": {"b": "s3cr3t"}}),
+            Origin {
+                file: "f".into(),
+                document: 0,
+                line: None,
+            },
+        );
+        let shown = format!("{o:?}");
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("czNjcjN0"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("\"a\"") && shown.contains("<redacted>"),
+            "{shown}"
+        );
     }
 }

@@ -1,6 +1,9 @@
 //! The final summary and resource table, as `argocd app sync` prints them.
 use super::{health_of, message_of, status_of};
-use crate::engine::{Outcome, SyncReport};
+use crate::{
+    engine::{OperationPhase, Outcome, SyncReport},
+    plan::Phase,
+};
 use comfy_table::{presets::NOTHING, Table};
 use std::time::Duration;
 
@@ -94,7 +97,11 @@ pub fn render(r: &SyncReport) -> String {
     let never: Vec<String> = r
         .tasks
         .iter()
-        .filter(|t| t.result.is_none())
+        // SyncFail hooks only run when the operation fails: not starting them is the normal case.
+        .filter(|t| {
+            t.result.is_none()
+                && (t.task.phase != Phase::SyncFail || r.phase != OperationPhase::Succeeded)
+        })
         .map(|t| {
             format!(
                 "{}/{} ({} wave {})",

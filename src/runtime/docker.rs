@@ -17,9 +17,15 @@
 //! - **Ports** are published on `127.0.0.1` with a random host port, except for containers that
 //!   share another container's network namespace (Docker refuses port bindings there; the
 //!   namespace owner publishes them) or have no network at all.
+//! - **Builds** use the legacy builder (`version=1`, what a 20.10 engine without BuildKit has),
+//!   never pull (`pull` unset: `FROM` images must exist locally, there is no registry) and remove
+//!   intermediate containers even on failure (`forcerm`). The daemon's error of a failed step and
+//!   the last lines of output become a [`BuildFailure`]. A rebuild removes the image it replaced
+//!   when nothing else uses it (no other tag, no container), so rebuilds leave no dangling images.
 use super::{
-    ContainerRuntime, ContainerSpec, ContainerState, ContainerStatus, Error, ExecResult, Listed,
-    ListedKind, Mount, NetworkAttachment, NetworkSpec, Result, VolumeSpec,
+    BuildContext, BuildFailure, BuildSpec, ContainerRuntime, ContainerSpec, ContainerState,
+    ContainerStatus, Error, ExecResult, Labels, Listed, ListedKind, Mount, NetworkAttachment,
+    NetworkSpec, Result, VolumeSpec, BUILD_OUTPUT_TAIL,
 };
 use async_trait::async_trait;
 use bollard::{
@@ -33,16 +39,17 @@ use bollard::{
         NetworkDisconnectRequest, NetworkingConfig, PortBinding, VolumeCreateRequest,
     },
     query_parameters::{
-        ContainerArchiveInfoOptionsBuilder, CreateContainerOptionsBuilder,
-        CreateImageOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
-        ListVolumesOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-        RemoveVolumeOptionsBuilder, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+        BuildImageOptionsBuilder, ContainerArchiveInfoOptionsBuilder,
+        CreateContainerOptionsBuilder, CreateImageOptionsBuilder, ListContainersOptionsBuilder,
+        ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, LogsOptionsBuilder,
+        RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder, RemoveVolumeOptionsBuilder,
+        StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
     },
     ClientVersion, Docker,
 };
 use futures_util::StreamExt;
 use std::{
-    collections::{BTreeMap, BTreeSet, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap, VecDeque},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -83,6 +90,15 @@ impl DockerRuntime {
     pub fn api_version(&self) -> String {
         let v = self.docker.client_version();
         format!("{}.{}", v.major_version, v.minor_version)
+    }
+
+    /// The id of a local image, `None` when missing or when the engine cannot say.
+    async fn image_id(&self, image: &str) -> Option<String> {
+        self.docker
+            .inspect_image(image)
+            .await
+            .ok()
+            .and_then(|i| i.id)
     }
 
     fn supports_subpath(&self) -> bool {
@@ -818,6 +834,187 @@ impl ContainerRuntime for DockerRuntime {
         listed.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
         Ok(listed)
     }
+
+    async fn image_labels(&self, image: &str) -> Result<Option<Labels>> {
+        match self.docker.inspect_image(image).await {
+            Ok(info) => Ok(Some(to_labels(info.config.and_then(|c| c.labels)))),
+            Err(e) if status(&e) == Some(404) => Ok(None),
+            Err(e) => Err(classify(e, "inspect image", image)),
+        }
+    }
+
+    async fn build_image(
+        &self,
+        spec: &BuildSpec,
+        progress: &mut (dyn for<'l> FnMut(&'l str) + Send),
+    ) -> Result<()> {
+        let op = "build image";
+        let archive = match &spec.context {
+            BuildContext::Tar(bytes) => bytes.clone(),
+            BuildContext::Dir(dir) => tar_dir(dir).map_err(|e| Error::Operation {
+                op,
+                object: spec.tag.clone(),
+                source: format!("cannot archive the build context `{}`: {e}", dir.display()).into(),
+            })?,
+        };
+        let dockerfile = if spec.dockerfile.is_empty() {
+            "Dockerfile"
+        } else {
+            spec.dockerfile.as_str()
+        };
+        let build_args: HashMap<&str, &str> = spec
+            .build_args
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let labels: HashMap<&str, &str> = spec
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let options = BuildImageOptionsBuilder::new()
+            .dockerfile(dockerfile)
+            .t(&spec.tag)
+            .rm(true)
+            .forcerm(true)
+            .buildargs(&build_args)
+            .labels(&labels)
+            .build();
+        let replaced = self.image_id(&spec.tag).await;
+        let mut stream = self
+            .docker
+            .build_image(options, None, Some(body_full(archive.into())));
+        let mut lines = OutputLines::default();
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(info) => {
+                    if let Some(text) = info.stream.as_deref() {
+                        lines.push(text, progress);
+                    } else if let Some(status) = info.status.as_deref() {
+                        lines.push(&format!("{status}\n"), progress);
+                    }
+                }
+                Err(BollardError::DockerStreamError { error }) => {
+                    lines.flush(progress);
+                    return Err(Error::Operation {
+                        op,
+                        object: spec.tag.clone(),
+                        source: Box::new(BuildFailure {
+                            message: error,
+                            output_tail: lines.tail.into(),
+                        }),
+                    });
+                }
+                Err(e) if is_unreachable(&e) => {
+                    return Err(Error::Unreachable {
+                        source: Box::new(e),
+                    })
+                }
+                Err(e) => {
+                    lines.flush(progress);
+                    let message = match message(&e) {
+                        "" => e.to_string(),
+                        m => m.to_string(),
+                    };
+                    return Err(Error::Operation {
+                        op,
+                        object: spec.tag.clone(),
+                        source: Box::new(BuildFailure {
+                            message,
+                            output_tail: lines.tail.into(),
+                        }),
+                    });
+                }
+            }
+        }
+        lines.flush(progress);
+        let built = self.image_id(&spec.tag).await;
+        if built.is_none() {
+            return Err(Error::Operation {
+                op,
+                object: spec.tag.clone(),
+                source: Box::new(BuildFailure {
+                    message: "the build finished but the image is not tagged".into(),
+                    output_tail: lines.tail.into(),
+                }),
+            });
+        }
+        if let Some(old) = replaced.filter(|old| Some(old) != built.as_ref()) {
+            // Not forced: the engine refuses while another tag or a container uses it.
+            let options = RemoveImageOptionsBuilder::new().build();
+            if let Err(e) = self.docker.remove_image(&old, Some(options), None).await {
+                tracing::debug!("kept the image `{old}` that {} replaced: {e}", spec.tag);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Splits the builder's output chunks (which may hold several lines or end mid-line) into lines,
+/// passes each to the progress callback and keeps the last [`BUILD_OUTPUT_TAIL`] non-empty ones.
+#[derive(Default)]
+struct OutputLines {
+    partial: String,
+    tail: VecDeque<String>,
+}
+
+impl OutputLines {
+    fn push(&mut self, chunk: &str, progress: &mut (dyn FnMut(&str) + Send)) {
+        self.partial.push_str(chunk);
+        while let Some(i) = self.partial.find('\n') {
+            let line: String = self.partial.drain(..=i).collect();
+            self.emit(line.trim_end_matches(['\n', '\r']), progress);
+        }
+    }
+
+    fn flush(&mut self, progress: &mut (dyn FnMut(&str) + Send)) {
+        let rest = std::mem::take(&mut self.partial);
+        if !rest.is_empty() {
+            self.emit(rest.trim_end_matches('\r'), progress);
+        }
+    }
+
+    fn emit(&mut self, line: &str, progress: &mut (dyn FnMut(&str) + Send)) {
+        // The legacy builder colours a step's stderr (`ESC[91m` … `ESC[0m`).
+        let line = strip_ansi(line);
+        let line = line.as_str();
+        progress(line);
+        if line.trim().is_empty() {
+            return;
+        }
+        if self.tail.len() == BUILD_OUTPUT_TAIL {
+            self.tail.pop_front();
+        }
+        self.tail.push_back(line.to_string());
+    }
+}
+
+/// `line` without ANSI CSI escape sequences (`ESC [ params final-byte`).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            // Parameter and intermediate bytes, then one final byte in '@'..='~'.
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Archives every file under `dir` (no `.dockerignore`: callers that need it send a tar).
+fn tar_dir(dir: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.follow_symlinks(false);
+    builder.append_dir_all(".", dir)?;
+    builder.into_inner()
 }
 
 #[cfg(test)]
@@ -833,6 +1030,37 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "cannot reach the Docker engine (is it running? is DOCKER_HOST right?)"
+        );
+    }
+
+    #[test]
+    fn build_output_is_split_into_lines_and_the_tail_is_kept() {
+        let mut seen = Vec::new();
+        let mut progress = |l: &str| seen.push(l.to_string());
+        let mut lines = OutputLines::default();
+        lines.push("Step 1/2 : FROM x\n ---> abc", &mut progress);
+        lines.push("123\nStep 2/2 : RUN false\n\n", &mut progress);
+        for i in 0..BUILD_OUTPUT_TAIL {
+            lines.push(&format!("line {i}\n"), &mut progress);
+        }
+        lines.push("\u{1b}[91mno newline", &mut progress);
+        lines.flush(&mut progress);
+        assert_eq!(
+            seen[..4],
+            [
+                "Step 1/2 : FROM x",
+                " ---> abc123",
+                "Step 2/2 : RUN false",
+                ""
+            ]
+        );
+        assert_eq!(seen.last().unwrap(), "no newline");
+        assert_eq!(lines.tail.len(), BUILD_OUTPUT_TAIL);
+        assert_eq!(lines.tail.back().unwrap(), "no newline");
+        assert_eq!(lines.tail.front().unwrap(), "line 1");
+        assert_eq!(
+            strip_ansi("\u{1b}[0mabout \u{1b}[1;31mto\u{1b}[0m fail"),
+            "about to fail"
         );
     }
 

@@ -12,7 +12,11 @@
 //!   exec in it returns exit code 1 (`not ready`), so exec probes see the scripted readiness.
 //! - failures per operation ([`Op`]) and object name prefix, always or a number of times.
 //! - images: all present, except missing ones (pull fails with [`Error::ImageUnavailable`]) and
-//!   pullable ones (absent until pulled).
+//!   pullable ones (absent until pulled). Present images have no labels unless given with
+//!   [`FakeRuntime::with_image_labels`] or built.
+//! - builds: `build_image` records the [`BuildSpec`] ([`FakeRuntime::builds`]), prints scripted
+//!   output lines, and makes the tag present with the spec's labels; `fail_op(Op::Build, tag)`
+//!   makes it fail like a failed Dockerfile step (a [`BuildFailure`] with the output's tail).
 //!
 //! Time is `tokio::time::Instant`, so tests under `#[tokio::test(start_paused = true)]` run
 //! scripted durations without waiting.
@@ -38,8 +42,9 @@
 //! removing a network with running containers or a volume used by a container fails; stop and
 //! remove of missing objects succeed; a stopped container exits with [`STOP_EXIT_CODE`].
 use super::{
-    ContainerRuntime, ContainerSpec, ContainerState, ContainerStatus, Error, ExecResult, Labels,
-    Listed, ListedKind, NetworkAttachment, NetworkSpec, Result, VolumeSpec,
+    BuildFailure, BuildSpec, ContainerRuntime, ContainerSpec, ContainerState, ContainerStatus,
+    Error, ExecResult, Labels, Listed, ListedKind, NetworkAttachment, NetworkSpec, Result,
+    VolumeSpec, BUILD_OUTPUT_TAIL,
 };
 use async_trait::async_trait;
 use std::{
@@ -72,6 +77,8 @@ pub enum Op {
     Remove,
     Disconnect,
     List,
+    ImageLabels,
+    Build,
 }
 
 impl Op {
@@ -94,6 +101,8 @@ impl Op {
             Op::Remove => "remove",
             Op::Disconnect => "disconnect",
             Op::List => "list",
+            Op::ImageLabels => "image-labels",
+            Op::Build => "build",
         }
     }
 
@@ -116,6 +125,8 @@ impl Op {
             Op::Remove => "remove container",
             Op::Disconnect => "disconnect container from network",
             Op::List => "list objects labelled",
+            Op::ImageLabels => "inspect image",
+            Op::Build => "build image",
         }
     }
 }
@@ -249,6 +260,10 @@ struct State {
     calls: Vec<Call>,
     missing_images: BTreeSet<String>,
     pullable_images: BTreeSet<String>,
+    /// Labels of present images that have any (given or built).
+    image_labels: BTreeMap<String, Labels>,
+    builds: Vec<BuildSpec>,
+    build_output: Vec<(String, Vec<String>)>,
     scripts: Vec<(String, Script)>,
     execs: Vec<(String, ExecScript)>,
     failures: Vec<Failure>,
@@ -367,6 +382,28 @@ impl FakeRuntime {
         self
     }
 
+    /// `image` is present with these labels.
+    pub fn with_image_labels(self, image: impl Into<String>, labels: Labels) -> Self {
+        let image = image.into();
+        let mut s = self.state();
+        s.missing_images.remove(&image);
+        s.pullable_images.remove(&image);
+        s.image_labels.insert(image, labels);
+        drop(s);
+        self
+    }
+
+    /// Builds of tags starting with `tag_prefix` print these lines.
+    pub fn with_build_output<I, S>(self, tag_prefix: impl Into<String>, lines: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let lines = lines.into_iter().map(Into::into).collect();
+        self.state().build_output.push((tag_prefix.into(), lines));
+        self
+    }
+
     /// Containers whose name starts with `name_prefix` behave as `script`.
     pub fn script_container(self, name_prefix: impl Into<String>, script: Script) -> Self {
         self.state().scripts.push((name_prefix.into(), script));
@@ -449,6 +486,11 @@ impl FakeRuntime {
         }));
         out.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
         out
+    }
+
+    /// Every build so far, in order.
+    pub fn builds(&self) -> Vec<BuildSpec> {
+        self.state().builds.clone()
     }
 
     /// The spec a container (id or name) was created with.
@@ -783,6 +825,62 @@ impl ContainerRuntime for FakeRuntime {
                 }
             }
         }
+        Ok(())
+    }
+
+    async fn image_labels(&self, image: &str) -> Result<Option<Labels>> {
+        let mut s = self.state();
+        s.record(Op::ImageLabels, image, None);
+        s.failure(Op::ImageLabels, image)?;
+        if s.missing_images.contains(image) || s.pullable_images.contains(image) {
+            return Ok(None);
+        }
+        Ok(Some(s.image_labels.get(image).cloned().unwrap_or_default()))
+    }
+
+    async fn build_image(
+        &self,
+        spec: &BuildSpec,
+        progress: &mut (dyn for<'l> FnMut(&'l str) + Send),
+    ) -> Result<()> {
+        // Not holding the lock while calling `progress`.
+        let (output, failed) = {
+            let mut s = self.state();
+            let detail = spec
+                .build_args
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            s.record(Op::Build, &spec.tag, (!detail.is_empty()).then_some(detail));
+            s.builds.push(spec.clone());
+            let output = longest_prefix(&s.build_output, &spec.tag)
+                .cloned()
+                .unwrap_or_default();
+            (output, s.failure(Op::Build, &spec.tag).err())
+        };
+        for line in &output {
+            progress(line);
+        }
+        if let Some(err) = failed {
+            let message = match &err {
+                Error::Operation { source, .. } => source.to_string(),
+                other => other.to_string(),
+            };
+            let skip = output.len().saturating_sub(BUILD_OUTPUT_TAIL);
+            return Err(Error::Operation {
+                op: Op::Build.error_op(),
+                object: spec.tag.clone(),
+                source: Box::new(BuildFailure {
+                    message,
+                    output_tail: output[skip..].to_vec(),
+                }),
+            });
+        }
+        let mut s = self.state();
+        s.missing_images.remove(&spec.tag);
+        s.pullable_images.remove(&spec.tag);
+        s.image_labels.insert(spec.tag.clone(), spec.labels.clone());
         Ok(())
     }
 

@@ -58,4 +58,26 @@ pub trait ContainerRuntime: Send + Sync + 'static {
 
     /// Every object carrying all the given labels (`key=value`).
     async fn list_labelled(&self, labels: &[(String, String)]) -> Result<Vec<Listed>>;
+
+    /// The labels of a local image, `None` when the image is not present. The default
+    /// implementation only knows presence (an empty set of labels).
+    async fn image_labels(&self, image: &str) -> Result<Option<Labels>> {
+        Ok(self.image_exists(image).await?.then(Labels::new))
+    }
+
+    /// Builds and tags an image, passing each line of the builder's output to `progress` as it
+    /// arrives. A failed step is an [`Error::Operation`] (`build image`) whose source is a
+    /// [`BuildFailure`]. The default implementation refuses (a runtime that cannot build).
+    async fn build_image(
+        &self,
+        spec: &BuildSpec,
+        progress: &mut (dyn for<'l> FnMut(&'l str) + Send),
+    ) -> Result<()> {
+        let _ = progress;
+        Err(Error::Operation {
+            op: "build image",
+            object: spec.tag.clone(),
+            source: "this container runtime cannot build images".into(),
+        })
+    }
 }

@@ -48,7 +48,9 @@ pub struct VolumeSpec {
 
 /// A container to create. Kubernetes semantics are already resolved: `entrypoint` is the pod's
 /// `command` (replaces the image ENTRYPOINT), `cmd` its `args` (replaces CMD).
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// `Debug` shows env var names and file paths only: values may come from Secrets.
+#[derive(Clone, Default, PartialEq)]
 pub struct ContainerSpec {
     /// Docker container name (unique on the engine).
     pub name: String,
@@ -95,8 +97,8 @@ pub struct Mount {
     pub sub_path: Option<String>,
 }
 
-/// A file to place in the container before it starts.
-#[derive(Debug, Clone, PartialEq)]
+/// A file to place in the container before it starts. `Debug` omits the content.
+#[derive(Clone, PartialEq)]
 pub struct FileSpec {
     /// Absolute path inside the container.
     pub path: String,
@@ -152,3 +154,168 @@ pub enum ListedKind {
 
 /// Default grace period for stopping containers.
 pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
+
+impl std::fmt::Debug for ContainerSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContainerSpec")
+            .field("name", &self.name)
+            .field("image", &self.image)
+            .field(
+                "entrypoint",
+                &self
+                    .entrypoint
+                    .as_ref()
+                    .map(|v| v.len())
+                    .map(|n| format!("<{n} items>")),
+            )
+            .field(
+                "cmd",
+                &self
+                    .cmd
+                    .as_ref()
+                    .map(|v| v.len())
+                    .map(|n| format!("<{n} items>")),
+            )
+            .field(
+                "env",
+                &self.env.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            )
+            .field("working_dir", &self.working_dir)
+            .field("hostname", &self.hostname)
+            .field("network", &self.network)
+            .field("mounts", &self.mounts)
+            .field("files", &self.files)
+            .field("ports", &self.ports)
+            .field("memory_limit_bytes", &self.memory_limit_bytes)
+            .field("nano_cpus", &self.nano_cpus)
+            .field("labels", &self.labels)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for FileSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileSpec")
+            .field("path", &self.path)
+            .field("content", &format_args!("<{} bytes>", self.content.len()))
+            .field("mode", &format_args!("{:o}", self.mode))
+            .finish()
+    }
+}
+
+/// An image to build with the engine's builder (the legacy builder on Docker 20.10: no
+/// BuildKit-only Dockerfile syntax). `Debug` shows build arg names only and the context's size.
+#[derive(Clone, Default, PartialEq)]
+pub struct BuildSpec {
+    /// The tag to give the result, e.g. `syncsim-kit/shortlink:1.0.0`.
+    pub tag: String,
+    pub context: BuildContext,
+    /// Path of the Dockerfile inside the context (`Dockerfile` when empty).
+    pub dockerfile: String,
+    pub build_args: BTreeMap<String, String>,
+    /// Labels added to the image (e.g. the context hash).
+    pub labels: Labels,
+}
+
+/// What the builder sees as its context.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BuildContext {
+    /// An uncompressed tar archive, sent as is (the caller applied `.dockerignore`).
+    Tar(Vec<u8>),
+    /// Every file under this directory, archived by the runtime (no `.dockerignore`).
+    Dir(std::path::PathBuf),
+}
+
+impl std::fmt::Debug for BuildSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let context = match &self.context {
+            BuildContext::Tar(bytes) => format!("<tar, {} bytes>", bytes.len()),
+            BuildContext::Dir(dir) => dir.display().to_string(),
+        };
+        f.debug_struct("BuildSpec")
+            .field("tag", &self.tag)
+            .field("context", &context)
+            .field("dockerfile", &self.dockerfile)
+            .field("build_args", &self.build_args.keys().collect::<Vec<_>>())
+            .field("labels", &self.labels)
+            .finish()
+    }
+}
+
+impl Default for BuildContext {
+    fn default() -> Self {
+        BuildContext::Tar(Vec::new())
+    }
+}
+
+/// Why a build failed: the builder's own error text (e.g. `The command '/bin/sh -c make'
+/// returned a non-zero code: 2`) and the last lines it printed before. The `source` of the
+/// [`Error::Operation`] a failed `build_image` returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildFailure {
+    pub message: String,
+    pub output_tail: Vec<String>,
+}
+
+/// Lines of build output kept for [`BuildFailure::output_tail`].
+pub const BUILD_OUTPUT_TAIL: usize = 15;
+
+impl std::fmt::Display for BuildFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.message.trim_end())?;
+        if !self.output_tail.is_empty() {
+            write!(f, "\n    last lines of the build output:")?;
+            for line in &self.output_tail {
+                write!(f, "\n    | {line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for BuildFailure {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_env_values_arguments_or_file_contents() {
+        let spec = ContainerSpec {
+            name: "c".into(),
+            entrypoint: Some(vec!["sh".into(), "-c".into(), "echo s3cr3t".into()]),
+            env: vec![("TOKEN".into(), "s3cr3t".into())],
+            files: vec![FileSpec {
+                path: "/etc/token".into(),
+                content: b"s3cr3t".to_vec(),
+                mode: 0o600,
+            }],
+            ..ContainerSpec::default()
+        };
+        let shown = format!("{spec:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(
+            shown.contains("TOKEN") && shown.contains("/etc/token"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn build_spec_debug_shows_arg_names_and_context_size_only() {
+        let spec = BuildSpec {
+            tag: "t:1".into(),
+            context: BuildContext::Tar(vec![0; 2048]),
+            build_args: [("TOKEN".to_string(), "s3cr3t".to_string())].into(),
+            ..BuildSpec::default()
+        };
+        let shown = format!("{spec:?}");
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("0, 0"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("TOKEN") && shown.contains("<tar, 2048 bytes>"),
+            "{shown}"
+        );
+    }
+}

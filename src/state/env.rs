@@ -151,6 +151,9 @@ impl Environment {
         last: Option<&SyncReport>,
     ) -> Result<PathBuf, StateError> {
         self.cluster.finish_rollouts().await;
+        // An operation does not wait for its last wave: let controllers start the pods they
+        // can before recording what exists.
+        self.cluster.settle(Duration::from_secs(30)).await;
         let last_operation = match last {
             Some(r) => Some(LastOperation::from_report(r)),
             None => EnvRecord::load(&self.app)?.and_then(|r| r.last_operation),
@@ -167,7 +170,7 @@ impl Environment {
             objects: self.cluster.snapshot(),
         };
         let path = record.save()?;
-        self.cluster.detach();
+        self.cluster.detach(Duration::ZERO).await;
         Ok(path)
     }
 
