@@ -70,7 +70,12 @@ fn syncsim() -> Command {
     let mut cmd = Command::new(binary());
     // Never inherit the wave delay of the developer's shell.
     cmd.env_remove("ARGOCD_SYNC_WAVE_DELAY")
-        .env_remove("SYNCSIM_LOG");
+        .env_remove("SYNCSIM_LOG")
+        // Kept-environment records of these tests stay out of the developer's state directory.
+        .env(
+            "SYNCSIM_STATE_DIR",
+            std::env::temp_dir().join(format!("syncsim-cli-state-{}", std::process::id())),
+        );
     cmd
 }
 
@@ -617,14 +622,12 @@ fn keep_leaves_everything_up_and_down_removes_it_then_is_a_no_op() {
     assert_eq!(count(ListedKind::Volume), 1, "{kept:?}");
     assert!(kept.iter().any(|l| l.name == format!("syncsim-{app}")));
 
-    // Syncing again over the kept environment is refused (README: not implemented yet) and
-    // points at `down`, leaving the kept objects alone.
-    let again = run(&mut sync_cmd(app, &fixture("cli/keep.yaml"), "60s"));
-    assert_eq!(again.code, 3);
+    // Syncing again with --keep adopts the kept environment (issue #6): nothing changed, so the
+    // same container, network and volume stay.
+    let again = run(sync_cmd(app, &fixture("cli/keep.yaml"), "60s").arg("--keep"));
+    assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(
-        again
-            .stderr
-            .contains(&format!("try `syncsim down --app {app}`")),
+        again.stderr.contains("adopted the kept environment"),
         "{}",
         again.stderr
     );
@@ -635,11 +638,21 @@ fn keep_leaves_everything_up_and_down_removes_it_then_is_a_no_op() {
     };
     assert_eq!(ids(&labelled(app)), ids(&kept));
 
+    // `down` keeps the PVC's volume (the data) unless `--volumes`.
     let down = run(syncsim().args(["down", "--app", app]));
     assert_eq!(down.code, 0);
     assert!(
         down.stderr
-            .contains("removed 1 containers, 1 networks, 1 volumes"),
+            .contains("removed 1 containers, 1 networks, 0 volumes"),
+        "{}",
+        down.stderr
+    );
+    assert_eq!(labelled(app).len(), 1, "the claim volume stays");
+    let down = run(syncsim().args(["down", "--app", app, "--volumes"]));
+    assert_eq!(down.code, 0);
+    assert!(
+        down.stderr
+            .contains("removed 0 containers, 0 networks, 1 volumes"),
         "{}",
         down.stderr
     );
@@ -666,7 +679,7 @@ fn down_takes_the_app_name_as_sync_does() {
     let out = run(sync_cmd("CLI_Kept_App", &fixture("cli/keep.yaml"), "60s").arg("--keep"));
     assert_eq!(out.code, 0);
     assert!(!labelled(app).is_empty());
-    let down = run(syncsim().args(["down", "--app", "CLI_Kept_App"]));
+    let down = run(syncsim().args(["down", "--app", "CLI_Kept_App", "--volumes"]));
     assert_eq!(down.code, 0);
     assert_nothing_left(app);
 }

@@ -76,7 +76,7 @@ pub async fn run(args: DownArgs) -> anyhow::Result<i32> {
         }
     }
     let apps = match &args.app {
-        Some(app) => vec![app.clone()],
+        Some(app) => vec![super::sync::sanitize(app)],
         None => EnvRecord::list_apps()?,
     };
     let mut records = 0;

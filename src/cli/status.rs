@@ -27,7 +27,7 @@ pub struct StatusArgs {
 /// Runs the subcommand; returns the process exit code.
 pub async fn run(args: StatusArgs) -> anyhow::Result<i32> {
     let app = match (&args.app, &args.source) {
-        (Some(a), _) => a.clone(),
+        (Some(a), _) => super::sync::sanitize(a),
         (None, Some(s)) => default_app_name(s),
         (None, None) => {
             eprintln!("error: say which app: `--app NAME` or a SOURCE");
