@@ -202,3 +202,53 @@ async fn a_record_whose_network_is_gone_is_stale_and_a_fresh_environment_starts(
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test(start_paused = true)]
+async fn hooks_on_resync_follow_their_delete_policies() {
+    // §3.5: a kept HookFailed-only hook is applied over (unchanged: not re-run, counts as
+    // succeeded at once); a kept BeforeHookCreation hook is deleted and re-created.
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: d}\n---\n\
+        apiVersion: batch/v1\nkind: Job\nmetadata: {name: hf, namespace: d, annotations: {argocd.argoproj.io/hook: PostSync, argocd.argoproj.io/hook-delete-policy: HookFailed}}\nspec:\n  template:\n    spec: {restartPolicy: Never, containers: [{name: main, image: img}]}\n---\n\
+        apiVersion: batch/v1\nkind: Job\nmetadata: {name: bhc, namespace: d, annotations: {argocd.argoproj.io/hook: PostSync}}\nspec:\n  template:\n    spec: {restartPolicy: Never, containers: [{name: main, image: img}]}\n";
+    let fake = Arc::new(
+        FakeRuntime::new()
+            .script_container(
+                "syncsim-fake-hf-",
+                Script::exits(0, Duration::from_millis(100)),
+            )
+            .script_container(
+                "syncsim-fake-bhc-",
+                Script::exits(0, Duration::from_millis(100)),
+            ),
+    );
+    let kept = keep(&fake, text).await;
+    assert!(kept.iter().any(|o| o.name == "hf" && o.hook));
+    assert!(kept.iter().any(|o| o.name == "bhc" && o.hook));
+    let hf_runs = || {
+        fake.call_log()
+            .iter()
+            .filter(|c| c.starts_with("create syncsim-fake-hf-"))
+            .count()
+    };
+    let bhc_runs = || {
+        fake.call_log()
+            .iter()
+            .filter(|c| c.starts_with("create syncsim-fake-bhc-"))
+            .count()
+    };
+    assert_eq!((hf_runs(), bhc_runs()), (1, 1));
+
+    let (objects, plan) = render(text);
+    let rt: Arc<dyn ContainerRuntime> = fake.clone();
+    let cluster = DockerCluster::adopt(rt, opts(), &objects, &kept)
+        .await
+        .unwrap();
+    let r = sync(&cluster, &plan).await;
+    assert_eq!(r.outcome, Outcome::Succeeded, "{}", r.message);
+    assert_eq!(msg(&r, "hf"), "job.batch/hf unchanged");
+    assert_eq!(msg(&r, "bhc"), "job.batch/bhc created");
+    assert_eq!(hf_runs(), 1, "HookFailed-only hook not re-run");
+    assert_eq!(bhc_runs(), 2, "BeforeHookCreation hook re-run");
+    cluster.teardown(Duration::ZERO).await;
+    assert!(fake.objects().is_empty(), "{:?}", fake.objects());
+}
