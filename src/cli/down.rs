@@ -62,12 +62,7 @@ pub async fn run(args: DownArgs) -> anyhow::Result<i32> {
             kept_volumes += 1;
             continue;
         }
-        let r = match l.kind {
-            ListedKind::Container => rt.remove_container(&l.id).await,
-            ListedKind::Network => rt.remove_network(&l.id).await,
-            ListedKind::Volume => rt.remove_volume(&l.id).await,
-        };
-        match r {
+        match rt.remove_listed(l.kind, &l.id).await {
             Ok(()) => counts[l.kind as usize] += 1,
             Err(e) => {
                 failed = true;

@@ -206,23 +206,7 @@ impl RunningPod {
                 .into_iter()
                 .flatten()
                 .collect();
-            pod.containers.push(Ctr {
-                name: c.name,
-                id,
-                state: ContainerStatus::Created,
-                started_at: Instant::now(),
-                readiness: None,
-                liveness: None,
-                startup: None,
-                probes,
-                ready: false,
-                restarts: 0,
-                restart_at: None,
-                last_exit: None,
-                failures_untaken: 0,
-                done: false,
-                gone: false,
-            });
+            pod.containers.push(Ctr::new(c.name, Some(id), probes));
         }
         for i in 0..pod.containers.len() {
             let id = pod.containers[i].id.clone();
@@ -382,23 +366,7 @@ impl RunningPod {
                 .into_iter()
                 .flatten()
                 .collect();
-            let mut ctr = Ctr {
-                name: c.name,
-                gone: id.is_none(),
-                id: id.unwrap_or_default(),
-                state: ContainerStatus::Created,
-                started_at: Instant::now(),
-                readiness: None,
-                liveness: None,
-                startup: None,
-                probes,
-                ready: false,
-                restarts: 0,
-                restart_at: None,
-                last_exit: None,
-                failures_untaken: 0,
-                done: false,
-            };
+            let mut ctr = Ctr::new(c.name, id, probes);
             ctr.on_started();
             ctr.startup = None;
             ctr.ready = true;
@@ -524,6 +492,27 @@ impl RunningPod {
 }
 
 impl Ctr {
+    /// A container known by `id` (`None`: it was removed behind our back), not started yet.
+    fn new(name: String, id: Option<String>, probes: Vec<Probe>) -> Self {
+        Ctr {
+            name,
+            gone: id.is_none(),
+            id: id.unwrap_or_default(),
+            state: ContainerStatus::Created,
+            started_at: Instant::now(),
+            readiness: None,
+            liveness: None,
+            startup: None,
+            probes,
+            ready: false,
+            restarts: 0,
+            restart_at: None,
+            last_exit: None,
+            failures_untaken: 0,
+            done: false,
+        }
+    }
+
     fn on_started(&mut self) {
         let now = Instant::now();
         self.started_at = now;

@@ -18,6 +18,17 @@ pub struct TeardownReport {
     pub errors: Vec<String>,
 }
 
+impl TeardownReport {
+    /// Counts one removed object.
+    pub fn count(&mut self, kind: ListedKind) {
+        match kind {
+            ListedKind::Container => self.containers += 1,
+            ListedKind::Network => self.networks += 1,
+            ListedKind::Volume => self.volumes += 1,
+        }
+    }
+}
+
 impl Ledger {
     pub fn record(&self, kind: ListedKind, id: impl Into<String>) {
         self.lock().push((kind, id.into()));
@@ -75,13 +86,11 @@ impl Ledger {
             }
         }
         for (kind, id) in entries.iter().filter(|(k, _)| *k != ListedKind::Container) {
-            let r = match kind {
-                ListedKind::Network => rt.remove_network(id).await.map(|_| report.networks += 1),
-                ListedKind::Volume => rt.remove_volume(id).await.map(|_| report.volumes += 1),
-                ListedKind::Container => unreachable!("filtered above"),
-            };
-            match r {
-                Ok(()) => self.forget(id),
+            match rt.remove_listed(*kind, id).await {
+                Ok(()) => {
+                    report.count(*kind);
+                    self.forget(id);
+                }
                 Err(e) => report.errors.push(crate::error::render_chain(&e)),
             }
         }

@@ -457,26 +457,12 @@ impl DockerCluster {
         left.sort_by_key(|l| l.kind);
         for l in left {
             tracing::debug!("sweeping {:?} {} left outside the ledger", l.kind, l.name);
-            let r = match l.kind {
-                ListedKind::Container => self
-                    .inner
-                    .rt
-                    .remove_container(&l.id)
-                    .await
-                    .map(|_| report.containers += 1),
-                ListedKind::Network => self
-                    .inner
-                    .rt
-                    .remove_network(&l.id)
-                    .await
-                    .map(|_| report.networks += 1),
-                ListedKind::Volume => self
-                    .inner
-                    .rt
-                    .remove_volume(&l.id)
-                    .await
-                    .map(|_| report.volumes += 1),
-            };
+            let r = self
+                .inner
+                .rt
+                .remove_listed(l.kind, &l.id)
+                .await
+                .map(|_| report.count(l.kind));
             if let Err(e) = r {
                 report.errors.push(crate::error::render_chain(&e));
             }

@@ -59,6 +59,16 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// Every object carrying all the given labels (`key=value`).
     async fn list_labelled(&self, labels: &[(String, String)]) -> Result<Vec<Listed>>;
 
+    /// Removes one object of any kind by id (containers with their anonymous volumes); missing is
+    /// success. Remove containers before networks and volumes.
+    async fn remove_listed(&self, kind: ListedKind, id: &str) -> Result<()> {
+        match kind {
+            ListedKind::Container => self.remove_container(id).await,
+            ListedKind::Network => self.remove_network(id).await,
+            ListedKind::Volume => self.remove_volume(id).await,
+        }
+    }
+
     /// The labels of a local image, `None` when the image is not present. The default
     /// implementation only knows presence (an empty set of labels).
     async fn image_labels(&self, image: &str) -> Result<Option<Labels>> {
