@@ -15,7 +15,7 @@
 //! Each call decides from the live state alone, like Argo CD's `Sync()`; the driver in
 //! [`super::run`] calls it again after a short poll interval.
 use super::{
-    cluster::Cluster,
+    cluster::{ApplyOutcome, Cluster},
     events::RunEvent,
     state::{OperationPhase, ResultCode, StepRecord, StepStatus, TaskRun},
 };
@@ -472,23 +472,7 @@ impl Operation {
         for group in &groups {
             let results = join_all(group.iter().map(|&i| cluster.apply(&self.tasks[i].task))).await;
             for (&i, r) in group.iter().zip(results) {
-                let t = &mut self.tasks[i];
-                t.applied_at = Some(self.origin.elapsed());
-                match r {
-                    Ok(out) => {
-                        t.result = Some(ResultCode::Synced);
-                        t.hook_phase = Some(OperationPhase::Running);
-                        t.message = out.message;
-                        t.simulated = out.simulated;
-                    }
-                    Err(msg) => {
-                        failed = true;
-                        t.result = Some(ResultCode::SyncFailed);
-                        t.hook_phase = Some(OperationPhase::Failed);
-                        t.message = msg;
-                        t.finished_at = t.applied_at;
-                    }
-                }
+                failed |= !self.record_apply(i, r);
                 self.emit_task(i, ev);
             }
         }
@@ -550,6 +534,30 @@ impl Operation {
             self.emit_task(i, ev);
         }
         failed
+    }
+
+    /// Records the result of applying task `i` (§2.6 step 4): `Synced`/`Running` on success,
+    /// `SyncFailed`/`Failed` with the error as message otherwise. Returns whether it succeeded.
+    fn record_apply(&mut self, i: usize, r: Result<ApplyOutcome, String>) -> bool {
+        let now = self.origin.elapsed();
+        let t = &mut self.tasks[i];
+        t.applied_at = Some(now);
+        match r {
+            Ok(out) => {
+                t.result = Some(ResultCode::Synced);
+                t.hook_phase = Some(OperationPhase::Running);
+                t.message = out.message;
+                t.simulated = out.simulated;
+                true
+            }
+            Err(msg) => {
+                t.result = Some(ResultCode::SyncFailed);
+                t.hook_phase = Some(OperationPhase::Failed);
+                t.message = msg;
+                t.finished_at = Some(now);
+                false
+            }
+        }
     }
 
     fn mark_step_started(&mut self, current: &[usize]) {
@@ -647,21 +655,7 @@ impl Operation {
         self.mark_step_started(&pending);
         let results = join_all(pending.iter().map(|&i| cluster.apply(&self.tasks[i].task))).await;
         for (&i, r) in pending.iter().zip(results) {
-            let t = &mut self.tasks[i];
-            t.applied_at = Some(self.origin.elapsed());
-            match r {
-                Ok(out) => {
-                    t.result = Some(ResultCode::Synced);
-                    t.hook_phase = Some(OperationPhase::Running);
-                    t.message = out.message;
-                    t.simulated = out.simulated;
-                }
-                Err(msg) => {
-                    t.result = Some(ResultCode::SyncFailed);
-                    t.hook_phase = Some(OperationPhase::Failed);
-                    t.message = msg;
-                }
-            }
+            self.record_apply(i, r);
             self.emit_task(i, ev);
         }
     }
