@@ -4,6 +4,8 @@
 //! (`compose/testimages/build.sh`, built once per test binary), each with its own `--app` name,
 //! and each ends by asserting that nothing labelled with that app is left on the engine.
 //! Run them with `cargo test --test cli_sync -- --include-ignored`.
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::{
@@ -26,17 +28,6 @@ fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(rel)
-}
-
-fn ensure_test_image() {
-    static ONCE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    ONCE.get_or_init(|| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/compose/testimages/build.sh");
-        let st = std::process::Command::new(script)
-            .status()
-            .expect("run compose/testimages/build.sh");
-        assert!(st.success(), "compose/testimages/build.sh failed");
-    });
 }
 
 /// The binary under test, hard-linked (or copied) once to a private name: the target directory
@@ -108,7 +99,7 @@ fn assert_nothing_left(app: &str) {
 
 /// Prepares a Docker test: the image exists and no leftover of an earlier aborted run is in the way.
 fn docker_test(app: &str) {
-    ensure_test_image();
+    common::ensure_test_image();
     if !labelled(app).is_empty() {
         syncsim().args(["down", "--app", app]).assert().success();
     }

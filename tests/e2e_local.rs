@@ -2,6 +2,8 @@
 //! image kit (`compose/build-images.sh`), then checks inside the running services: Postgres
 //! schemas and history tables, the Kafka topic, ClickHouse objects and an event flowing from
 //! the topic into ClickHouse. And the same overlay with a broken shortlink migration.
+mod common;
+
 use futures_util::FutureExt;
 use serde_json::json;
 use std::panic::AssertUnwindSafe;
@@ -22,17 +24,6 @@ const OVERLAY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/k8s/overlays/local")
 const NS: &str = "shortlink";
 const TOOLS: &str = "syncsim-kit/kafka-tools:1.0";
 
-fn ensure_kit() {
-    static ONCE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    ONCE.get_or_init(|| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/compose/build-images.sh");
-        let st = std::process::Command::new(script)
-            .status()
-            .expect("run compose/build-images.sh");
-        assert!(st.success(), "compose/build-images.sh failed");
-    });
-}
-
 /// A running rehearsal, kept up until `finish` so the test can look inside.
 struct Rehearsal {
     rt: Arc<dyn ContainerRuntime>,
@@ -42,7 +33,7 @@ struct Rehearsal {
 }
 
 async fn rehearse(app: &str, edit: impl Fn(&mut Vec<Object>)) -> Rehearsal {
-    ensure_kit();
+    common::ensure_kit();
     let mut objects = manifest::load(OVERLAY, &manifest::LoadOptions::default())
         .expect("render overlay")
         .objects;

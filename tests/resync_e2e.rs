@@ -2,6 +2,8 @@
 //! kit images): `sync --keep`, edit the flyway-shortlink Job, `sync` again: only the changed and
 //! hook objects are touched, PostSync runs again, Postgres keeps its container and its data,
 //! and the report says `unchanged` / `created`. Then `status` and `down --volumes`.
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::{path::Path, sync::Arc, time::Duration};
@@ -15,13 +17,6 @@ use syncsim::{
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const APP: &str = "t-seed-resync";
-
-fn ensure_kit() {
-    let st = std::process::Command::new(format!("{REPO}/compose/build-images.sh"))
-        .status()
-        .expect("run compose/build-images.sh");
-    assert!(st.success(), "compose/build-images.sh failed");
-}
 
 fn syncsim(state: &Path, args: &[&str]) -> (i32, String, String, Duration) {
     let start = std::time::Instant::now();
@@ -101,7 +96,7 @@ fn resources(json: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs docker"]
 async fn resync_of_the_seed_stack_reruns_postsync_and_leaves_postgres_and_its_data_alone() {
-    ensure_kit();
+    common::ensure_kit();
     let state = tempfile::tempdir().unwrap();
     let overlay = tempfile::tempdir().unwrap();
     edited_overlay(overlay.path());

@@ -1,21 +1,12 @@
 //! `syncsim test` end to end on the busybox fixtures (`tests/fixtures/scenario/`), against the
 //! real Docker engine. Each test checks that nothing labelled with its scenarios' app names is
 //! left afterwards.
+mod common;
+
 use assert_cmd::Command;
 use std::path::Path;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/scenario");
-
-fn ensure_test_image() {
-    static ONCE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    ONCE.get_or_init(|| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/compose/testimages/build.sh");
-        let st = std::process::Command::new(script)
-            .status()
-            .expect("run compose/testimages/build.sh");
-        assert!(st.success(), "compose/testimages/build.sh failed");
-    });
-}
 
 fn fixture(name: &str) -> String {
     format!("{FIXTURES}/{name}")
@@ -70,7 +61,7 @@ fn syncsim_test(args: &[&str]) -> (i32, String, String) {
 #[test]
 #[ignore = "needs docker"]
 fn passing_scenarios_pass_in_parallel_and_write_junit() {
-    ensure_test_image();
+    common::ensure_test_image();
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("scenarios.xml");
     let (code, stdout, stderr) = syncsim_test(&[
@@ -125,7 +116,7 @@ fn passing_scenarios_pass_in_parallel_and_write_junit() {
 #[test]
 #[ignore = "needs docker"]
 fn a_wrong_expectation_fails_naming_scenario_expectation_and_observation() {
-    ensure_test_image();
+    common::ensure_test_image();
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("wrong.xml");
     let (code, stdout, stderr) = syncsim_test(&[

@@ -1,15 +1,14 @@
 //! Every scenario in `scenarios/` passes on the seed stack (offline kit images), through the
 //! built binary, exactly as CI users run them: `syncsim test scenarios/ --junit FILE`.
+mod common;
+
 use std::process::Command;
 
 #[test]
 #[ignore = "needs docker and the image kit"]
 fn every_stack_scenario_passes_and_the_junit_report_lists_them_all() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let st = Command::new(format!("{root}/compose/build-images.sh"))
-        .status()
-        .expect("build-images.sh");
-    assert!(st.success(), "compose/build-images.sh failed");
+    common::ensure_kit();
     let scenarios: Vec<_> = std::fs::read_dir(format!("{root}/scenarios"))
         .expect("scenarios/")
         .filter_map(|e| e.ok())

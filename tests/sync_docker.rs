@@ -1,6 +1,8 @@
 //! `syncsim sync` against the real Docker engine, on the busybox test image
 //! (`compose/testimages/build.sh`). Each test uses its own app name and ends by checking that
 //! nothing labelled with it is left.
+mod common;
+
 use std::{sync::Arc, time::Duration};
 use syncsim::{
     cluster::{ClusterOptions, DockerCluster},
@@ -14,17 +16,6 @@ use syncsim::{
 use tokio_util::sync::CancellationToken;
 
 const SMALL: &str = include_str!("fixtures/sync/small.yaml");
-
-fn ensure_test_image() {
-    static ONCE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    ONCE.get_or_init(|| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/compose/testimages/build.sh");
-        let st = std::process::Command::new(script)
-            .status()
-            .expect("run compose/testimages/build.sh");
-        assert!(st.success(), "compose/testimages/build.sh failed");
-    });
-}
 
 /// Replaces documents of `SMALL` by name with `patch(name, doc)`.
 fn small_with(edit: impl Fn(&str) -> Option<String>) -> String {
@@ -41,7 +32,7 @@ struct Run {
 }
 
 async fn sync_yaml(app: &str, yaml: &str, timeout: Duration) -> Run {
-    ensure_test_image();
+    common::ensure_test_image();
     let objects = manifest::from_yaml_str(yaml, "small.yaml").expect("fixture parses");
     let plan = plan::build(
         &objects,
