@@ -413,20 +413,24 @@ impl DockerCluster {
         }
     }
 
-    /// Stops every controller and removes every Docker object this cluster created, giving
-    /// containers `grace` to stop first (zero: remove at once).
-    pub async fn teardown(&self, grace: Duration) -> TeardownReport {
+    /// Ends every rollout in progress and takes the controllers out of the store, so nothing
+    /// reconciles any more.
+    fn take_controllers(&self) -> Vec<Controller> {
         for r in std::mem::take(&mut *self.inner.retiring()) {
             r.task.abort();
             r.old.stop();
         }
-        let controllers: Vec<Controller> = {
-            let mut store = self.inner.store();
-            store
-                .values_mut()
-                .filter_map(|e| e.controller.take())
-                .collect()
-        };
+        let mut store = self.inner.store();
+        store
+            .values_mut()
+            .filter_map(|e| e.controller.take())
+            .collect()
+    }
+
+    /// Stops every controller and removes every Docker object this cluster created, giving
+    /// containers `grace` to stop first (zero: remove at once).
+    pub async fn teardown(&self, grace: Duration) -> TeardownReport {
+        let controllers = self.take_controllers();
         for c in &controllers {
             c.stop();
         }
@@ -500,17 +504,7 @@ impl DockerCluster {
     /// (at most `limit`) for each controller to start the pods it can start right away: an
     /// operation that does not wait for its last wave ends before those pods exist.
     pub async fn detach(&self, limit: Duration) {
-        for r in std::mem::take(&mut *self.inner.retiring()) {
-            r.task.abort();
-            r.old.stop();
-        }
-        let controllers: Vec<Controller> = {
-            let mut store = self.inner.store();
-            store
-                .values_mut()
-                .filter_map(|e| e.controller.take())
-                .collect()
-        };
+        let controllers = self.take_controllers();
         let until = tokio::time::Instant::now() + limit;
         for c in &controllers {
             c.settle(until.saturating_duration_since(tokio::time::Instant::now()))
