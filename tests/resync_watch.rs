@@ -162,3 +162,84 @@ async fn watch_syncs_on_change_prunes_self_heals_without_hooks_and_tears_down_on
     assert!(left.is_empty(), "left behind: {left:?}");
     assert!(!state.path().join(format!("{APP}.json")).exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs docker"]
+async fn watch_retries_a_failed_automated_sync_with_backoff_then_gives_up() {
+    const RETRY_APP: &str = "t-watch-retry";
+    let st = Command::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/compose/testimages/build.sh"
+    ))
+    .status()
+    .unwrap();
+    assert!(st.success());
+    let state = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let (out, err) = (logs.path().join("out"), logs.path().join("err"));
+    // A PostSync hook that always fails: every attempt of the operation ends Failed.
+    let failing = source("one", false, "v1")
+        .replace("command: [echo, \"v1\"]", "command: [sh, -c, 'exit 3']");
+    std::fs::write(src.path().join("app.yaml"), failing).unwrap();
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_syncsim"))
+        .env("SYNCSIM_STATE_DIR", state.path())
+        .args(["watch", "--app", RETRY_APP, "--dest-namespace", "demo"])
+        .args([
+            "--interval",
+            "100ms",
+            "--retry-limit",
+            "2",
+            "--retry-backoff",
+            "200ms",
+        ])
+        .arg(src.path())
+        .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
+        .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
+        .spawn()
+        .expect("spawn watch");
+
+    wait_for(&err, "Retrying attempt #1 in 400ms.", 1, &mut child);
+    wait_for(&err, "Retrying attempt #2 in 800ms.", 1, &mut child);
+    wait_for(
+        &err,
+        "one or more synchronization tasks completed unsuccessfully (retried 2 times).",
+        1,
+        &mut child,
+    );
+    // The first attempt and two retries, each a whole operation from scratch.
+    assert_eq!(
+        read(&out).matches("Phase:              Failed").count(),
+        3,
+        "{}",
+        read(&out)
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(1200),
+        "waits of 400 ms and 800 ms"
+    );
+    // No fourth attempt once the limit is reached.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(read(&out).matches("Application:").count(), 3);
+
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let code = child.wait().unwrap().code();
+    assert_eq!(
+        code,
+        Some(1),
+        "the last automated sync failed: {}",
+        read(&err)
+    );
+    let rt = DockerRuntime::connect().await.expect("docker");
+    let labels = [
+        (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
+        (LABEL_APP.to_string(), RETRY_APP.to_string()),
+    ];
+    let left = rt.list_labelled(&labels).await.unwrap();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

@@ -9,7 +9,7 @@ use super::sync::{
 };
 use crate::{
     cluster::ClusterOptions,
-    engine::{EngineOptions, Outcome, SyncReport},
+    engine::{EngineOptions, Outcome, RetryPolicy, SyncReport},
     error, manifest,
     manifest::Object,
     plan::{self, Plan, PlanOptions},
@@ -59,6 +59,13 @@ pub struct WatchArgs {
     /// Base of the Job retry backoff (Kubernetes uses 10s).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
     pub job_backoff: Duration,
+    /// Retries of a failed automated sync (Argo CD's default for automated syncs is 5; 0 = none,
+    /// negative = unlimited). Each retry restarts the operation from scratch.
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true)]
+    pub retry_limit: i64,
+    /// Retry backoff base: the n-th retry waits base × 2^n, at most 3m (Argo CD: 5s).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
+    pub retry_backoff: Duration,
 }
 
 /// One render of the source.
@@ -149,9 +156,19 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<i32> {
         };
         app_sync_status(&compare(plan, &record)) == SyncStatus::OutOfSync
     };
+    let retry = RetryPolicy {
+        limit: args.retry_limit,
+        duration: args.retry_backoff,
+        ..RetryPolicy::default()
+    };
+    // Retries of the last automated sync so far, and when the next one is due.
+    let mut retried: u32 = 0;
+    let mut retry_at: Option<Instant> = None;
     let mut last: Option<SyncReport> = None;
     if !env.adopted || out_of_sync(&env, &current.plan) {
-        last = Some(sync_once(&env, &current, &eopts, &cancel, "initial sync").await);
+        let r = sync_once(&env, &current, &eopts, &cancel, "initial sync").await;
+        retry_at = schedule_retry(&retry, &r, retried);
+        last = Some(r);
     } else {
         eprintln!("the kept environment is Synced with the source: nothing to do");
     }
@@ -170,6 +187,23 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<i32> {
         if now_fp != seen {
             seen = now_fp;
             changed_at = Some(Instant::now());
+            // A new revision resets the retries of the previous one (§6.3).
+            retried = 0;
+            retry_at = None;
+            continue;
+        }
+        if retry_at.is_some_and(|t| Instant::now() >= t) {
+            retried += 1;
+            let r = sync_once(
+                &env,
+                &current,
+                &eopts,
+                &cancel,
+                &format!("retrying the failed automated sync (attempt #{retried})"),
+            )
+            .await;
+            retry_at = schedule_retry(&retry, &r, retried);
+            last = Some(r);
             continue;
         }
         if changed_at.is_some_and(|t| t.elapsed() >= args.debounce) {
@@ -179,16 +213,16 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<i32> {
                 Ok(next) => {
                     current = next;
                     if out_of_sync(&env, &current.plan) {
-                        last = Some(
-                            sync_once(
-                                &env,
-                                &current,
-                                &eopts,
-                                &cancel,
-                                "source changed: automated sync",
-                            )
-                            .await,
-                        );
+                        let r = sync_once(
+                            &env,
+                            &current,
+                            &eopts,
+                            &cancel,
+                            "source changed: automated sync",
+                        )
+                        .await;
+                        retry_at = schedule_retry(&retry, &r, retried);
+                        last = Some(r);
                     } else {
                         eprintln!(
                             "source changed, but the app is Synced: Argo CD's automated sync does not \
@@ -254,6 +288,33 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<i32> {
         Some(Outcome::Failed) => error::SYNC_FAILED,
         _ => error::INTERRUPTED,
     })
+}
+
+/// After an automated sync: when it failed and the policy allows another retry, says so as Argo
+/// CD does (`<message>. Retrying attempt #n …`) and returns when to retry; when retries are
+/// exhausted, says `(retried n times)`.
+fn schedule_retry(policy: &RetryPolicy, r: &SyncReport, retried: u32) -> Option<Instant> {
+    if r.outcome != Outcome::Failed {
+        return None;
+    }
+    if policy.should_retry(retried) {
+        let wait = policy.delay(retried + 1);
+        eprintln!(
+            "{}. Retrying attempt #{} in {}.",
+            r.message.trim_end_matches('.'),
+            retried + 1,
+            humantime::format_duration(wait)
+        );
+        Some(Instant::now() + wait)
+    } else {
+        if retried > 0 {
+            eprintln!(
+                "{} (retried {retried} times).",
+                r.message.trim_end_matches('.')
+            );
+        }
+        None
+    }
 }
 
 async fn sync_once(

@@ -7,6 +7,7 @@ mod cluster;
 mod events;
 mod operation;
 mod outcome;
+mod retry;
 mod run;
 mod state;
 
@@ -16,5 +17,6 @@ pub use cluster::{ApplyOutcome, Cluster};
 pub use events::RunEvent;
 pub use operation::Operation;
 pub use outcome::{Outcome, SyncReport};
+pub use retry::RetryPolicy;
 pub use run::{run, run_with_prunes, EngineOptions};
 pub use state::{OperationPhase, ResultCode, StepRecord, StepStatus, TaskRun};
