@@ -5,11 +5,9 @@
 //! the images its rebuilds replaced, even when the test fails.
 //!
 //! Run: `cargo test --test docker_build -- --include-ignored`
-use std::{
-    path::Path,
-    process::Command,
-    sync::{Mutex, OnceLock},
-};
+mod common;
+
+use std::{path::Path, process::Command, sync::Mutex};
 use syncsim::{
     build::{self, config, BuildEvent, BuildOptions, Error, LABEL_CONTEXT_HASH},
     error::{render_chain, ExitCode, ENVIRONMENT},
@@ -17,32 +15,6 @@ use syncsim::{
 };
 
 const BASE: &str = "syncsim-test/busybox:1";
-
-/// Builds the test base image once per test binary (the script is idempotent and fast).
-fn ensure_base_image() {
-    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
-    let result = BUILT.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("compose/testimages/build.sh");
-        let output = Command::new(&script)
-            .arg(BASE)
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-        if output.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{} failed ({}):\n{}{}",
-                script.display(),
-                output.status,
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ))
-        }
-    });
-    if let Err(e) = result {
-        panic!("the test image {BASE} is needed: {e}");
-    }
-}
 
 fn docker(args: &[&str]) -> (bool, String) {
     let out = Command::new("docker")
@@ -142,7 +114,7 @@ fn hash_label(labels: &Labels) -> &str {
 #[tokio::test]
 #[ignore = "needs docker"]
 async fn builds_with_args_and_hash_label_then_skips_then_rebuilds_when_a_file_changes() {
-    ensure_base_image();
+    common::ensure_test_image();
     let rt = DockerRuntime::connect().await.unwrap();
     let image = TestImage::new();
     let dir = project(
@@ -193,7 +165,7 @@ async fn builds_with_args_and_hash_label_then_skips_then_rebuilds_when_a_file_ch
 #[tokio::test]
 #[ignore = "needs docker"]
 async fn a_failing_step_reports_the_daemon_error_and_the_last_output_lines() {
-    ensure_base_image();
+    common::ensure_test_image();
     let rt = DockerRuntime::connect().await.unwrap();
     let image = TestImage::new();
     let dir = project(
@@ -234,7 +206,7 @@ async fn a_failing_step_reports_the_daemon_error_and_the_last_output_lines() {
 #[tokio::test]
 #[ignore = "needs docker"]
 async fn a_directory_context_is_sent_whole() {
-    ensure_base_image();
+    common::ensure_test_image();
     let rt = DockerRuntime::connect().await.unwrap();
     let image = TestImage::new();
     let dir = tempfile::tempdir().unwrap();
@@ -272,7 +244,7 @@ async fn a_directory_context_is_sent_whole() {
 #[test]
 #[ignore = "needs docker"]
 fn sync_builds_a_missing_image_before_the_dry_run_unless_no_build() {
-    ensure_base_image();
+    common::ensure_test_image();
     let image = TestImage::new();
     let dir = project(
         &image.tag,

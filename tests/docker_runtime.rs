@@ -6,12 +6,9 @@
 //! even when a test fails.
 //!
 //! Run: `cargo test --test docker_runtime -- --include-ignored`
-use std::{
-    future::Future,
-    path::Path,
-    sync::{Arc, OnceLock},
-    time::Duration,
-};
+mod common;
+
+use std::{future::Future, sync::Arc, time::Duration};
 use syncsim::runtime::{
     docker::DockerRuntime, ContainerRuntime, ContainerSpec, ContainerState, ContainerStatus, Error,
     FileSpec, Labels, ListedKind, Mount, NetworkAttachment, NetworkSpec, VolumeSpec,
@@ -22,32 +19,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const IMAGE: &str = "syncsim-test/busybox:1";
 const GRACE: Duration = Duration::from_secs(1);
 const WAIT: Duration = Duration::from_secs(20);
-
-/// Builds the test image once per test binary (the script is idempotent and fast).
-fn ensure_image() {
-    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
-    let result = BUILT.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("compose/testimages/build.sh");
-        let output = std::process::Command::new(&script)
-            .arg(IMAGE)
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-        if output.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{} failed ({}):\n{}{}",
-                script.display(),
-                output.status,
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ))
-        }
-    });
-    if let Err(e) = result {
-        panic!("the test image {IMAGE} is needed: {e}");
-    }
-}
 
 /// One test's view: the runtime plus its unique run id.
 #[derive(Clone)]
@@ -182,7 +153,7 @@ where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    ensure_image();
+    common::ensure_test_image();
     let rt = Arc::new(DockerRuntime::connect().await.expect("connect to Docker"));
     let uuid = uuid::Uuid::new_v4().simple().to_string();
     let ctx = Ctx {
@@ -735,7 +706,7 @@ async fn missing_image_is_absent_and_pull_fails_as_unavailable() {
         Err(Error::ImageUnavailable { image: named, .. }) => assert_eq!(named, image),
         other => panic!("expected ImageUnavailable, got {other:?}"),
     }
-    ensure_image();
+    common::ensure_test_image();
     assert!(rt.image_exists(IMAGE).await.unwrap());
 }
 

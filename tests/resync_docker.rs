@@ -2,6 +2,8 @@
 //! `compose/testimages/build.sh`): adoption, hooks re-run, unchanged workloads untouched,
 //! StatefulSet data kept, prune, self-heal, the immutable-Job error. Each test uses its own app
 //! and ends by checking that nothing labelled with it is left.
+mod common;
+
 use std::{sync::Arc, time::Duration};
 use syncsim::{
     cluster::{ClusterOptions, DockerCluster},
@@ -21,11 +23,7 @@ const IMAGE: &str = "syncsim-test/busybox:1";
 fn setup() {
     static ONCE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     ONCE.get_or_init(|| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/compose/testimages/build.sh");
-        let st = std::process::Command::new(script)
-            .status()
-            .expect("run compose/testimages/build.sh");
-        assert!(st.success(), "compose/testimages/build.sh failed");
+        common::ensure_test_image();
         // Records go to a directory of this test process (set before any test thread reads it).
         let dir = std::env::temp_dir().join(format!("syncsim-resync-{}", std::process::id()));
         std::env::set_var("SYNCSIM_STATE_DIR", dir);

@@ -1,6 +1,8 @@
 //! `syncsim watch` end to end on the busybox test image: automated sync on a source change with
 //! prune, no sync for a hook-only change (hooks never make an app OutOfSync), self-heal of a
 //! removed container without hooks, and Ctrl-C tearing everything down.
+mod common;
+
 use std::{
     path::Path,
     process::{Child, Command, Stdio},
@@ -51,13 +53,7 @@ fn wait_for(file: &Path, needle: &str, n: usize, child: &mut Child) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs docker"]
 async fn watch_syncs_on_change_prunes_self_heals_without_hooks_and_tears_down_on_ctrl_c() {
-    let st = Command::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/compose/testimages/build.sh"
-    ))
-    .status()
-    .unwrap();
-    assert!(st.success());
+    common::ensure_test_image();
     let state = tempfile::tempdir().unwrap();
     let src = tempfile::tempdir().unwrap();
     let logs = tempfile::tempdir().unwrap();
@@ -167,13 +163,7 @@ async fn watch_syncs_on_change_prunes_self_heals_without_hooks_and_tears_down_on
 #[ignore = "needs docker"]
 async fn watch_retries_a_failed_automated_sync_with_backoff_then_gives_up() {
     const RETRY_APP: &str = "t-watch-retry";
-    let st = Command::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/compose/testimages/build.sh"
-    ))
-    .status()
-    .unwrap();
-    assert!(st.success());
+    common::ensure_test_image();
     let state = tempfile::tempdir().unwrap();
     let src = tempfile::tempdir().unwrap();
     let logs = tempfile::tempdir().unwrap();
