@@ -171,12 +171,7 @@ impl DockerRuntime {
             } else {
                 spec.hostname.clone()
             },
-            labels: Some(
-                spec.labels
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            ),
+            labels: Some(to_docker_labels(&spec.labels)),
             exposed_ports: (!ports.is_empty()).then_some(ports),
             host_config: Some(host_config),
             networking_config,
@@ -559,12 +554,7 @@ impl ContainerRuntime for DockerRuntime {
         let request = NetworkCreateRequest {
             name: spec.name.clone(),
             driver: Some("bridge".into()),
-            labels: Some(
-                spec.labels
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            ),
+            labels: Some(to_docker_labels(&spec.labels)),
             ..Default::default()
         };
         let created = self
@@ -586,12 +576,7 @@ impl ContainerRuntime for DockerRuntime {
     async fn create_volume(&self, spec: &VolumeSpec) -> Result<String> {
         let request = VolumeCreateRequest {
             name: Some(spec.name.clone()),
-            labels: Some(
-                spec.labels
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            ),
+            labels: Some(to_docker_labels(&spec.labels)),
             ..Default::default()
         };
         let volume = self
@@ -1015,6 +1000,11 @@ fn tar_dir(dir: &std::path::Path) -> std::io::Result<Vec<u8>> {
     builder.follow_symlinks(false);
     builder.append_dir_all(".", dir)?;
     builder.into_inner()
+}
+
+/// Our labels as the map type bollard's request bodies take.
+fn to_docker_labels(labels: &Labels) -> std::collections::HashMap<String, String> {
+    labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 #[cfg(test)]
