@@ -21,6 +21,12 @@ pub const KUSTOMIZATION_FILES: [&str; 3] =
 pub struct LoadOptions {
     /// Where to look for `kustomize` and `kubectl`; `None` means the `PATH` environment variable.
     pub search_path: Option<OsString>,
+    /// `--app NAME`: which Argo CD Application when the source file holds several.
+    pub app: Option<String>,
+    /// `--repo DIR` / `--repo URL=DIR`: local checkouts serving an Application's `repoURL`s.
+    pub repos: Vec<String>,
+    /// `kustomize.buildOptions` of `argocd-cm`, for the kustomize sources of an Application.
+    pub kustomize_build_options: Option<String>,
 }
 
 /// How the source was rendered.
@@ -37,6 +43,11 @@ pub enum Renderer {
     Directory,
     File,
     Stdin,
+    /// An Argo CD Application file: its name and how each source was rendered.
+    Application {
+        name: String,
+        sources: Vec<String>,
+    },
 }
 
 impl fmt::Display for Renderer {
@@ -49,6 +60,9 @@ impl fmt::Display for Renderer {
             Renderer::Directory => f.write_str("plain directory"),
             Renderer::File => f.write_str("single file"),
             Renderer::Stdin => f.write_str("standard input"),
+            Renderer::Application { name, sources } => {
+                write!(f, "Argo CD Application `{name}`: {}", sources.join("; "))
+            }
         }
     }
 }
@@ -58,6 +72,8 @@ impl fmt::Display for Renderer {
 pub struct Loaded {
     pub objects: Vec<Object>,
     pub renderer: Renderer,
+    /// The Application's settings when the source was an Argo CD Application file.
+    pub application: Option<Box<crate::manifest::source::Application>>,
 }
 
 /// Loads `source` (a path, or `-` for standard input).
@@ -69,6 +85,9 @@ pub struct Loaded {
 ///   path order.
 /// * A file: `*.json` is one JSON value, anything else multi-document YAML.
 /// * `-`: multi-document YAML from standard input (origin `<stdin>`).
+/// * A file whose documents are all Argo CD `Application`s: the Application picked by
+///   `opts.app`, rendered as Argo CD would ([`crate::manifest::source`]); [`Loaded::application`] holds
+///   its settings.
 ///
 /// # Errors
 ///
@@ -86,6 +105,7 @@ pub fn load(source: &str, opts: &LoadOptions) -> Result<Loaded, Error> {
         return Ok(Loaded {
             objects,
             renderer: Renderer::Stdin,
+            application: None,
         });
     }
     let path = Path::new(source);
@@ -111,11 +131,39 @@ pub fn load(source: &str, opts: &LoadOptions) -> Result<Loaded, Error> {
         }
     } else {
         let objects = load_file(path)?;
+        if crate::manifest::source::all_applications(&objects) {
+            return load_application(path, &objects, opts);
+        }
         Ok(Loaded {
             objects,
             renderer: Renderer::File,
+            application: None,
         })
     }
+}
+
+fn load_application(path: &Path, apps: &[Object], opts: &LoadOptions) -> Result<Loaded, Error> {
+    let source_opts = crate::manifest::source::Options {
+        app: opts.app.as_deref(),
+        repos: &opts.repos,
+        search_path: opts.search_path.as_ref(),
+        kustomize_build_options: opts.kustomize_build_options.as_deref(),
+    };
+    let rendered = crate::manifest::source::load_application_file(path, apps, &source_opts)
+        .map_err(|e| Error::Application(Box::new(e)))?;
+    Ok(Loaded {
+        objects: rendered.objects,
+        renderer: Renderer::Application {
+            name: rendered.application.name.clone(),
+            sources: rendered.renderers,
+        },
+        application: Some(Box::new(rendered.application)),
+    })
+}
+
+/// Parses `text` (JSON when `json`, else multi-document YAML) named `name` in origins.
+pub(crate) fn parse_text(text: &str, name: &str, json: bool) -> Result<Vec<Object>, Error> {
+    parse(text, name, if json { Format::Json } else { Format::Yaml })
 }
 
 fn load_file(path: &Path) -> Result<Vec<Object>, Error> {
@@ -145,18 +193,54 @@ fn load_directory(dir: &str) -> Result<Loaded, Error> {
             path: dir.to_string(),
             source,
         })?;
-        if entry.file_type().is_file() && has_extension(entry.path(), &["yaml", "yml", "json"]) {
+        if !has_extension(entry.path(), &["yaml", "yml", "json"]) {
+            continue;
+        }
+        if entry.file_type().is_file() || followed_symlink(entry.path())? {
             objects.extend(load_file(entry.path())?);
         }
     }
     Ok(Loaded {
         objects,
         renderer: Renderer::Directory,
+        application: None,
     })
 }
 
+/// Whether `path`, found while walking a plain directory, is a symlink to a regular file, read
+/// as Argo CD's repo server reads it (`getPotentiallyValidManifestFile`, as `kubectl apply -f
+/// DIR` does too): a link to a file is followed; a link to a directory is not descended (the walk
+/// never follows directory links, so links cannot loop through directories); a dangling link is
+/// skipped with a warning. A link that cannot be resolved, such as a loop of file links, is an
+/// error naming it.
+fn followed_symlink(path: &Path) -> Result<bool, Error> {
+    let shown = || crate::text::display_safe(&path.display().to_string()).into_owned();
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {}
+        _ => return Ok(false),
+    }
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(true),
+        Ok(_) => {
+            tracing::warn!("skipping `{}`: a symlink to a non-regular file", shown());
+            Ok(false)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!(
+                "skipping `{}`: the destination of the symlink is missing",
+                shown()
+            );
+            Ok(false)
+        }
+        Err(source) => Err(Error::Read {
+            path: path.display().to_string(),
+            source,
+        }),
+    }
+}
+
 /// Finds an executable named `tool` on `search_path` (or `PATH`).
-fn find_tool(tool: &str, search_path: Option<&OsString>) -> Option<PathBuf> {
+pub(crate) fn find_tool(tool: &str, search_path: Option<&OsString>) -> Option<PathBuf> {
     let path = match search_path {
         Some(p) => p.clone(),
         None => std::env::var_os("PATH")?,
@@ -178,6 +262,15 @@ fn is_executable(path: &Path) -> bool {
 }
 
 fn render_kustomize(dir: &str, opts: &LoadOptions) -> Result<Loaded, Error> {
+    render_kustomize_with(dir, opts, &[])
+}
+
+/// `kustomize build DIR EXTRA…` (or `kubectl kustomize DIR EXTRA…`).
+pub(crate) fn render_kustomize_with(
+    dir: &str,
+    opts: &LoadOptions,
+    extra: &[String],
+) -> Result<Loaded, Error> {
     let search = opts.search_path.as_ref();
     let (program, args, tool, renderer) = if let Some(kustomize) = find_tool("kustomize", search) {
         let version = tool_version(&kustomize, &["version"]);
@@ -204,6 +297,7 @@ fn render_kustomize(dir: &str, opts: &LoadOptions) -> Result<Loaded, Error> {
     let output = Command::new(&program)
         .args(&args)
         .arg(dir)
+        .args(extra)
         .output()
         .map_err(|source| Error::RendererSpawn {
             tool: tool.to_string(),
@@ -230,7 +324,11 @@ fn render_kustomize(dir: &str, opts: &LoadOptions) -> Result<Loaded, Error> {
             obj.origin = std::sync::Arc::new(origin);
         }
     }
-    Ok(Loaded { objects, renderer })
+    Ok(Loaded {
+        objects,
+        renderer,
+        application: None,
+    })
 }
 
 /// Runs `program args` and extracts the kustomize version (`v5.5.0`) from its output;
@@ -322,6 +420,7 @@ mod tests {
         let empty = tempfile::tempdir().unwrap();
         let opts = LoadOptions {
             search_path: Some(empty.path().as_os_str().to_owned()),
+            ..LoadOptions::default()
         };
         let err = load(tmp.path().to_str().unwrap(), &opts).unwrap_err();
         assert!(matches!(err, Error::RendererNotFound { .. }), "{err:?}");
@@ -350,6 +449,7 @@ mod tests {
         fake_tool(bin.path(), "kubectl", "exit 99");
         let opts = LoadOptions {
             search_path: Some(bin.path().as_os_str().to_owned()),
+            ..LoadOptions::default()
         };
         let dir = tmp.path().to_str().unwrap();
         let loaded = load(dir, &opts).unwrap();
@@ -378,6 +478,7 @@ mod tests {
         fake_tool(bin.path(), "kubectl", "if [ \"$1\" = version ]; then echo 'Kustomize Version: v5.5.0'; exit 0; fi\necho 'Error: accumulating resources: missing.yaml' >&2; exit 1");
         let opts = LoadOptions {
             search_path: Some(bin.path().as_os_str().to_owned()),
+            ..LoadOptions::default()
         };
         let err = load(tmp.path().to_str().unwrap(), &opts).unwrap_err();
         assert_eq!(err.exit_code(), 2);

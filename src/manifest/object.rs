@@ -13,9 +13,10 @@ pub struct Origin {
 
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = crate::text::display_safe(&self.file);
         match self.line {
-            Some(line) => write!(f, "{}:{}", self.file, line),
-            None => write!(f, "{} (document {})", self.file, self.document + 1),
+            Some(line) => write!(f, "{file}:{line}"),
+            None => write!(f, "{file} (document {})", self.document + 1),
         }
     }
 }
@@ -148,14 +149,15 @@ impl Object {
         }
     }
 
-    /// `Kind/name` as users read it in messages.
+    /// `Kind/name` as users read it in messages, control characters escaped
+    /// ([`crate::text::display_safe`]).
     pub fn display_name(&self) -> String {
         let name = if self.name().is_empty() {
             self.generate_name().unwrap_or("")
         } else {
             self.name()
         };
-        format!("{}/{}", self.kind(), name)
+        crate::text::display_safe(&format!("{}/{}", self.kind(), name)).into_owned()
     }
 }
 

@@ -1,8 +1,9 @@
 //! Text → objects: multi-document YAML or a JSON file, `List` flattening, validation, and the
 //! line each document starts on.
 use super::{Error, Object, Origin};
-use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use std::{cell::Cell, fmt};
 
 /// How to read a file's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +26,9 @@ pub fn from_yaml_str(text: &str, file: &str) -> Result<Vec<Object>, Error> {
 }
 
 pub(crate) fn parse(text: &str, file: &str, format: Format) -> Result<Vec<Object>, Error> {
+    // A UTF-8 byte order mark is not content: kubectl and Argo CD (which reads manifests through
+    // a BOM-skipping reader) accept it, and line numbers stay those of the file.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Vec::new();
     match format {
         Format::Json => {
@@ -46,10 +50,19 @@ pub(crate) fn parse(text: &str, file: &str, format: Format) -> Result<Vec<Object
             flatten(value, &origin, &mut out)?;
         }
         Format::Yaml => {
+            crate::yaml::check_flow_depth(text).map_err(|source| Error::Yaml {
+                file: file.to_string(),
+                line: source.line,
+                column: source.column,
+                source,
+            })?;
             let starts = document_starts(text);
             let mut values = Vec::new();
+            let budget = Cell::new(node_budget(text));
             for de in serde_yaml::Deserializer::from_str(text) {
-                let value = serde_yaml::Value::deserialize(de).map_err(|e| yaml_error(file, e))?;
+                let value = Bounded { left: &budget }
+                    .deserialize(de)
+                    .map_err(|e| yaml_error(file, e))?;
                 values.push(value);
             }
             // The scanner and serde_yaml agree on ordinary streams; if an exotic stream makes
@@ -81,12 +94,131 @@ pub(crate) fn parse(text: &str, file: &str, format: Format) -> Result<Vec<Object
     Ok(out)
 }
 
+/// How many YAML nodes (scalars, sequences, mappings) the documents of `text` may produce in all,
+/// aliases expanded. Without aliases a text has fewer nodes than bytes (every node takes a
+/// character and a separator), so this never rejects a file that uses no aliases; it stops an
+/// alias bomb (each alias repeats its whole anchor) after memory proportional to the file
+/// (about 100 bytes per node), where serde_yaml's own limit (100 alias jumps per event) still
+/// lets a file expand a thousandfold.
+fn node_budget(text: &str) -> usize {
+    100_000 + text.len()
+}
+
+/// Deserializes a `serde_yaml::Value` as serde_yaml does, counting nodes against a budget.
+struct Bounded<'a> {
+    left: &'a Cell<usize>,
+}
+
+impl Bounded<'_> {
+    fn take<E: de::Error>(&self) -> Result<(), E> {
+        match self.left.get().checked_sub(1) {
+            Some(left) => {
+                self.left.set(left);
+                Ok(())
+            }
+            None => Err(E::custom(
+                "the document expands to too many values: its aliases repeat their anchors \
+                 more than the file's size allows (an alias bomb?)",
+            )),
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Bounded<'_> {
+    type Value = serde_yaml::Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Bounded<'_> {
+    type Value = serde_yaml::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
+        self.take()?;
+        Ok(serde_yaml::Value::Bool(b))
+    }
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Self::Value, E> {
+        self.take()?;
+        Ok(serde_yaml::Value::Number(i.into()))
+    }
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Self::Value, E> {
+        self.take()?;
+        Ok(serde_yaml::Value::Number(u.into()))
+    }
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Self::Value, E> {
+        self.take()?;
+        Ok(serde_yaml::Value::Number(f.into()))
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        self.take()?;
+        Ok(serde_yaml::Value::String(s.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+        self.take()?;
+        Ok(serde_yaml::Value::String(s))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.take()?;
+        Ok(serde_yaml::Value::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        self.take()?;
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(Bounded { left: self.left })? {
+            out.push(v);
+        }
+        Ok(serde_yaml::Value::Sequence(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        self.take()?;
+        let mut out = serde_yaml::Mapping::new();
+        while let Some(key) = map.next_key_seed(Bounded { left: self.left })? {
+            if out.contains_key(&key) {
+                // serde_yaml's own message (mapping.rs, DuplicateKeyError).
+                let which = match &key {
+                    serde_yaml::Value::Null => "with null key".to_string(),
+                    serde_yaml::Value::Bool(b) => format!("with key `{b}`"),
+                    serde_yaml::Value::Number(n) => format!("with key {n}"),
+                    serde_yaml::Value::String(s) => format!("with key {s:?}"),
+                    _ => "in YAML map".to_string(),
+                };
+                return Err(de::Error::custom(format!("duplicate entry {which}")));
+            }
+            let value = map.next_value_seed(Bounded { left: self.left })?;
+            out.insert(key, value);
+        }
+        Ok(serde_yaml::Value::Mapping(out))
+    }
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
+        use serde::de::VariantAccess;
+        self.take()?;
+        let (tag, contents) = data.variant::<String>()?;
+        let value = contents.newtype_variant_seed(Bounded { left: self.left })?;
+        Ok(serde_yaml::Value::Tagged(Box::new(
+            serde_yaml::value::TaggedValue {
+                tag: serde_yaml::value::Tag::new(tag),
+                value,
+            },
+        )))
+    }
+}
+
 fn yaml_error(file: &str, source: serde_yaml::Error) -> Error {
-    let location = source.location();
+    let source = crate::yaml::YamlError::from(source);
     Error::Yaml {
         file: file.to_string(),
-        line: location.as_ref().map(|l| l.line()),
-        column: location.as_ref().map(|l| l.column()),
+        line: source.line,
+        column: source.column,
         source,
     }
 }
@@ -131,6 +263,14 @@ fn flatten(value: Value, origin: &Origin, out: &mut Vec<Object>) -> Result<(), E
         });
     }
     let meta = value.get("metadata");
+    if let Some((field, found)) = non_string_metadata(meta) {
+        return Err(Error::NotAString {
+            origin: origin.to_string(),
+            object,
+            field,
+            found,
+        });
+    }
     if !non_empty(meta.and_then(|m| m.get("name")))
         && !non_empty(meta.and_then(|m| m.get("generateName")))
     {
@@ -141,6 +281,24 @@ fn flatten(value: Value, origin: &Origin, out: &mut Vec<Object>) -> Result<(), E
     }
     out.push(Object::new(value, origin.clone()));
     Ok(())
+}
+
+/// The first of `metadata.name`, `generateName` and `namespace` that is set (not null) to
+/// something other than a string, with what it is.
+pub(crate) fn non_string_metadata(meta: Option<&Value>) -> Option<(&'static str, &'static str)> {
+    let meta = meta?;
+    ["name", "generateName", "namespace"]
+        .into_iter()
+        .find_map(|field| {
+            let found = match meta.get(field)? {
+                Value::Null | Value::String(_) => return None,
+                Value::Bool(_) => "boolean",
+                Value::Number(_) => "number",
+                Value::Array(_) => "sequence",
+                Value::Object(_) => "mapping",
+            };
+            Some((field, found))
+        })
 }
 
 /// `Kind/name` of a possibly incomplete object, for error messages.
@@ -155,11 +313,12 @@ fn describe(value: &Value) -> String {
         .or_else(|| meta.and_then(|m| m.get("generateName")))
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty());
-    format!(
+    crate::text::display_safe(&format!(
         "{}/{}",
         kind.unwrap_or("<no kind>"),
         name.unwrap_or("<no name>")
-    )
+    ))
+    .into_owned()
 }
 
 /// The 1-based line on which each YAML document of `text` starts (its first line that is not
@@ -320,6 +479,50 @@ null
         )
         .unwrap();
         assert_eq!(objs[0].generate_name(), Some("m-"));
+    }
+
+    #[test]
+    fn values_match_serde_yamls_own() {
+        let text =
+            "a: 1\nb: [x, -2, 1.5, true, null, ~]\nc: {d: &e {f: g}}\nh: *e\ni: !t x\nj: !!str 3\n";
+        let budget = Cell::new(node_budget(text));
+        let ours = Bounded { left: &budget }
+            .deserialize(serde_yaml::Deserializer::from_str(text))
+            .unwrap();
+        let theirs: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+        assert_eq!(ours, theirs);
+        let dup = "a: 1\na: 2\n";
+        let budget = Cell::new(node_budget(dup));
+        let ours = Bounded { left: &budget }
+            .deserialize(serde_yaml::Deserializer::from_str(dup))
+            .unwrap_err();
+        let theirs = serde_yaml::from_str::<serde_yaml::Value>(dup).unwrap_err();
+        assert_eq!(ours.to_string(), theirs.to_string());
+    }
+
+    #[test]
+    fn an_alias_bomb_is_stopped_in_bounded_memory() {
+        // 9 levels of 10 aliases each: 10^9 values if expanded.
+        let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let refs = vec![format!("*l{}", i - 1); 10].join(", ");
+            text.push_str(&format!("  l{i}: &l{i} [{refs}]\n"));
+        }
+        // Padded with 50 000 plain values, the file would get 5 million alias jumps from
+        // serde_yaml's own limit (100 per event: tens of millions of values, gigabytes); the
+        // node budget stops it, as it stops the bare bomb.
+        let padded = format!("{text}  pad: [{}0]\n", "0, ".repeat(50_000));
+        for (text, needle) in [(&text, "alias bomb"), (&padded, "alias bomb")] {
+            let start = std::time::Instant::now();
+            let err = from_yaml_str(text, "bomb.yaml").unwrap_err();
+            assert!(
+                err.to_string().starts_with("invalid YAML at bomb.yaml"),
+                "{err}"
+            );
+            let cause = std::error::Error::source(&err).unwrap().to_string();
+            assert!(cause.contains(needle), "{cause}");
+            assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        }
     }
 
     #[test]

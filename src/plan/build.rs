@@ -1,4 +1,4 @@
-//! `build`: objects → tasks → sorted, dependency-adjusted steps (ARGO-SEMANTICS.md §1–§3.4).
+//! `build`: objects → tasks → sorted, dependency-adjusted steps (docs/argo-cd-semantics.md §1–§3.4).
 use super::{
     annotations as key,
     classify::{classify_from, Class, IgnoreReason},
@@ -166,6 +166,21 @@ fn validate(obj: &Object) -> Result<(), Error> {
     }
     if obj.kind().is_empty() {
         return Err(missing("kind"));
+    }
+    if let Some((field, found)) = crate::manifest::non_string_metadata(obj.value.get("metadata")) {
+        return Err(Error::NotAString {
+            origin: obj.origin.to_string(),
+            object: obj.display_name(),
+            field,
+            found,
+        });
+    }
+    if let Some(message) = super::rejected_data_keys(obj) {
+        return Err(Error::Rejected {
+            origin: obj.origin.to_string(),
+            object: obj.display_name(),
+            message,
+        });
     }
     if obj.name().is_empty() && obj.generate_name().is_none_or(str::is_empty) {
         // §3.1 names a hook without name and generateName by its suffix alone; a resource

@@ -1,4 +1,4 @@
-//! Hook classification (ARGO-SEMANTICS.md §1.2–§1.4): resource, hook (with phases), skipped or
+//! Hook classification (docs/argo-cd-semantics.md §1.2–§1.4): resource, hook (with phases), skipped or
 //! ignored.
 use super::{
     annotations as key,

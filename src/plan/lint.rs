@@ -30,39 +30,39 @@ const APP_ONLY_OPTIONS: [&str; 5] = [
     "PrunePropagationPolicy",
 ];
 
-/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
+/// The largest edit distance a suggestion may have.
+const MAX_SUGGESTION_DISTANCE: usize = 2;
+
+/// Values longer than this (in bytes) get no suggestion: every candidate is far shorter, and a
+/// 1 MB annotation key must not cost a quadratic distance computation.
+const MAX_SUGGESTION_INPUT: usize = 256;
+
+/// Optimal string alignment distance (Levenshtein plus adjacent transpositions), by `strsim`.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[a.len()][b.len()]
+    strsim::osa_distance(a, b)
 }
 
 /// The closest candidate within edit distance 2, ignoring case (ties: first candidate).
+///
+/// Bounded: a value over [`MAX_SUGGESTION_INPUT`] bytes is not compared at all, and a candidate
+/// whose length differs by more than the distance allowed is skipped without computing one (the
+/// distance is at least the difference in length).
 pub(crate) fn suggest<'a>(value: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    if value.len() > MAX_SUGGESTION_INPUT {
+        return None;
+    }
     let lower = value.to_lowercase();
+    let len = lower.chars().count();
     candidates
         .iter()
-        .map(|c| (edit_distance(&lower, &c.to_lowercase()), *c))
-        .filter(|(d, _)| *d <= 2)
+        .filter_map(|c| {
+            let c_lower = c.to_lowercase();
+            if len.abs_diff(c_lower.chars().count()) > MAX_SUGGESTION_DISTANCE {
+                return None;
+            }
+            Some((edit_distance(&lower, &c_lower), *c))
+        })
+        .filter(|(d, _)| *d <= MAX_SUGGESTION_DISTANCE)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
@@ -358,5 +358,21 @@ mod tests {
         assert_eq!(suggest("presync", &HookType::ALL_VALUES), Some("PreSync"));
         assert_eq!(suggest("PostSyc", &HookType::ALL_VALUES), Some("PostSync"));
         assert_eq!(suggest("Foo", &HookType::ALL_VALUES), None);
+    }
+
+    #[test]
+    fn suggestions_are_bounded_for_huge_values() {
+        // A 1 MB annotation key: no suggestion, and no quadratic work (the old code allocated a
+        // (n+1) x (m+1) table per candidate; this returns at once).
+        let huge = "a".repeat(1 << 20);
+        let start = std::time::Instant::now();
+        assert_eq!(suggest(&huge, &key::PLAN_KEYS), None);
+        assert!(start.elapsed() < std::time::Duration::from_millis(200));
+        // Just over the limit: no suggestion even though a candidate is a prefix.
+        let long = format!("{}{}", key::HOOK, "x".repeat(MAX_SUGGESTION_INPUT));
+        assert_eq!(suggest(&long, &key::PLAN_KEYS), None);
+        // Length filtering never changes the answer (the distance is at least the length gap).
+        assert_eq!(suggest("Sync", &["SyncFail", "Synk"]), Some("Synk"));
+        assert_eq!(suggest("Syn", &["SyncFail"]), None);
     }
 }

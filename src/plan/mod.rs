@@ -1,4 +1,4 @@
-//! Argo CD's sync plan, computed as pure functions from rendered objects (ARGO-SEMANTICS.md §1–§3).
+//! Argo CD's sync plan, computed as pure functions from rendered objects (docs/argo-cd-semantics.md §1–§3).
 //!
 //! No I/O, no async: `build(&objects, &options) -> Plan`. The pieces are public so that the
 //! engine can reuse them (e.g. [`wave`] and [`reverse_prune_waves`] for prune tasks).
@@ -12,6 +12,7 @@ mod order;
 mod parse;
 mod prune;
 mod types;
+mod validate;
 
 pub use build::{build, hook_name};
 pub use classify::{classify, Class, HookType, IgnoreReason, HELM_HOOK_VALUES};
@@ -24,3 +25,4 @@ pub use order::{
 pub use parse::{delete_policies, parse_int, split_list, sync_options, wave};
 pub use prune::{prune_candidates, prune_tasks, selective};
 pub use types::*;
+pub use validate::{config_map_key_errors, rejected_data_keys};

@@ -1,4 +1,4 @@
-//! Prune tasks and selective syncs (ARGO-SEMANTICS.md §2.1, §2.5, §6.1, §6.4), pure.
+//! Prune tasks and selective syncs (docs/argo-cd-semantics.md §2.1, §2.5, §6.1, §6.4), pure.
 //!
 //! A *prune task* is a live object the app manages that no longer has a target manifest. It is a
 //! Sync-phase task whose wave is read from the live object's annotations, mirrored among the

@@ -163,7 +163,15 @@ pub struct Warning {
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}: {}", self.origin, self.object, self.message)
+        use crate::text::display_safe;
+        // Messages quote annotation keys and values as written: escape control characters.
+        write!(
+            f,
+            "{}: {}: {}",
+            display_safe(&self.origin),
+            display_safe(&self.object),
+            display_safe(&self.message)
+        )
     }
 }
 
