@@ -1,4 +1,4 @@
-//! Argo CD health assessment (ARGO-SEMANTICS.md §5), pure.
+//! Argo CD health assessment (docs/argo-cd-semantics.md §5), pure.
 //!
 //! [`assess`] evaluates one live object the way Argo CD's `GetResourceHealth` does with no custom
 //! Lua overrides: the deletion-timestamp rule, the built-in CronJob Lua script, then the built-in

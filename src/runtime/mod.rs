@@ -2,10 +2,12 @@
 //! can be tested without a Docker daemon.
 //!
 //! `docker` implements [`ContainerRuntime`] on bollard (the only module that imports bollard);
-//! `fake` is a scripted implementation that records calls, for tests.
+//! `fake` is a scripted implementation that records calls, for tests (unit tests, and other
+//! crates and integration tests through the `test-support` feature; never in a release build).
 mod types;
 
 pub mod docker;
+#[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 
 pub use types::*;

@@ -1,0 +1,500 @@
+//! Containers: the create body (mounts, ports, network mode, limits), file upload, and the
+//! container verbs of the runtime (start, inspect, exec, logs, stop, remove).
+use super::{
+    client::{to_docker_labels, DockerRuntime},
+    errors::{classify, message, not_found_or, status, BoxError},
+};
+use crate::runtime::{
+    ContainerSpec, ContainerState, ContainerStatus, Error, ExecResult, FileSpec, Mount,
+    NetworkAttachment, Result,
+};
+use bollard::{
+    body_full,
+    container::LogOutput,
+    exec::{CreateExecOptions, StartExecResults},
+    models::{
+        ContainerCreateBody, ContainerStateStatusEnum, EndpointSettings, HostConfig,
+        Mount as BollardMount, MountType, MountVolumeOptions, NetworkingConfig, PortBinding,
+    },
+    query_parameters::{
+        ContainerArchiveInfoOptionsBuilder, CreateContainerOptionsBuilder, LogsOptionsBuilder,
+        RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+        UploadToContainerOptionsBuilder,
+    },
+    ClientVersion,
+};
+use futures_util::StreamExt;
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+/// Oldest API version that supports volume sub-path mounts (`VolumeOptions.Subpath`).
+const SUBPATH_API: (usize, usize) = (1, 45);
+
+impl DockerRuntime {
+    fn supports_subpath(&self) -> bool {
+        let ClientVersion {
+            major_version,
+            minor_version,
+        } = self.docker.client_version();
+        (major_version, minor_version) >= SUBPATH_API
+    }
+
+    /// Builds the engine's create body for `spec` (no I/O).
+    fn create_body(&self, spec: &ContainerSpec) -> Result<ContainerCreateBody> {
+        let shares_netns = matches!(spec.network, NetworkAttachment::Container { .. });
+        let publishes = matches!(spec.network, NetworkAttachment::Network { .. });
+        let mut mounts = Vec::with_capacity(spec.mounts.len());
+        for m in &spec.mounts {
+            mounts.push(self.mount(spec, m)?);
+        }
+        let (network_mode, networking_config) = match &spec.network {
+            NetworkAttachment::None => ("none".to_string(), None),
+            NetworkAttachment::Container { id } => (format!("container:{id}"), None),
+            NetworkAttachment::Network { name, aliases } => {
+                let endpoint = EndpointSettings {
+                    aliases: (!aliases.is_empty()).then(|| aliases.clone()),
+                    ..Default::default()
+                };
+                (
+                    name.clone(),
+                    Some(NetworkingConfig {
+                        endpoints_config: Some(HashMap::from([(name.clone(), endpoint)])),
+                    }),
+                )
+            }
+        };
+        let ports: Vec<String> = if publishes {
+            spec.ports.iter().map(|p| format!("{p}/tcp")).collect()
+        } else {
+            Vec::new()
+        };
+        let port_bindings = (!ports.is_empty()).then(|| {
+            ports
+                .iter()
+                .map(|p| {
+                    let binding = PortBinding {
+                        host_ip: Some("127.0.0.1".to_string()),
+                        host_port: Some(String::new()),
+                    };
+                    (p.clone(), Some(vec![binding]))
+                })
+                .collect::<HashMap<_, _>>()
+        });
+        let host_config = HostConfig {
+            network_mode: Some(network_mode),
+            port_bindings,
+            mounts: (!mounts.is_empty()).then_some(mounts),
+            memory: spec.memory_limit_bytes,
+            memory_swap: spec.memory_limit_bytes,
+            nano_cpus: spec.nano_cpus,
+            ..Default::default()
+        };
+        Ok(ContainerCreateBody {
+            image: Some(spec.image.clone()),
+            entrypoint: spec.entrypoint.clone(),
+            cmd: spec.cmd.clone(),
+            env: (!spec.env.is_empty())
+                .then(|| spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+            working_dir: spec.working_dir.clone(),
+            hostname: if shares_netns {
+                None
+            } else {
+                spec.hostname.clone()
+            },
+            labels: Some(to_docker_labels(&spec.labels)),
+            exposed_ports: (!ports.is_empty()).then_some(ports),
+            host_config: Some(host_config),
+            networking_config,
+            ..Default::default()
+        })
+    }
+
+    fn mount(&self, spec: &ContainerSpec, m: &Mount) -> Result<BollardMount> {
+        let volume_options = match &m.sub_path {
+            None => None,
+            Some(sub) if self.supports_subpath() => Some(MountVolumeOptions {
+                subpath: Some(sub.clone()),
+                ..Default::default()
+            }),
+            Some(sub) => {
+                return Err(Error::Operation {
+                    op: "create container",
+                    object: spec.name.clone(),
+                    source: format!(
+                        "mount of volume `{}` at `{}` uses subPath `{sub}`, which needs Docker \
+                         API {}.{} or newer; this engine speaks API {}",
+                        m.volume,
+                        m.target,
+                        SUBPATH_API.0,
+                        SUBPATH_API.1,
+                        self.api_version()
+                    )
+                    .into(),
+                })
+            }
+        };
+        Ok(BollardMount {
+            typ: Some(MountType::VOLUME),
+            source: Some(m.volume.clone()),
+            target: Some(m.target.clone()),
+            read_only: Some(m.read_only),
+            volume_options,
+            ..Default::default()
+        })
+    }
+
+    /// Uploads `spec.files` into the created container `id`.
+    async fn upload_files(&self, id: &str, spec: &ContainerSpec) -> Result<()> {
+        let fail = |source: BoxError| Error::Operation {
+            op: "copy files into container",
+            object: spec.name.clone(),
+            source,
+        };
+        let mut dirs = BTreeSet::new();
+        let mut files = Vec::with_capacity(spec.files.len());
+        for f in &spec.files {
+            let rel = relative_path(&f.path).map_err(fail)?;
+            let parts: Vec<&str> = rel.split('/').collect();
+            for depth in 1..parts.len() {
+                dirs.insert(parts[..depth].join("/"));
+            }
+            files.push((rel, f));
+        }
+        // Only directories that are missing get an entry (BTreeSet order: parents first).
+        let mut missing: Vec<String> = Vec::new();
+        for dir in dirs {
+            let parent_missing = missing
+                .iter()
+                .any(|m| dir.starts_with(m.as_str()) && dir[m.len()..].starts_with('/'));
+            if parent_missing
+                || !self
+                    .path_exists(id, &format!("/{dir}"))
+                    .await
+                    .map_err(fail)?
+            {
+                missing.push(dir);
+            }
+        }
+        let archive = build_tar(&missing, &files).map_err(|e| fail(Box::new(e)))?;
+        let options = UploadToContainerOptionsBuilder::new().path("/").build();
+        self.docker
+            .upload_to_container(id, Some(options), body_full(archive.into()))
+            .await
+            .map_err(|e| classify(e, "copy files into container", &spec.name))
+    }
+
+    async fn path_exists(&self, id: &str, path: &str) -> Result<bool, BoxError> {
+        let options = ContainerArchiveInfoOptionsBuilder::new().path(path).build();
+        match self
+            .docker
+            .get_container_archive_info(id, Some(options))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if status(&e) == Some(404) => Ok(false),
+            Err(e) => Err(Box::new(e)),
+        }
+    }
+
+    async fn exec_inner(&self, id: &str, cmd: &[String]) -> Result<ExecResult> {
+        let object = || format!("{id}: {}", cmd.join(" "));
+        let created = self
+            .docker
+            .create_exec(
+                id,
+                CreateExecOptions {
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    cmd: Some(cmd.to_vec()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| not_found_or(e, "exec in container", id))?;
+        let started = self
+            .docker
+            .start_exec(&created.id, None)
+            .await
+            .map_err(|e| classify(e, "exec in container", &object()))?;
+        let mut output = Vec::new();
+        if let StartExecResults::Attached {
+            output: mut stream, ..
+        } = started
+        {
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| classify(e, "exec in container", &object()))?;
+                output.extend_from_slice(chunk.as_ref());
+            }
+        }
+        // The output stream ends when the process exits; the exit code may lag slightly.
+        loop {
+            let inspect = self
+                .docker
+                .inspect_exec(&created.id)
+                .await
+                .map_err(|e| classify(e, "inspect exec in container", &object()))?;
+            match (inspect.running, inspect.exit_code) {
+                (Some(false), Some(code)) => {
+                    return Ok(ExecResult {
+                        exit_code: code,
+                        output: String::from_utf8_lossy(&output).into_owned(),
+                    })
+                }
+                _ => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+}
+
+pub(super) async fn create(rt: &DockerRuntime, spec: &ContainerSpec) -> Result<String> {
+    let body = rt.create_body(spec)?;
+    let options = CreateContainerOptionsBuilder::new()
+        .name(&spec.name)
+        .build();
+    let created = rt
+        .docker
+        .create_container(Some(options), body)
+        .await
+        .map_err(|e| classify(e, "create container", &spec.name))?;
+    if !spec.files.is_empty() {
+        if let Err(e) = rt.upload_files(&created.id, spec).await {
+            // The caller never learns the id of a failed create: do not leak the container.
+            let _ = remove(rt, &created.id).await;
+            return Err(e);
+        }
+    }
+    Ok(created.id)
+}
+
+pub(super) async fn start(rt: &DockerRuntime, id: &str) -> Result<()> {
+    rt.docker
+        .start_container(id, None)
+        .await
+        .map_err(|e| not_found_or(e, "start container", id))
+}
+
+pub(super) async fn inspect(rt: &DockerRuntime, id: &str) -> Result<ContainerState> {
+    let info = rt
+        .docker
+        .inspect_container(id, None)
+        .await
+        .map_err(|e| not_found_or(e, "inspect container", id))?;
+    let settings = info.network_settings.unwrap_or_default();
+    let ip = settings
+        .networks
+        .unwrap_or_default()
+        .into_values()
+        .filter_map(|endpoint| endpoint.ip_address)
+        .find(|ip| !ip.is_empty());
+    let mut host_ports = BTreeMap::new();
+    for (port, bindings) in settings.ports.unwrap_or_default() {
+        let Some(Ok(container_port)) = port.split('/').next().map(str::parse::<u16>) else {
+            continue;
+        };
+        let bindings = bindings.unwrap_or_default();
+        let host_port = bindings
+            .iter()
+            .filter(|b| b.host_ip.as_deref() == Some("127.0.0.1"))
+            .chain(bindings.iter())
+            .find_map(|b| b.host_port.as_deref().and_then(|p| p.parse::<u16>().ok()));
+        if let Some(host_port) = host_port {
+            host_ports.insert(container_port, host_port);
+        }
+    }
+    Ok(ContainerState {
+        id: info.id.unwrap_or_else(|| id.to_string()),
+        status: parse_status(info.state.as_ref()),
+        ip,
+        host_ports,
+    })
+}
+
+pub(super) async fn exec(
+    rt: &DockerRuntime,
+    id: &str,
+    cmd: &[String],
+    timeout: Duration,
+) -> Result<ExecResult> {
+    match tokio::time::timeout(timeout, rt.exec_inner(id, cmd)).await {
+        Ok(result) => result,
+        // Docker cannot kill an exec'd process; it keeps running until it ends by itself.
+        Err(_) => Err(Error::Operation {
+            op: "exec in container",
+            object: format!("{id}: {}", cmd.join(" ")),
+            source: format!("no result within {}", humantime::format_duration(timeout)).into(),
+        }),
+    }
+}
+
+pub(super) async fn logs(rt: &DockerRuntime, id: &str, tail: usize) -> Result<Vec<String>> {
+    let options = LogsOptionsBuilder::new()
+        .stdout(true)
+        .stderr(true)
+        .tail(&tail.to_string())
+        .build();
+    let mut stream = rt.docker.logs(id, Some(options));
+    let mut text = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(LogOutput::StdOut { message } | LogOutput::StdErr { message })
+            | Ok(LogOutput::Console { message }) => text.extend_from_slice(&message),
+            Ok(LogOutput::StdIn { .. }) => {}
+            Err(e) => return Err(not_found_or(e, "read logs of container", id)),
+        }
+    }
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let skip = lines.len().saturating_sub(tail);
+    Ok(lines.into_iter().skip(skip).collect())
+}
+
+pub(super) async fn stop(rt: &DockerRuntime, id: &str, grace: Duration) -> Result<()> {
+    let secs = grace.as_secs() + u64::from(grace.subsec_nanos() > 0);
+    let options = StopContainerOptionsBuilder::new()
+        .t(i32::try_from(secs).unwrap_or(i32::MAX))
+        .build();
+    // 304 (already stopped) is a success answer in bollard.
+    match rt.docker.stop_container(id, Some(options)).await {
+        Ok(()) => Ok(()),
+        Err(e) if status(&e) == Some(404) => Ok(()),
+        Err(e) => Err(classify(e, "stop container", id)),
+    }
+}
+
+pub(super) async fn remove(rt: &DockerRuntime, id: &str) -> Result<()> {
+    let options = RemoveContainerOptionsBuilder::new()
+        .force(true)
+        .v(true)
+        .build();
+    match rt.docker.remove_container(id, Some(options)).await {
+        Ok(()) => Ok(()),
+        Err(e) if status(&e) == Some(404) => Ok(()),
+        Err(e) if status(&e) == Some(409) && message(&e).contains("already in progress") => Ok(()),
+        Err(e) => Err(classify(e, "remove container", id)),
+    }
+}
+
+/// `"/etc/app/x.conf"` → `"etc/app/x.conf"`; rejects relative paths and `..`.
+fn relative_path(path: &str) -> Result<String, BoxError> {
+    let Some(rel) = path.strip_prefix('/') else {
+        return Err(format!("file path `{path}` is not absolute").into());
+    };
+    let parts: Vec<&str> = rel
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.is_empty() || parts.contains(&"..") {
+        return Err(format!("file path `{path}` does not name a file").into());
+    }
+    Ok(parts.join("/"))
+}
+
+fn build_tar(dirs: &[String], files: &[(String, &FileSpec)]) -> std::io::Result<Vec<u8>> {
+    let mtime = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut builder = tar::Builder::new(Vec::new());
+    for dir in dirs {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Directory);
+        header.set_mode(0o755);
+        header.set_size(0);
+        header.set_mtime(mtime);
+        builder.append_data(&mut header, format!("{dir}/"), std::io::empty())?;
+    }
+    for (rel, file) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_mode(file.mode & 0o7777);
+        header.set_size(file.content.len() as u64);
+        header.set_mtime(mtime);
+        builder.append_data(&mut header, rel, file.content.as_slice())?;
+    }
+    builder.into_inner()
+}
+
+fn parse_status(state: Option<&bollard::models::ContainerState>) -> ContainerStatus {
+    let Some(state) = state else {
+        return ContainerStatus::Created;
+    };
+    let exited = || ContainerStatus::Exited {
+        code: state.exit_code.unwrap_or(-1),
+        oom_killed: state.oom_killed.unwrap_or(false),
+    };
+    match state.status {
+        Some(ContainerStateStatusEnum::CREATED) => ContainerStatus::Created,
+        Some(
+            ContainerStateStatusEnum::RUNNING
+            | ContainerStateStatusEnum::PAUSED
+            | ContainerStateStatusEnum::RESTARTING
+            | ContainerStateStatusEnum::STOPPING,
+        ) => ContainerStatus::Running,
+        Some(
+            ContainerStateStatusEnum::EXITED
+            | ContainerStateStatusEnum::DEAD
+            | ContainerStateStatusEnum::REMOVING,
+        ) => exited(),
+        Some(ContainerStateStatusEnum::EMPTY) | None => {
+            if state.running == Some(true) {
+                ContainerStatus::Running
+            } else if state
+                .finished_at
+                .as_deref()
+                .is_some_and(|f| !f.starts_with("0001"))
+            {
+                exited()
+            } else {
+                ContainerStatus::Created
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_paths_must_be_absolute_and_plain() {
+        assert_eq!(relative_path("/etc//app/./x").unwrap(), "etc/app/x");
+        assert!(relative_path("etc/x").is_err());
+        assert!(relative_path("/etc/../x").is_err());
+        assert!(relative_path("/").is_err());
+    }
+
+    #[test]
+    fn tar_has_missing_dirs_then_files_with_modes() {
+        let file = FileSpec {
+            path: "/a/b/run.sh".into(),
+            content: b"echo hi\n".to_vec(),
+            mode: 0o755,
+        };
+        let bytes = build_tar(&["a".into(), "a/b".into()], &[("a/b/run.sh".into(), &file)])
+            .expect("tar builds");
+        let mut archive = tar::Archive::new(bytes.as_slice());
+        let entries: Vec<(String, u32, bool)> = archive
+            .entries()
+            .expect("entries")
+            .map(|e| {
+                let e = e.expect("entry");
+                let path = e.path().expect("path").display().to_string();
+                (
+                    path,
+                    e.header().mode().expect("mode"),
+                    e.header().entry_type().is_dir(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            entries,
+            vec![
+                ("a/".to_string(), 0o755, true),
+                ("a/b/".to_string(), 0o755, true),
+                ("a/b/run.sh".to_string(), 0o755, false),
+            ]
+        );
+    }
+}
