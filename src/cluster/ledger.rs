@@ -85,13 +85,23 @@ impl Ledger {
                 Err(e) => report.errors.push(crate::error::render_chain(&e)),
             }
         }
-        for (kind, id) in entries.iter().filter(|(k, _)| *k != ListedKind::Container) {
-            match rt.remove_listed(*kind, id).await {
-                Ok(()) => {
-                    report.count(*kind);
-                    self.forget(id);
+        // Networks, then volumes (sorted by kind), each kind at once.
+        for kind in [ListedKind::Network, ListedKind::Volume] {
+            let of_kind: Vec<&String> = entries
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, id)| id)
+                .collect();
+            let removals = of_kind.iter().map(|id| rt.remove_listed(kind, id));
+            let results = futures_util::future::join_all(removals).await;
+            for (id, r) in of_kind.iter().zip(results) {
+                match r {
+                    Ok(()) => {
+                        report.count(kind);
+                        self.forget(id);
+                    }
+                    Err(e) => report.errors.push(crate::error::render_chain(&e)),
                 }
-                Err(e) => report.errors.push(crate::error::render_chain(&e)),
             }
         }
         report

@@ -1,7 +1,7 @@
 //! Read-only observation of a kept environment: the live `status` of a recorded object from
 //! whether its recorded containers still run, without starting controllers (so `syncsim status`
 //! never creates, restarts or removes anything).
-use super::sim::{has_controller, static_status};
+use super::kinds::{has_controller, static_status, with_status};
 use crate::state::ObjectRecord;
 use serde_json::{json, Value};
 
@@ -9,15 +9,7 @@ use serde_json::{json, Value};
 /// whether a container is running. Workloads count a pod Ready when all its containers run;
 /// finished Jobs and Pods keep their recorded status; other kinds get their static status.
 pub fn observed_object(rec: &ObjectRecord, running: &dyn Fn(&str) -> bool) -> Value {
-    let mut obj = rec.object.clone();
-    let status = status_of(rec, running);
-    if let (Some(s), Some(o)) = (status, obj.as_object_mut()) {
-        o.insert("status".into(), s);
-        if let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.insert("generation".into(), json!(1));
-        }
-    }
-    obj
+    with_status(rec.object.clone(), status_of(rec, running))
 }
 
 fn status_of(rec: &ObjectRecord, running: &dyn Fn(&str) -> bool) -> Option<Value> {

@@ -5,20 +5,49 @@
 //! the others share its network namespace). `poll` inspects the containers, runs probes through
 //! [`super::probe`] and restarts containers per `restartPolicy` with backoff. Decisions come from
 //! plain data (`ContainerState`, probe trackers); only `start`/`poll`/`kill` touch the runtime.
+//!
+//! This file holds the pod ([`RunningPod`]); `container.rs` one main container with its
+//! restarts and probes, `translate.rs` the pod spec resolved against the cluster's objects.
+mod container;
+mod translate;
+mod waiting;
+
+pub use waiting::PodWaiting;
+pub(crate) use waiting::WaitingPods;
+
 use super::{
-    pod::{self, ConfigKind, PodContext, PodVolumeSource, RestartPolicy},
-    probe::{self, Probe, ProbeKind, ProbeStatus, ProbeTracker},
+    pod::{PodError, PodVolumeSource, RestartPolicy},
+    probe::Probe,
     sim::Inner,
 };
 use crate::{
-    manifest::{Object, ObjectKey},
+    manifest::ObjectKey,
     runtime::{ContainerState, ContainerStatus, ListedKind},
     state::{ContainerRecord, PodRecord},
 };
+use container::Ctr;
 use k8s_openapi::api::core::v1::PodSpec;
 use serde_json::{json, Value};
 use std::{collections::BTreeMap, time::Duration};
 use tokio::time::Instant;
+use translate::translate;
+
+/// Sleeps until the next poll of `pods`: `inner.opts.poll_interval` from now, or earlier when
+/// a probe is due (never less than 2 ms, so a stuck schedule cannot spin).
+pub(crate) async fn sleep_until_due<'a>(
+    inner: &Inner,
+    pods: impl IntoIterator<Item = &'a RunningPod>,
+) {
+    let now = Instant::now();
+    let due = pods
+        .into_iter()
+        .filter_map(RunningPod::next_probe_at)
+        .min()
+        .map_or(now + inner.opts.poll_interval, |at| {
+            at.min(now + inner.opts.poll_interval)
+        });
+    tokio::time::sleep_until(due.max(now + Duration::from_millis(2))).await;
+}
 
 /// What a controller asks the kubelet to run.
 #[derive(Debug, Clone)]
@@ -52,29 +81,6 @@ impl PodPhase {
     }
 }
 
-/// One main container of a running pod.
-#[derive(Debug)]
-struct Ctr {
-    name: String,
-    id: String,
-    state: ContainerStatus,
-    started_at: Instant,
-    readiness: Option<ProbeTracker>,
-    liveness: Option<ProbeTracker>,
-    startup: Option<ProbeTracker>,
-    probes: Vec<Probe>,
-    ready: bool,
-    restarts: u32,
-    /// When a crashed container may be started again (CrashLoopBackOff meanwhile).
-    restart_at: Option<Instant>,
-    last_exit: Option<(i64, bool)>,
-    /// Exit of this container counted as a Job failure already (OnFailure restarts).
-    failures_untaken: u32,
-    done: bool,
-    /// The Docker container no longer exists (removed behind our back): only a new pod helps.
-    gone: bool,
-}
-
 /// A pod realised as containers.
 #[derive(Debug)]
 pub(crate) struct RunningPod {
@@ -87,6 +93,69 @@ pub(crate) struct RunningPod {
     /// Why the pod could not start (`CreateContainerConfigError`, init failure…).
     error: Option<(String, String)>,
     host_ip: Option<String>,
+    /// A pod the kubelet keeps trying to start (missing ConfigMap/Secret/key, image that cannot
+    /// be pulled): Pending, never Failed, retried on every poll from `retry_at`.
+    retry: Option<Box<PodInput>>,
+    retry_at: Instant,
+}
+
+/// `ErrCreateContainerConfig` (pkg/kubelet/kuberuntime/kuberuntime_container.go): a container
+/// whose ConfigMap, Secret or key is missing; the kubelet retries, the pod stays Pending.
+pub(crate) const CREATE_CONTAINER_CONFIG_ERROR: &str = "CreateContainerConfigError";
+/// `ErrImagePullBackOff` (pkg/kubelet/images/types.go).
+pub(crate) const IMAGE_PULL_BACK_OFF: &str = "ImagePullBackOff";
+/// `ErrImageNeverPull` (pkg/kubelet/images/types.go).
+pub(crate) const ERR_IMAGE_NEVER_PULL: &str = "ErrImageNeverPull";
+
+/// The kubelet's message for a missing ConfigMap, Secret or key: the API server's
+/// `configmap "x" not found` / `secret "x" not found` (what the kubelet's config managers
+/// return), or `couldn't find key K in ConfigMap ns/name` (pkg/kubelet/kubelet_pods.go
+/// `makeEnvironmentVariables`). `None` for other errors (they fail the pod as before).
+pub(crate) fn config_error(e: &PodError, namespace: &str) -> Option<String> {
+    match e {
+        PodError::MissingObject { kind, name, .. } => Some(format!(
+            "{} \"{name}\" not found",
+            kind.to_string().to_lowercase()
+        )),
+        PodError::MissingKey {
+            kind, name, key, ..
+        } => Some(format!(
+            "couldn't find key {key} in {kind} {namespace}/{name}"
+        )),
+        _ => None,
+    }
+}
+
+/// The first container image of `spec` that is neither present nor pullable, as the kubelet
+/// reports it (pkg/kubelet/images/image_manager.go): `Back-off pulling image "x"`
+/// (`ImagePullBackOff`), or `Container image "x" is not present with pull policy of Never`.
+async fn missing_image(inner: &Inner, spec: &PodSpec) -> Option<(&'static str, String)> {
+    let containers = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(spec.containers.iter());
+    for c in containers {
+        let image = c.image.as_deref().unwrap_or("");
+        let mapped = inner.map_image(image);
+        let policy = c.image_pull_policy.as_deref();
+        if inner.ensure_image(&mapped, policy).await.is_err() {
+            return Some(if policy == Some("Never") {
+                (
+                    ERR_IMAGE_NEVER_PULL,
+                    format!(
+                        "Container image \"{mapped}\" is not present with pull policy of Never"
+                    ),
+                )
+            } else {
+                (
+                    IMAGE_PULL_BACK_OFF,
+                    format!("Back-off pulling image \"{mapped}\""),
+                )
+            });
+        }
+    }
+    None
 }
 
 fn restart_policy(spec: &PodSpec) -> RestartPolicy {
@@ -112,7 +181,28 @@ impl RunningPod {
             },
             error: Some((reason.to_string(), message)),
             host_ip: None,
+            retry: None,
+            retry_at: Instant::now(),
         }
+    }
+
+    /// A pod that waits (Pending) until what it lacks appears; the kubelet retries the start.
+    fn waiting(inner: &Inner, input: PodInput, reason: &str, message: String) -> Self {
+        let mut pod = Self::failed_to_start(&input, reason, message);
+        pod.phase = PodPhase::Pending;
+        inner.waiting_pods.waiting(PodWaiting {
+            owner: input.owner.clone(),
+            pod: input.pod_name.clone(),
+            reason: reason.to_string(),
+            message: pod.error_message().to_string(),
+        });
+        pod.retry_at = Instant::now() + inner.opts.poll_interval * 4;
+        pod.retry = Some(Box::new(input));
+        pod
+    }
+
+    fn error_message(&self) -> &str {
+        self.error.as_ref().map_or("", |(_, m)| m.as_str())
     }
 
     /// Creates and starts the pod. Never fails: a pod that cannot start reports why in its
@@ -121,8 +211,16 @@ impl RunningPod {
         let resource = format!("/Pod/{}/{}", input.namespace, input.pod_name);
         let mut plan = match translate(inner, &input) {
             Ok(p) => p,
-            Err(e) => return Self::failed_to_start(&input, "CreateContainerConfigError", e),
+            Err(e) => {
+                if let Some(message) = config_error(&e, &input.namespace) {
+                    return Self::waiting(inner, input, CREATE_CONTAINER_CONFIG_ERROR, message);
+                }
+                return Self::failed_to_start(&input, CREATE_CONTAINER_CONFIG_ERROR, e.to_string());
+            }
         };
+        if let Some((reason, message)) = missing_image(inner, &input.spec).await {
+            return Self::waiting(inner, input, reason, message);
+        }
         for w in &plan.warnings {
             tracing::warn!("pod {}: {w}", input.pod_name);
         }
@@ -135,10 +233,12 @@ impl RunningPod {
             phase: PodPhase::Pending,
             error: None,
             host_ip: None,
+            retry: None,
+            retry_at: Instant::now(),
         };
         for v in &plan.volumes {
             if let Err(e) = inner.create_volume(&v.docker_name, &resource).await {
-                pod.fail_start("CreateContainerError", e);
+                pod.fail_start("CreateContainerError", e.to_string());
                 return pod;
             }
             match v.source {
@@ -206,7 +306,8 @@ impl RunningPod {
                 .into_iter()
                 .flatten()
                 .collect();
-            pod.containers.push(Ctr::new(c.name, Some(id), probes));
+            pod.containers
+                .push(Ctr::new(c.name, Some(id), probes, inner.opts.timing));
         }
         for i in 0..pod.containers.len() {
             let id = pod.containers[i].id.clone();
@@ -217,6 +318,7 @@ impl RunningPod {
             pod.containers[i].on_started();
         }
         pod.phase = PodPhase::Running;
+        inner.waiting_pods.started(&pod.name);
         pod
     }
 
@@ -230,8 +332,15 @@ impl RunningPod {
         };
     }
 
-    /// Observes containers, runs due probes, restarts per policy.
+    /// Observes containers, runs due probes, restarts per policy. A waiting pod retries its
+    /// start (it starts once the missing object exists).
     pub async fn poll(&mut self, inner: &Inner) {
+        if self.retry.is_some() && Instant::now() >= self.retry_at {
+            if let Some(input) = self.retry.take() {
+                *self = RunningPod::start(inner, *input).await;
+            }
+            return;
+        }
         if matches!(self.phase, PodPhase::Succeeded | PodPhase::Failed)
             || self.containers.is_empty()
         {
@@ -344,7 +453,9 @@ impl RunningPod {
     pub async fn adopt(inner: &Inner, input: PodInput, rec: &PodRecord) -> RunningPod {
         let plan = match translate(inner, &input) {
             Ok(p) => p,
-            Err(e) => return Self::failed_to_start(&input, "CreateContainerConfigError", e),
+            Err(e) => {
+                return Self::failed_to_start(&input, "CreateContainerConfigError", e.to_string())
+            }
         };
         let mut pod = RunningPod {
             name: input.pod_name.clone(),
@@ -355,6 +466,8 @@ impl RunningPod {
             phase: PodPhase::Running,
             error: None,
             host_ip: None,
+            retry: None,
+            retry_at: Instant::now(),
         };
         for c in plan.containers {
             let id = rec
@@ -366,7 +479,7 @@ impl RunningPod {
                 .into_iter()
                 .flatten()
                 .collect();
-            let mut ctr = Ctr::new(c.name, id, probes);
+            let mut ctr = Ctr::new(c.name, id, probes, inner.opts.timing);
             ctr.on_started();
             ctr.startup = None;
             ctr.ready = true;
@@ -377,6 +490,19 @@ impl RunningPod {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// When a probe of one of the pod's running containers is due next: the controller polls
+    /// then rather than on its fixed interval.
+    pub fn next_probe_at(&self) -> Option<Instant> {
+        if self.phase != PodPhase::Running {
+            return None;
+        }
+        self.containers
+            .iter()
+            .filter(|c| !c.done && c.restart_at.is_none())
+            .filter_map(|c| c.next_probe_at())
+            .min()
     }
 
     /// A container of the pod was removed: the pod cannot recover by restarting.
@@ -418,6 +544,11 @@ impl RunningPod {
 
     pub fn phase(&self) -> PodPhase {
         self.phase
+    }
+
+    /// The pod's IP on the app network, once observed.
+    pub fn ip(&self) -> Option<&str> {
+        self.host_ip.as_deref()
     }
 
     pub fn is_ready(&self) -> bool {
@@ -489,226 +620,4 @@ impl RunningPod {
         }
         status
     }
-}
-
-impl Ctr {
-    /// A container known by `id` (`None`: it was removed behind our back), not started yet.
-    fn new(name: String, id: Option<String>, probes: Vec<Probe>) -> Self {
-        Ctr {
-            name,
-            gone: id.is_none(),
-            id: id.unwrap_or_default(),
-            state: ContainerStatus::Created,
-            started_at: Instant::now(),
-            readiness: None,
-            liveness: None,
-            startup: None,
-            probes,
-            ready: false,
-            restarts: 0,
-            restart_at: None,
-            last_exit: None,
-            failures_untaken: 0,
-            done: false,
-        }
-    }
-
-    fn on_started(&mut self) {
-        let now = Instant::now();
-        self.started_at = now;
-        self.state = ContainerStatus::Running;
-        self.ready = false;
-        self.startup = None;
-        self.readiness = None;
-        self.liveness = None;
-        for p in &self.probes {
-            let t = Some(ProbeTracker::new(p, now));
-            match p.kind {
-                ProbeKind::Startup => self.startup = t,
-                ProbeKind::Readiness => self.readiness = t,
-                ProbeKind::Liveness => self.liveness = t,
-            }
-        }
-        if self.readiness.is_none() && self.startup.is_none() {
-            // No probe: Ready once running.
-            self.ready = true;
-        }
-    }
-
-    /// Runs the probes that are due; a failed liveness/startup probe restarts the container.
-    async fn run_probes(&mut self, inner: &Inner, state: &ContainerState) {
-        let now = Instant::now();
-        if let Some(t) = self.startup.as_mut() {
-            if *t.status() != ProbeStatus::Ready {
-                if now >= t.next_probe_at() {
-                    let r = probe::run_once(
-                        inner.rt.as_ref(),
-                        state,
-                        probe_of(&self.probes, ProbeKind::Startup),
-                    )
-                    .await;
-                    t.record(Instant::now(), &r);
-                }
-                match t.status() {
-                    ProbeStatus::Failed { message } => {
-                        tracing::debug!("{}: {message}", self.name);
-                        self.restart_now(inner).await;
-                        return;
-                    }
-                    ProbeStatus::Ready => {
-                        // Started: readiness and liveness begin now.
-                        let now = Instant::now();
-                        if let Some(p) = self.probes.iter().find(|p| p.kind == ProbeKind::Readiness)
-                        {
-                            self.readiness = Some(ProbeTracker::new(p, now));
-                        } else {
-                            self.ready = true;
-                        }
-                        if let Some(p) = self.probes.iter().find(|p| p.kind == ProbeKind::Liveness)
-                        {
-                            self.liveness = Some(ProbeTracker::new(p, now));
-                        }
-                    }
-                    _ => return,
-                }
-            }
-        }
-        if let Some(t) = self.readiness.as_mut() {
-            if now >= t.next_probe_at() {
-                let r = probe::run_once(
-                    inner.rt.as_ref(),
-                    state,
-                    probe_of(&self.probes, ProbeKind::Readiness),
-                )
-                .await;
-                t.record(Instant::now(), &r);
-                self.ready = *t.status() == ProbeStatus::Ready;
-            }
-        }
-        if let Some(t) = self.liveness.as_mut() {
-            if now >= t.next_probe_at() {
-                let r = probe::run_once(
-                    inner.rt.as_ref(),
-                    state,
-                    probe_of(&self.probes, ProbeKind::Liveness),
-                )
-                .await;
-                if let ProbeStatus::Failed { message } = t.record(Instant::now(), &r) {
-                    tracing::debug!("{}: {message}", self.name);
-                    self.restart_now(inner).await;
-                }
-            }
-        }
-    }
-
-    /// Kubelet kills a container whose liveness/startup probe failed; it is then restarted.
-    async fn restart_now(&mut self, inner: &Inner) {
-        let _ = inner
-            .rt
-            .stop_container(&self.id, Duration::from_secs(1))
-            .await;
-        self.restarts += 1;
-        if inner.rt.start_container(&self.id).await.is_ok() {
-            self.on_started();
-        }
-    }
-}
-
-/// The pod's containers and volumes (synchronous: the lookups borrow a snapshot).
-fn translate(inner: &Inner, input: &PodInput) -> Result<pod::PodPlan, String> {
-    let labels = inner.labels(&input.owner.to_string());
-    let aliases = service_aliases(inner, input);
-    // ConfigMaps and Secrets as applied right now (a pod sees what exists when it starts).
-    let configs: Vec<(ConfigKind, Object)> = [ConfigKind::ConfigMap, ConfigKind::Secret]
-        .into_iter()
-        .flat_map(|k| {
-            inner
-                .configs(&k.to_string(), &input.namespace)
-                .into_iter()
-                .map(move |o| (k, o))
-        })
-        .collect();
-    let lookup = |kind: ConfigKind, name: &str| {
-        configs
-            .iter()
-            .find(|(k, o)| *k == kind && o.name() == name)
-            .map(|(_, o)| o)
-    };
-    let claim = |claim: &str| {
-        input
-            .claim_volumes
-            .get(claim)
-            .cloned()
-            .or_else(|| inner.pvc_volume(&input.namespace, claim))
-    };
-    let mut ctx = PodContext::new(
-        &input.pod_name,
-        &input.namespace,
-        &inner.network,
-        &lookup,
-        &claim,
-    );
-    ctx.container_prefix = format!("syncsim-{}-{}-", inner.opts.app, input.pod_name);
-    ctx.labels = labels;
-    ctx.pod_labels = input.labels.clone();
-    ctx.pod_annotations = input.annotations.clone();
-    ctx.aliases = aliases;
-    ctx.images = inner.opts.images.iter().cloned().collect();
-    pod::pod_containers(&input.spec, &ctx).map_err(|e| e.to_string())
-}
-
-fn probe_of(probes: &[Probe], kind: ProbeKind) -> &Probe {
-    probes
-        .iter()
-        .find(|p| p.kind == kind)
-        .expect("tracker exists only for a parsed probe")
-}
-
-/// DNS aliases of a pod: its own name, plus every Service of the desired state whose selector
-/// matches the pod's labels (`svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`), plus
-/// `<pod>.<svc>…` for headless Services.
-pub(crate) fn service_aliases(inner: &Inner, input: &PodInput) -> Vec<String> {
-    let mut out = vec![input.pod_name.clone()];
-    for svc in &inner.services() {
-        let ns = if svc.namespace().is_empty() {
-            input.namespace.as_str()
-        } else {
-            svc.namespace()
-        };
-        if ns != input.namespace {
-            continue;
-        }
-        let selector = svc
-            .value
-            .pointer("/spec/selector")
-            .and_then(Value::as_object);
-        let Some(selector) = selector.filter(|s| !s.is_empty()) else {
-            continue;
-        };
-        let matches = selector
-            .iter()
-            .all(|(k, v)| input.labels.get(k).map(String::as_str) == v.as_str());
-        if !matches {
-            continue;
-        }
-        let name = svc.name();
-        let mut push = |prefix: &str| {
-            for a in [
-                format!("{prefix}{name}"),
-                format!("{prefix}{name}.{ns}"),
-                format!("{prefix}{name}.{ns}.svc"),
-                format!("{prefix}{name}.{ns}.svc.cluster.local"),
-            ] {
-                if !out.contains(&a) {
-                    out.push(a);
-                }
-            }
-        };
-        push("");
-        let headless = svc.value.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None");
-        if headless {
-            push(&format!("{}.", input.pod_name));
-        }
-    }
-    out
 }

@@ -1,0 +1,223 @@
+//! One main container of a running pod: its state, restarts and probes.
+use crate::{
+    cluster::{
+        probe::{self, Observation, Probe, ProbeKind, ProbeStatus, ProbeTracker, Timing},
+        sim::Inner,
+    },
+    runtime::{ContainerState, ContainerStatus},
+};
+use std::time::{Duration, SystemTime};
+use tokio::time::Instant;
+
+/// One main container of a running pod.
+#[derive(Debug)]
+pub(super) struct Ctr {
+    pub(super) name: String,
+    pub(super) id: String,
+    pub(super) state: ContainerStatus,
+    pub(super) started_at: Instant,
+    pub(super) timing: Timing,
+    /// When this start's startup probe passed (since the start), for the cluster prediction.
+    started_probe_passed: Option<Duration>,
+    /// Readiness of this start was observed already (recorded once per start).
+    observed_ready: bool,
+    pub(super) readiness: Option<ProbeTracker>,
+    pub(super) liveness: Option<ProbeTracker>,
+    pub(super) startup: Option<ProbeTracker>,
+    pub(super) probes: Vec<Probe>,
+    pub(super) ready: bool,
+    pub(super) restarts: u32,
+    /// When a crashed container may be started again (CrashLoopBackOff meanwhile).
+    pub(super) restart_at: Option<Instant>,
+    pub(super) last_exit: Option<(i64, bool)>,
+    /// Exit of this container counted as a Job failure already (OnFailure restarts).
+    pub(super) failures_untaken: u32,
+    pub(super) done: bool,
+    /// The Docker container no longer exists (removed behind our back): only a new pod helps.
+    pub(super) gone: bool,
+}
+
+impl Ctr {
+    /// A container known by `id` (`None`: it was removed behind our back), not started yet.
+    pub(super) fn new(
+        name: String,
+        id: Option<String>,
+        probes: Vec<Probe>,
+        timing: Timing,
+    ) -> Self {
+        Ctr {
+            timing,
+            started_probe_passed: None,
+            observed_ready: false,
+            name,
+            gone: id.is_none(),
+            id: id.unwrap_or_default(),
+            state: ContainerStatus::Created,
+            started_at: Instant::now(),
+            readiness: None,
+            liveness: None,
+            startup: None,
+            probes,
+            ready: false,
+            restarts: 0,
+            restart_at: None,
+            last_exit: None,
+            failures_untaken: 0,
+            done: false,
+        }
+    }
+
+    pub(super) fn on_started(&mut self) {
+        let now = Instant::now();
+        self.started_at = now;
+        self.state = ContainerStatus::Running;
+        self.ready = false;
+        self.startup = None;
+        self.readiness = None;
+        self.liveness = None;
+        self.started_probe_passed = None;
+        self.observed_ready = false;
+        for p in &self.probes {
+            let t = Some(ProbeTracker::with_timing(p, now, self.timing));
+            match p.kind {
+                ProbeKind::Startup => self.startup = t,
+                ProbeKind::Readiness => self.readiness = t,
+                ProbeKind::Liveness => self.liveness = t,
+            }
+        }
+        if self.readiness.is_none() && self.startup.is_none() {
+            // No probe: Ready once running.
+            self.ready = true;
+        }
+    }
+
+    /// When a probe of this container is due next (`None`: nothing to probe).
+    pub(super) fn next_probe_at(&self) -> Option<Instant> {
+        if let Some(t) = &self.startup {
+            if *t.status() != ProbeStatus::Ready {
+                return (!t.is_settled()).then(|| t.next_probe_at());
+            }
+        }
+        [&self.readiness, &self.liveness]
+            .into_iter()
+            .flatten()
+            .filter(|t| !t.is_settled())
+            .map(ProbeTracker::next_probe_at)
+            .min()
+    }
+
+    /// Records, the first time this start is Ready, how much later the kubelet's schedule would
+    /// have seen it (see `probe/timing.rs`). `passed`: when the passing probe began.
+    fn observe_ready(&mut self, inner: &Inner, passed: Instant) {
+        if self.observed_ready {
+            return;
+        }
+        self.observed_ready = true;
+        let since_start = passed.saturating_duration_since(self.started_at);
+        let startup = self
+            .started_probe_passed
+            .map(|at| (probe_of(&self.probes, ProbeKind::Startup), at));
+        let readiness = self
+            .readiness
+            .is_some()
+            .then(|| (probe_of(&self.probes, ProbeKind::Readiness), since_start));
+        let extra = probe::kubelet_extra(startup, readiness);
+        let at = SystemTime::now() - Instant::now().saturating_duration_since(passed);
+        inner.observe(Observation::Ready { at, extra });
+    }
+
+    /// Runs the probes that are due; a failed liveness/startup probe restarts the container.
+    pub(super) async fn run_probes(&mut self, inner: &Inner, state: &ContainerState) {
+        let now = Instant::now();
+        if let Some(t) = self.startup.as_mut() {
+            if *t.status() != ProbeStatus::Ready {
+                if now >= t.next_probe_at() {
+                    let began = Instant::now();
+                    let r = probe::run_once(
+                        inner.rt.as_ref(),
+                        state,
+                        probe_of(&self.probes, ProbeKind::Startup),
+                    )
+                    .await;
+                    t.record(Instant::now(), &r);
+                    if *t.status() == ProbeStatus::Ready {
+                        self.started_probe_passed =
+                            Some(began.saturating_duration_since(self.started_at));
+                    }
+                }
+                match t.status() {
+                    ProbeStatus::Failed { message } => {
+                        tracing::debug!("{}: {message}", self.name);
+                        self.restart_now(inner).await;
+                        return;
+                    }
+                    ProbeStatus::Ready => {
+                        // Started: readiness and liveness begin now.
+                        let now = Instant::now();
+                        if let Some(p) = self.probes.iter().find(|p| p.kind == ProbeKind::Readiness)
+                        {
+                            self.readiness = Some(ProbeTracker::with_timing(p, now, self.timing));
+                        } else {
+                            self.ready = true;
+                            self.observe_ready(inner, now);
+                        }
+                        if let Some(p) = self.probes.iter().find(|p| p.kind == ProbeKind::Liveness)
+                        {
+                            self.liveness = Some(ProbeTracker::with_timing(p, now, self.timing));
+                        }
+                    }
+                    _ => return,
+                }
+            }
+        }
+        if let Some(t) = self.readiness.as_mut() {
+            if now >= t.next_probe_at() {
+                let began = Instant::now();
+                let r = probe::run_once(
+                    inner.rt.as_ref(),
+                    state,
+                    probe_of(&self.probes, ProbeKind::Readiness),
+                )
+                .await;
+                t.record(Instant::now(), &r);
+                self.ready = *t.status() == ProbeStatus::Ready;
+                if self.ready {
+                    self.observe_ready(inner, began);
+                }
+            }
+        }
+        if let Some(t) = self.liveness.as_mut() {
+            if now >= t.next_probe_at() {
+                let r = probe::run_once(
+                    inner.rt.as_ref(),
+                    state,
+                    probe_of(&self.probes, ProbeKind::Liveness),
+                )
+                .await;
+                if let ProbeStatus::Failed { message } = t.record(Instant::now(), &r) {
+                    tracing::debug!("{}: {message}", self.name);
+                    self.restart_now(inner).await;
+                }
+            }
+        }
+    }
+
+    /// Kubelet kills a container whose liveness/startup probe failed; it is then restarted.
+    async fn restart_now(&mut self, inner: &Inner) {
+        let _ = inner
+            .rt
+            .stop_container(&self.id, Duration::from_secs(1))
+            .await;
+        self.restarts += 1;
+        if inner.rt.start_container(&self.id).await.is_ok() {
+            self.on_started();
+        }
+    }
+}
+
+fn probe_of(probes: &[Probe], kind: ProbeKind) -> &Probe {
+    probes
+        .iter()
+        .find(|p| p.kind == kind)
+        .expect("tracker exists only for a parsed probe")
+}

@@ -1,0 +1,300 @@
+//! Services and claims on the fake runtime: what is created, with which names, and when.
+use crate::{
+    cluster::{ClusterOptions, DockerCluster, StorageClass, VolumeBindingMode},
+    engine::Cluster,
+    manifest,
+    plan::{self, PlanOptions, Task},
+    runtime::{fake::FakeRuntime, ContainerRuntime, NetworkAttachment},
+};
+use serde_json::Value;
+use std::{sync::Arc, time::Duration};
+
+const APP: &str = "svc";
+
+struct Sim {
+    fake: Arc<FakeRuntime>,
+    cluster: DockerCluster,
+    plan: plan::Plan,
+}
+
+async fn sim(yaml: &str, classes: Option<Vec<StorageClass>>) -> Sim {
+    let objects = manifest::from_yaml_str(yaml, "t.yaml").expect("parses");
+    let plan = plan::build(
+        &objects,
+        &PlanOptions {
+            dest_namespace: "demo".into(),
+            ..PlanOptions::default()
+        },
+    )
+    .expect("plan");
+    let fake = Arc::new(FakeRuntime::new());
+    let rt: Arc<dyn ContainerRuntime> = fake.clone();
+    let mut opts = ClusterOptions {
+        app: APP.into(),
+        poll_interval: Duration::from_millis(20),
+        ..ClusterOptions::default()
+    };
+    if let Some(c) = classes {
+        opts.storage_classes = c;
+    }
+    let cluster = DockerCluster::new(rt, opts, &objects).await.expect("net");
+    Sim {
+        fake,
+        cluster,
+        plan,
+    }
+}
+
+impl Sim {
+    fn task(&self, name: &str, kind: &str) -> Task {
+        self.plan
+            .tasks()
+            .find(|t| t.name() == name && t.kind() == kind)
+            .unwrap_or_else(|| panic!("no {kind}/{name}"))
+            .clone()
+    }
+
+    async fn apply(&self, name: &str, kind: &str) {
+        let t = self.task(name, kind);
+        self.cluster.apply(&t).await.expect("apply");
+    }
+
+    async fn status(&self, name: &str, kind: &str) -> Value {
+        let live = self.cluster.get(&self.task(name, kind).key()).await;
+        live.expect("live")["status"].clone()
+    }
+
+    fn aliases(&self, container: &str) -> Vec<String> {
+        match self.fake.container_spec(container).map(|s| s.network) {
+            Some(NetworkAttachment::Network { aliases, .. }) => aliases,
+            other => panic!("{container}: {other:?}"),
+        }
+    }
+
+    /// The first main container of the Deployment's newest pod.
+    fn pod_container(&self, deployment: &str) -> String {
+        self.fake
+            .objects()
+            .into_iter()
+            .map(|l| l.name)
+            .find(|n| n.starts_with(&format!("syncsim-{APP}-{deployment}-")))
+            .expect("pod container")
+    }
+
+    async fn wait_for(&self, what: &str, ok: impl Fn() -> bool) {
+        for _ in 0..200 {
+            if ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+}
+
+fn web(probe: bool) -> String {
+    let probe = if probe {
+        "\n          readinessProbe: {exec: {command: [\"true\"]}, periodSeconds: 1}"
+    } else {
+        ""
+    };
+    format!(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web}}
+spec:
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+      containers:
+        - name: web
+          image: busybox
+          ports: [{{name: http, containerPort: 8080}}]{probe}
+"
+    )
+}
+
+fn service(ports: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec:\n  selector: {{app: web}}\n  ports: {ports}\n"
+    )
+}
+
+const PROXY: &str = "syncsim-svc-svc-demo-web";
+
+#[tokio::test]
+async fn a_service_that_changes_nothing_is_plain_dns_on_pods_started_after_it() {
+    let s = sim(
+        &format!("{}---\n{}", service("[{port: 8080}]"), web(false)),
+        None,
+    )
+    .await;
+    s.apply("web", "Service").await;
+    s.apply("web", "Deployment").await;
+    s.wait_for("the pod", || {
+        s.fake
+            .objects()
+            .iter()
+            .any(|l| l.name.starts_with("syncsim-svc-web-"))
+    })
+    .await;
+    let aliases = s.aliases(&s.pod_container("web"));
+    assert!(
+        aliases.contains(&"web.demo.svc.cluster.local".to_string()),
+        "{aliases:?}"
+    );
+    assert!(s.fake.container_spec(PROXY).is_none(), "no proxy");
+    assert_eq!(
+        s.cluster.service_costs().plain_dns,
+        1,
+        "{:?}",
+        s.cluster.service_costs()
+    );
+    s.cluster.teardown(Duration::ZERO).await;
+}
+
+#[tokio::test]
+async fn a_remapped_service_gets_a_proxy_fed_with_ready_endpoints_and_removed_with_it() {
+    let s = sim(
+        &format!(
+            "{}---\n{}",
+            service("[{port: 80, targetPort: http}]"),
+            web(true)
+        ),
+        None,
+    )
+    .await;
+    s.apply("web", "Service").await;
+    let aliases = s.aliases(PROXY);
+    assert_eq!(
+        aliases,
+        [
+            "web",
+            "web.demo",
+            "web.demo.svc",
+            "web.demo.svc.cluster.local"
+        ]
+    );
+    let spec = s.fake.container_spec(PROXY).unwrap();
+    assert_eq!(spec.image, super::DEFAULT_PROXY_IMAGE);
+    assert_eq!(
+        spec.labels
+            .get(crate::runtime::LABEL_RESOURCE)
+            .map(String::as_str),
+        Some("/Service/demo/web")
+    );
+    s.apply("web", "Deployment").await;
+    // The pod does not answer to the Service's name itself.
+    s.wait_for("the pod", || {
+        s.fake
+            .objects()
+            .iter()
+            .any(|l| l.name.starts_with("syncsim-svc-web-"))
+    })
+    .await;
+    assert_eq!(s.aliases(&s.pod_container("web")).len(), 1);
+    // Once Ready, the pod's port named `http` is written into the proxy's endpoints for 80.
+    let fed = || {
+        s.fake.calls().iter().any(|c| {
+            c.object == PROXY
+                && c.detail
+                    .as_deref()
+                    .is_some_and(|d| d.contains(" 80 ") && d.ends_with(" 8080\n"))
+        })
+    };
+    s.wait_for("the endpoint update", fed).await;
+    let key = s.task("web", "Service").key();
+    s.cluster.delete(&key).await.unwrap();
+    assert!(
+        !s.fake.objects().iter().any(|l| l.name == PROXY),
+        "the proxy went with the Service"
+    );
+    s.cluster.teardown(Duration::ZERO).await;
+}
+
+#[tokio::test]
+async fn a_probed_or_already_running_backend_needs_a_proxy_even_with_equal_ports() {
+    let s = sim(
+        &format!("{}---\n{}", service("[{port: 8080}]"), web(true)),
+        None,
+    )
+    .await;
+    s.apply("web", "Service").await;
+    assert!(s.fake.container_spec(PROXY).is_some(), "probed: proxy");
+    s.cluster.teardown(Duration::ZERO).await;
+
+    let s = sim(
+        &format!("{}---\n{}", service("[{port: 8080}]"), web(false)),
+        None,
+    )
+    .await;
+    s.apply("web", "Deployment").await;
+    s.wait_for("the pod", || {
+        s.fake
+            .objects()
+            .iter()
+            .any(|l| l.name.starts_with("syncsim-svc-web-"))
+    })
+    .await;
+    s.apply("web", "Service").await;
+    assert!(s.fake.container_spec(PROXY).is_some(), "pods first: proxy");
+    s.cluster.teardown(Duration::ZERO).await;
+}
+
+const CLAIM: &str = "apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Mi}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: user}
+spec:
+  selector: {matchLabels: {app: user}}
+  template:
+    metadata: {labels: {app: user}}
+    spec:
+      containers: [{name: c, image: busybox, volumeMounts: [{name: d, mountPath: /d}]}]
+      volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
+";
+
+#[tokio::test]
+async fn a_claim_of_the_default_class_is_pending_until_its_first_consumer() {
+    let s = sim(CLAIM, None).await;
+    s.apply("data", "PersistentVolumeClaim").await;
+    assert_eq!(
+        s.status("data", "PersistentVolumeClaim").await["phase"],
+        "Pending"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        s.status("data", "PersistentVolumeClaim").await["phase"],
+        "Pending"
+    );
+    s.apply("user", "Deployment").await;
+    for _ in 0..100 {
+        if s.status("data", "PersistentVolumeClaim").await["phase"] == "Bound" {
+            s.cluster.teardown(Duration::ZERO).await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the claim never bound");
+}
+
+#[tokio::test]
+async fn a_claim_of_an_immediate_class_binds_at_once() {
+    let classes = vec![StorageClass {
+        name: "local-path".into(),
+        default: true,
+        volume_binding_mode: VolumeBindingMode::Immediate,
+    }];
+    let s = sim(CLAIM, Some(classes)).await;
+    s.apply("data", "PersistentVolumeClaim").await;
+    assert_eq!(
+        s.status("data", "PersistentVolumeClaim").await["phase"],
+        "Bound"
+    );
+    s.cluster.teardown(Duration::ZERO).await;
+}

@@ -1,0 +1,135 @@
+//! Realising applied Services on the cluster: a proxy or plain DNS names (see the module docs),
+//! and the names a new pod answers to.
+use super::{proxy, realisation, Realisation, RealisedService, ServiceSpec};
+use crate::{
+    cluster::{error::Error, sim::Inner, DockerCluster},
+    manifest::ObjectKey,
+};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+impl DockerCluster {
+    /// Realises the Service `key` as applied (`obj`): creates its proxy when it needs one. A
+    /// re-applied Service whose spec changed is realised again; an unchanged one is left alone.
+    pub(in crate::cluster) async fn realise_service(
+        &self,
+        key: &ObjectKey,
+        obj: &Value,
+    ) -> Result<(), Error> {
+        let Some(spec) = ServiceSpec::parse(obj, &key.namespace) else {
+            self.forget_service(key).await;
+            return Ok(());
+        };
+        if self
+            .inner
+            .services()
+            .get(key)
+            .is_some_and(|r| r.spec == spec)
+        {
+            return Ok(());
+        }
+        self.forget_service(key).await;
+        let probed = self
+            .inner
+            .desired_pods()
+            .iter()
+            .any(|d| d.probed && spec.selects(&spec.namespace, &d.labels));
+        let pods_exist = self
+            .inner
+            .endpoints()
+            .iter()
+            .any(|e| spec.selects(&e.namespace, &e.labels));
+        let how = realisation(&spec, probed, pods_exist);
+        let proxy = match how {
+            Realisation::Proxy => Some(proxy::start(&self.inner, spec.clone()).await?),
+            Realisation::PlainDns => None,
+        };
+        tracing::debug!("Service {key}: {how:?}");
+        self.inner
+            .services()
+            .insert(key.clone(), RealisedService { spec, how, proxy });
+        Ok(())
+    }
+
+    /// The Service `key` is gone: its proxy goes with it (pods keep plain names they got).
+    pub(in crate::cluster) async fn forget_service(&self, key: &ObjectKey) {
+        let gone = self.inner.services().remove(key);
+        if let Some(proxy) = gone.and_then(|r| r.proxy) {
+            proxy.stop();
+            match self.inner.rt.remove_container(&proxy.container).await {
+                Ok(()) => self.inner.ledger.forget(&proxy.container),
+                Err(e) => tracing::warn!("failed to remove Service proxy: {e}"),
+            }
+        }
+    }
+
+    /// What the applied Services cost: proxies, their setup time and endpoint updates.
+    pub fn service_costs(&self) -> super::ServiceCosts {
+        let mut c = super::ServiceCosts::default();
+        for r in self.inner.services().values() {
+            match &r.proxy {
+                Some(p) => {
+                    c.proxies += 1;
+                    c.proxy_setup += p.setup;
+                    c.endpoint_updates += p.updates.load(std::sync::atomic::Ordering::Relaxed);
+                }
+                None => c.plain_dns += 1,
+            }
+        }
+        c
+    }
+
+    /// Stops feeding every proxy its endpoints (teardown, `--keep`).
+    pub(in crate::cluster) fn stop_service_proxies(&self) {
+        for r in self.inner.services().values() {
+            if let Some(p) = &r.proxy {
+                p.stop();
+            }
+        }
+    }
+
+    /// Realises the Services of an adopted environment again (their proxies are replaced).
+    pub(in crate::cluster) async fn realise_kept_services(&self) {
+        let services: Vec<(ObjectKey, Value)> = self
+            .inner
+            .store()
+            .iter()
+            .filter(|(k, _)| k.group.is_empty() && k.kind == "Service")
+            .map(|(k, e)| (k.clone(), e.object.clone()))
+            .collect();
+        for (key, obj) in services {
+            if let Err(e) = self.realise_service(&key, &obj).await {
+                tracing::warn!("{key}: {e}");
+            }
+        }
+    }
+}
+
+/// The names a pod starting now answers to: its own, the names of the applied plain-DNS
+/// Services that select it, and `<pod>.<svc>…` for the applied headless ones.
+pub(crate) fn pod_aliases(
+    inner: &Inner,
+    namespace: &str,
+    pod: &str,
+    labels: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let mut out = vec![pod.to_string()];
+    for r in inner.services().values() {
+        if !r.spec.selects(namespace, labels) {
+            continue;
+        }
+        let mut names = Vec::new();
+        if r.how == Realisation::PlainDns {
+            names.extend(r.spec.names(""));
+        }
+        if r.spec.headless {
+            names.extend(r.spec.names(&format!("{pod}.")));
+        }
+        for n in names {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
