@@ -21,6 +21,9 @@ pub enum RunEvent {
         phase: OperationPhase,
         message: String,
     },
+    /// syncsim's advice about a task the API server refused or Argo CD found invalid (never part
+    /// of Argo CD's messages).
+    Hint { task: String, hint: String },
     /// The SyncFail hooks are being started.
     SyncFailStarted { hooks: usize },
 }

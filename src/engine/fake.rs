@@ -12,7 +12,7 @@
 //!     .script("postgres", Script::ready_after(Duration::from_secs(3)))
 //!     .script("flyway-shortlink", Script::fails_after(Duration::from_secs(1)));
 //! ```
-use super::cluster::{ApplyOutcome, Cluster};
+use super::cluster::{ApplyOutcome, Cluster, ClusterError};
 use crate::{manifest::ObjectKey, plan::Task};
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -42,7 +42,7 @@ pub struct Script {
     pub unknown_health: bool,
     /// Health cannot be evaluated (an apiVersion the built-in check does not support).
     pub health_error: bool,
-    /// Delete returns this error (a failing prune).
+    /// Delete returns this error (a failing prune or BeforeHookCreation delete).
     pub delete_error: Option<String>,
 }
 
@@ -299,22 +299,22 @@ fn synthesize(mut obj: Value, script: &Script, elapsed: Duration) -> Value {
 
 #[async_trait]
 impl Cluster for FakeCluster {
-    async fn dry_run(&self, task: &Task) -> Result<(), String> {
+    async fn dry_run(&self, task: &Task) -> Result<(), ClusterError> {
         self.lock()
             .calls
             .push(Call::DryRun(task.name().to_string()));
         match self.script_for(task.name()).dry_run_error {
-            Some(e) => Err(e),
+            Some(e) => Err(ClusterError::Rejected(e)),
             None => Ok(()),
         }
     }
 
-    async fn apply(&self, task: &Task) -> Result<ApplyOutcome, String> {
+    async fn apply(&self, task: &Task) -> Result<ApplyOutcome, ClusterError> {
         let script = self.script_for(task.name());
         let mut inner = self.lock();
         inner.calls.push(Call::Apply(task.name().to_string()));
         if let Some(e) = script.apply_error {
-            return Err(e);
+            return Err(ClusterError::Rejected(e));
         }
         let key = task.key();
         let verb = if inner.live.contains_key(&key) {
@@ -342,12 +342,12 @@ impl Cluster for FakeCluster {
         })
     }
 
-    async fn delete(&self, key: &ObjectKey) -> Result<(), String> {
+    async fn delete(&self, key: &ObjectKey) -> Result<(), ClusterError> {
         let script = self.script_for(&key.name);
         let mut inner = self.lock();
         inner.calls.push(Call::Delete(key.name.clone()));
         if let Some(e) = script.delete_error {
-            return Err(e);
+            return Err(ClusterError::Runtime(e));
         }
         inner.live.remove(key);
         Ok(())

@@ -1,4 +1,4 @@
-//! Argo CD's sync operation (ARGO-SEMANTICS.md §2.6–§4) as an explicit state machine.
+//! Argo CD's sync operation (docs/argo-cd-semantics.md §2.6–§4) as an explicit state machine.
 //!
 //! The engine never talks to Docker and never prints: it drives a [`Cluster`] (the simulated
 //! API server) one *step* at a time, exactly like Argo CD's `Sync()`, and emits [`RunEvent`]s for
@@ -11,9 +11,10 @@ mod retry;
 mod run;
 mod state;
 
+#[cfg(any(test, feature = "test-support"))]
 pub mod fake;
 
-pub use cluster::{ApplyOutcome, Cluster};
+pub use cluster::{ApplyOutcome, Cluster, ClusterError};
 pub use events::RunEvent;
 pub use operation::Operation;
 pub use outcome::{Outcome, SyncReport};

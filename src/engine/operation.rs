@@ -13,20 +13,29 @@
 //!            └──────────────────────────────────┘
 //! ```
 //! Each call decides from the live state alone, like Argo CD's `Sync()`; the driver in
-//! [`super::run`] calls it again after a short poll interval.
+//! [`super::run`] calls it again after a short poll interval. Hook deletion by policy (§3.4)
+//! lives in `operation/hook_deletion.rs`, the SyncFail procedure (§4.3) in
+//! `operation/sync_fail.rs`, prune tasks (§2.6 step 2) in `operation/prune.rs`.
 use super::{
-    cluster::{ApplyOutcome, Cluster},
+    cluster::{ApplyOutcome, Cluster, ClusterError},
     events::RunEvent,
     state::{OperationPhase, ResultCode, StepRecord, StepStatus, TaskRun},
 };
 use crate::{
+    apiserver::{invalid_tasks_message, Discovery, KindCheck},
     health,
     plan::{DeletePolicy, Phase, Plan, PruneOption, Task},
 };
 use futures_util::future::join_all;
+use hook_deletion::BeforeCreation;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+mod hook_deletion;
+mod prune;
+mod sync_fail;
 
 pub(crate) const MSG_RUNNING: &str = "one or more tasks are running";
 pub(crate) const MSG_DRY_RUN_FAILED: &str = "one or more objects failed to apply (dry run)";
@@ -59,6 +68,8 @@ pub struct Operation {
     /// Start of the operation; task and step times are offsets from it (tokio time, so tests
     /// with paused time see exact figures).
     origin: Instant,
+    /// Discovery and destination namespace for Argo CD's check of task kinds (§2.1.6).
+    kinds: Option<(Arc<Discovery>, String)>,
 }
 
 /// What happened in one step, besides the new phase.
@@ -79,10 +90,23 @@ impl Operation {
     /// of their mirrored wave and run before the applies of that wave (§2.6 step 2); with
     /// `prune` false they end `PruneSkipped` (§6.1).
     pub fn with_prunes(plan: &Plan, prunes: &[Task], prune: bool, wave_delay: Duration) -> Self {
+        Self::with_tasks(plan, &[], prunes, prune, wave_delay)
+    }
+
+    /// [`Self::with_prunes`] with `extra` tasks Argo CD adds to the plan (the Namespace of
+    /// `CreateNamespace=true`, §2.1.4): they run first in their (phase, wave).
+    pub fn with_tasks(
+        plan: &Plan,
+        extra: &[Task],
+        prunes: &[Task],
+        prune: bool,
+        wave_delay: Duration,
+    ) -> Self {
         let mut tasks: Vec<TaskRun> = prunes
             .iter()
             .cloned()
             .map(TaskRun::prune)
+            .chain(extra.iter().cloned().map(TaskRun::new))
             .chain(plan.tasks().cloned().map(TaskRun::new))
             .collect();
         // Stable: plan order within a (phase, wave), prunes first (they run first anyway).
@@ -112,7 +136,13 @@ impl Operation {
             wave_delays: 0,
             failure_message: None,
             origin: Instant::now(),
+            kinds: None,
         }
+    }
+
+    /// Checks every task's kind against `discovery` before anything runs (§2.1.6).
+    pub fn check_kinds(&mut self, discovery: Arc<Discovery>, dest_namespace: &str) {
+        self.kinds = Some((discovery, dest_namespace.to_string()));
     }
 
     pub fn phase(&self) -> OperationPhase {
@@ -154,7 +184,7 @@ impl Operation {
                 .iter()
                 .filter(|t| t.task.phase == rec.phase && t.task.wave == rec.wave)
                 .collect();
-            let started = tasks.iter().any(|t| t.result.is_some());
+            let started = tasks.iter().any(|t| t.is_recorded());
             if !started {
                 continue;
             }
@@ -179,6 +209,47 @@ impl Operation {
         }
     }
 
+    /// Argo CD's check of every task's kind (§2.1.6, gitops-engine `getSyncTasks`). `Ok` with
+    /// the tasks that skip the dry run; `Err` with the operation message when a task is
+    /// invalid (each invalid task is then `SyncFailed` with Argo CD's message).
+    fn invalid_tasks(&mut self, ev: &mut dyn FnMut(RunEvent)) -> Result<Vec<usize>, String> {
+        let Some((discovery, dest)) = self.kinds.clone() else {
+            return Ok(Vec::new());
+        };
+        let mut skip = Vec::new();
+        let mut invalid = Vec::new();
+        for i in 0..self.tasks.len() {
+            if self.tasks[i].prune {
+                continue;
+            }
+            match discovery.check_kind(&self.tasks[i].task.object, &dest) {
+                KindCheck::Served { .. } => {}
+                KindCheck::SkipDryRun { .. } => skip.push(i),
+                KindCheck::Invalid(r) => {
+                    let now = self.origin.elapsed();
+                    let t = &mut self.tasks[i];
+                    t.result = Some(ResultCode::SyncFailed);
+                    t.hook_phase = Some(OperationPhase::Failed);
+                    t.message = r.task_message.clone();
+                    t.finished_at = Some(now);
+                    if let Some(hint) = &r.hint {
+                        ev(RunEvent::Hint {
+                            task: t.task.object.display_name(),
+                            hint: hint.clone(),
+                        });
+                    }
+                    self.emit_task(i, ev);
+                    invalid.push(r.message);
+                }
+            }
+        }
+        if invalid.is_empty() {
+            Ok(skip)
+        } else {
+            Err(invalid_tasks_message(invalid.iter().map(String::as_str)))
+        }
+    }
+
     fn emit_task(&self, i: usize, ev: &mut dyn FnMut(RunEvent)) {
         ev(RunEvent::TaskUpdated(Box::new(self.tasks[i].clone())));
     }
@@ -194,27 +265,40 @@ impl Operation {
             return StepEffect::Waiting;
         }
         // B. First step: dry run of every task, SyncFail hooks included.
-        if self.tasks.iter().all(|t| t.result.is_none()) && self.failure_message.is_none() {
+        if self.tasks.iter().all(TaskRun::is_pending) && self.failure_message.is_none() {
+            // §2.1.6: a task whose kind the server does not serve makes the operation fail
+            // before anything runs (no hook, no SyncFail hook).
+            let skip_dry_run = match self.invalid_tasks(ev) {
+                Ok(skip) => skip,
+                Err(message) => {
+                    self.set(OperationPhase::Failed, message, ev);
+                    return StepEffect::Progressed;
+                }
+            };
             ev(RunEvent::DryRun {
                 tasks: self.tasks.len(),
             });
-            // Prune tasks have nothing to validate: their object exists.
-            let results = join_all(self.tasks.iter().map(|t| async move {
-                if t.prune {
-                    Ok(())
-                } else {
-                    cluster.dry_run(&t.task).await
+            // Prune tasks have nothing to validate: their object exists. Kinds that are not
+            // served yet (a CRD in the same sync, SkipDryRunOnMissingResource) skip it (§2.7 B).
+            let results = join_all(self.tasks.iter().enumerate().map(|(i, t)| {
+                let skip = t.prune || skip_dry_run.contains(&i);
+                async move {
+                    if skip {
+                        Ok(())
+                    } else {
+                        cluster.dry_run(&t.task).await
+                    }
                 }
             }))
             .await;
             let mut failed = false;
             for (i, r) in results.into_iter().enumerate() {
-                if let Err(msg) = r {
+                if let Err(e) = r {
                     failed = true;
                     let t = &mut self.tasks[i];
                     t.result = Some(ResultCode::SyncFailed);
                     t.hook_phase = Some(OperationPhase::Failed);
-                    t.message = msg;
+                    t.message = e.to_string();
                     t.finished_at = Some(self.origin.elapsed());
                     self.emit_task(i, ev);
                 }
@@ -274,9 +358,7 @@ impl Operation {
 
         // I. Nothing pending: success.
         let pending: Vec<usize> = (0..self.tasks.len())
-            .filter(|&i| {
-                self.tasks[i].task.phase != Phase::SyncFail && self.tasks[i].result.is_none()
-            })
+            .filter(|&i| self.tasks[i].task.phase != Phase::SyncFail && self.tasks[i].is_pending())
             .collect();
         let (Some(&first), Some(&last)) = (pending.first(), pending.last()) else {
             self.delete_hooks_with(DeletePolicy::HookSucceeded, cluster, ev)
@@ -410,7 +492,7 @@ impl Operation {
         // approval, so it waits like Argo CD would until --timeout.
         if let Some(&i) = current.iter().find(|&&i| {
             self.tasks[i].prune
-                && self.tasks[i].result.is_none()
+                && self.tasks[i].is_pending()
                 && self.tasks[i].task.sync_options.prune == Some(PruneOption::Confirm)
         }) {
             let key = self.tasks[i].task.key();
@@ -428,27 +510,12 @@ impl Operation {
         if current.is_empty() {
             return WaveResult::Successful;
         }
-        // 3. BeforeHookCreation: delete existing hooks of this wave, then wait for them to go.
-        let mut deleted_any: Option<String> = None;
-        for &i in current {
-            let t = &self.tasks[i].task;
-            if !t.hook || !t.has_policy(DeletePolicy::BeforeHookCreation) {
-                continue;
-            }
-            let key = t.key();
-            if cluster.get(&key).await.is_some() {
-                if let Err(e) = cluster.delete(&key).await {
-                    tracing::warn!("failed to delete hook {key}: {e}");
-                }
-                ev(RunEvent::HookDeleted {
-                    key: key.to_string(),
-                    reason: "BeforeHookCreation".into(),
-                });
-                deleted_any.get_or_insert(format!("waiting for deletion of hook {key}"));
-            }
-        }
-        if let Some(msg) = deleted_any {
-            return WaveResult::Pending(msg);
+        // 3. BeforeHookCreation: delete existing hooks of this wave, then wait for them to go; a
+        // failed delete fails the wave (§2.6 step 3, §3.5).
+        match self.delete_before_creation(current, cluster, ev).await {
+            BeforeCreation::NothingToDelete => {}
+            BeforeCreation::Deleting(msg) => return WaveResult::Pending(msg),
+            BeforeCreation::Failed => return WaveResult::Failed,
         }
         let (phase, wave) = self.tasks[current[0]].phase_wave();
         ev(RunEvent::StepStarted {
@@ -472,6 +539,15 @@ impl Operation {
         for group in &groups {
             let results = join_all(group.iter().map(|&i| cluster.apply(&self.tasks[i].task))).await;
             for (&i, r) in group.iter().zip(results) {
+                if let Err(ClusterError::Refused {
+                    hint: Some(hint), ..
+                }) = &r
+                {
+                    ev(RunEvent::Hint {
+                        task: self.tasks[i].task.object.display_name(),
+                        hint: hint.clone(),
+                    });
+                }
                 failed |= !self.record_apply(i, r);
                 self.emit_task(i, ev);
             }
@@ -483,62 +559,9 @@ impl Operation {
         }
     }
 
-    /// Runs the prune tasks among `current`; returns whether one failed (the wave then fails
-    /// without applying anything, §2.6 step 2).
-    async fn prune_wave<C: Cluster + ?Sized>(
-        &mut self,
-        current: &[usize],
-        cluster: &C,
-        ev: &mut dyn FnMut(RunEvent),
-    ) -> bool {
-        let prunes: Vec<usize> = current
-            .iter()
-            .copied()
-            .filter(|&i| self.tasks[i].prune)
-            .collect();
-        let mut failed = false;
-        for i in prunes {
-            let now = self.origin.elapsed();
-            let disabled = self.tasks[i].task.sync_options.prune == Some(PruneOption::Disabled);
-            let (result, phase, message) = if disabled {
-                (
-                    ResultCode::PruneSkipped,
-                    OperationPhase::Succeeded,
-                    "ignored (no prune)".to_string(),
-                )
-            } else if !self.prune {
-                (
-                    ResultCode::PruneSkipped,
-                    OperationPhase::Succeeded,
-                    "ignored (requires pruning)".to_string(),
-                )
-            } else {
-                match cluster.delete(&self.tasks[i].task.key()).await {
-                    Ok(()) => (
-                        ResultCode::Pruned,
-                        OperationPhase::Succeeded,
-                        "pruned".to_string(),
-                    ),
-                    Err(e) => {
-                        failed = true;
-                        (ResultCode::SyncFailed, OperationPhase::Failed, e)
-                    }
-                }
-            };
-            let t = &mut self.tasks[i];
-            t.result = Some(result);
-            t.hook_phase = Some(phase);
-            t.message = message;
-            t.applied_at = Some(now);
-            t.finished_at = Some(self.origin.elapsed());
-            self.emit_task(i, ev);
-        }
-        failed
-    }
-
     /// Records the result of applying task `i` (§2.6 step 4): `Synced`/`Running` on success,
     /// `SyncFailed`/`Failed` with the error as message otherwise. Returns whether it succeeded.
-    fn record_apply(&mut self, i: usize, r: Result<ApplyOutcome, String>) -> bool {
+    fn record_apply(&mut self, i: usize, r: Result<ApplyOutcome, ClusterError>) -> bool {
         let now = self.origin.elapsed();
         let t = &mut self.tasks[i];
         t.applied_at = Some(now);
@@ -550,10 +573,10 @@ impl Operation {
                 t.simulated = out.simulated;
                 true
             }
-            Err(msg) => {
+            Err(e) => {
                 t.result = Some(ResultCode::SyncFailed);
                 t.hook_phase = Some(OperationPhase::Failed);
-                t.message = msg;
+                t.message = e.to_string();
                 t.finished_at = Some(now);
                 false
             }
@@ -565,135 +588,6 @@ impl Operation {
         if let Some(rec) = self.steps.iter_mut().find(|s| (s.phase, s.wave) == pw) {
             rec.started_at.get_or_insert(self.origin.elapsed());
             rec.status = StepStatus::Running;
-        }
-    }
-
-    /// §4.3: finish a failed operation, starting SyncFail hooks first when there are any.
-    async fn sync_fail_procedure<C: Cluster + ?Sized>(
-        &mut self,
-        message: &str,
-        cluster: &C,
-        ev: &mut dyn FnMut(RunEvent),
-    ) -> StepEffect {
-        let message = self
-            .failure_message
-            .clone()
-            .unwrap_or_else(|| message.to_string());
-        let sync_fail: Vec<usize> = (0..self.tasks.len())
-            .filter(|&i| self.tasks[i].task.phase == Phase::SyncFail)
-            .collect();
-        let reason = self.sync_failed_reasons_excluding_syncfail();
-        let full = if reason.is_empty() {
-            message.clone()
-        } else {
-            format!("{message}, reason: {reason}")
-        };
-        if sync_fail.is_empty() {
-            self.set(OperationPhase::Failed, full, ev);
-            return StepEffect::Progressed;
-        }
-        if sync_fail.iter().all(|&i| self.tasks[i].is_completed()) {
-            let hook_apply_failures: Vec<String> = sync_fail
-                .iter()
-                .filter(|&&i| self.tasks[i].result == Some(ResultCode::SyncFailed))
-                .map(|&i| self.tasks[i].message.clone())
-                .collect();
-            let mut msg = full;
-            if !hook_apply_failures.is_empty() {
-                msg.push_str(&format!(
-                    "\none or more SyncFail hooks failed, reason: {}",
-                    dedup_join(&hook_apply_failures)
-                ));
-            }
-            self.delete_hooks_with(DeletePolicy::HookFailed, cluster, ev)
-                .await;
-            self.set(OperationPhase::Failed, msg, ev);
-            return StepEffect::Progressed;
-        }
-        self.failure_message = Some(MSG_COMPLETED_UNSUCCESSFULLY.to_string());
-        self.start_sync_fail_hooks(cluster, ev).await;
-        let first = &self.tasks[sync_fail[0]].task;
-        let more = sync_fail.len() - 1;
-        let mut msg = format!("waiting for completion of hook {}", first.key());
-        if more > 0 {
-            msg.push_str(&format!(" and {more} more hooks"));
-        }
-        self.set(OperationPhase::Running, msg, ev);
-        StepEffect::Progressed
-    }
-
-    /// Starts all pending SyncFail hooks in one batch (their waves only order the API calls).
-    async fn start_sync_fail_hooks<C: Cluster + ?Sized>(
-        &mut self,
-        cluster: &C,
-        ev: &mut dyn FnMut(RunEvent),
-    ) {
-        self.failure_message
-            .get_or_insert_with(|| MSG_COMPLETED_UNSUCCESSFULLY.to_string());
-        let pending: Vec<usize> = (0..self.tasks.len())
-            .filter(|&i| {
-                self.tasks[i].task.phase == Phase::SyncFail && self.tasks[i].result.is_none()
-            })
-            .collect();
-        if pending.is_empty() {
-            return;
-        }
-        ev(RunEvent::SyncFailStarted {
-            hooks: pending.len(),
-        });
-        for &i in &pending {
-            // A SyncFail hook left from an earlier run is replaced (BeforeHookCreation default).
-            let key = self.tasks[i].task.key();
-            if self.tasks[i]
-                .task
-                .has_policy(DeletePolicy::BeforeHookCreation)
-                && cluster.get(&key).await.is_some()
-            {
-                let _ = cluster.delete(&key).await;
-            }
-        }
-        self.mark_step_started(&pending);
-        let results = join_all(pending.iter().map(|&i| cluster.apply(&self.tasks[i].task))).await;
-        for (&i, r) in pending.iter().zip(results) {
-            self.record_apply(i, r);
-            self.emit_task(i, ev);
-        }
-    }
-
-    /// Deletes every hook that has `policy`, still exists and is not running (§2.7 G, §3.4).
-    async fn delete_hooks_with<C: Cluster + ?Sized>(
-        &mut self,
-        policy: DeletePolicy,
-        cluster: &C,
-        ev: &mut dyn FnMut(RunEvent),
-    ) {
-        for i in 0..self.tasks.len() {
-            let t = &self.tasks[i];
-            if !t.task.hook
-                || !t.task.has_policy(policy)
-                || t.is_running()
-                || t.deleted_by.is_some()
-            {
-                continue;
-            }
-            if t.result.is_none() {
-                continue;
-            }
-            let key = t.task.key();
-            if cluster.get(&key).await.is_none() {
-                continue;
-            }
-            match cluster.delete(&key).await {
-                Ok(()) => {
-                    self.tasks[i].deleted_by = Some(policy);
-                    ev(RunEvent::HookDeleted {
-                        key: key.to_string(),
-                        reason: policy.to_string(),
-                    });
-                    self.emit_task(i, ev);
-                }
-                Err(e) => tracing::warn!("failed to delete hook {key}: {e}"),
-            }
         }
     }
 

@@ -46,6 +46,9 @@ pub struct SyncReport {
     pub wave_delay_total: Duration,
     /// How much Argo CD's default 2 s wave delay would have added.
     pub argo_default_wave_delay_total: Duration,
+    /// The predicted duration of this operation on a cluster (kubelet probe schedule, Job
+    /// backoff, Argo CD's wave delay), filled in by the rehearsal from what the cluster observed.
+    pub predicted_cluster_duration: Option<Duration>,
 }
 
 impl SyncReport {

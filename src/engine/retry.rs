@@ -1,4 +1,4 @@
-//! Argo CD's retry policy for failed operations (ARGO-SEMANTICS.md §6.3, §6.5). Pure.
+//! Argo CD's retry policy for failed operations (docs/argo-cd-semantics.md §6.3, §6.5). Pure.
 //!
 //! An automated sync without `spec.syncPolicy.retry` is retried with `{limit: 5}` and the
 //! default backoff (5 s, factor 2, at most 3 m). A retry restarts the whole operation from

@@ -6,8 +6,14 @@ use super::{
     outcome::{Outcome, SyncReport},
     state::OperationPhase,
 };
-use crate::plan::Plan;
-use std::time::{Duration, SystemTime};
+use crate::{
+    apiserver::Discovery,
+    plan::{Plan, Task},
+};
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 use tokio_util::sync::CancellationToken;
 
 /// Engine settings.
@@ -24,6 +30,13 @@ pub struct EngineOptions {
     /// Delete prune tasks (`argocd app sync --prune`, `automated.prune`); otherwise they end
     /// `PruneSkipped` (§6.1).
     pub prune: bool,
+    /// What the API server serves, for Argo CD's check of every task's kind (§2.1.6); `None`
+    /// serves every kind.
+    pub discovery: Option<Arc<Discovery>>,
+    /// Argo CD's destination namespace (named in the messages of invalid tasks).
+    pub dest_namespace: String,
+    /// Tasks Argo CD adds to the plan: the Namespace of `CreateNamespace=true` (§2.1.4).
+    pub extra_tasks: Vec<Task>,
 }
 
 impl Default for EngineOptions {
@@ -34,6 +47,9 @@ impl Default for EngineOptions {
             timeout: Duration::from_secs(600),
             poll_interval: Duration::from_millis(100),
             prune: false,
+            discovery: None,
+            dest_namespace: "default".into(),
+            extra_tasks: Vec::new(),
         }
     }
 }
@@ -69,7 +85,11 @@ pub async fn run_with_prunes<C: Cluster + ?Sized>(
     let started_at = SystemTime::now();
     let start = tokio::time::Instant::now();
     let deadline = start + opts.timeout;
-    let mut op = Operation::with_prunes(plan, prunes, opts.prune, opts.wave_delay);
+    let mut op =
+        Operation::with_tasks(plan, &opts.extra_tasks, prunes, opts.prune, opts.wave_delay);
+    if let Some(d) = &opts.discovery {
+        op.check_kinds(d.clone(), &opts.dest_namespace);
+    }
     let outcome = loop {
         if shutdown.is_cancelled() {
             break Outcome::Interrupted;
@@ -118,5 +138,6 @@ pub async fn run_with_prunes<C: Cluster + ?Sized>(
         steps: op.steps().to_vec(),
         wave_delay_total: opts.wave_delay * op.wave_delays,
         argo_default_wave_delay_total: ARGO_DEFAULT_WAVE_DELAY * op.wave_delays,
+        predicted_cluster_duration: None,
     }
 }

@@ -64,7 +64,8 @@ impl ResultCode {
 #[derive(Debug, Clone)]
 pub struct TaskRun {
     pub task: Task,
-    /// `None` until the task was applied (or failed its dry run).
+    /// `None` until the task was applied (or failed its dry run). Stays `None` for a hook whose
+    /// BeforeHookCreation delete failed (`hook_phase` is then `Error`, §3.5).
     pub result: Option<ResultCode>,
     /// Argo's `hookPhase`, filled for resources too: `Running` after a successful apply.
     pub hook_phase: Option<OperationPhase>,
@@ -111,6 +112,15 @@ impl TaskRun {
     }
     pub fn phase_wave(&self) -> (Phase, i64) {
         (self.task.phase, self.task.wave)
+    }
+    /// Whether Argo CD has recorded a result for the task: a result code, or only a hook phase
+    /// (a hook whose BeforeHookCreation delete failed ends `Error` without a code, §3.5).
+    pub fn is_recorded(&self) -> bool {
+        self.result.is_some() || self.hook_phase.is_some()
+    }
+    /// Argo CD's `pending()`: nothing recorded yet.
+    pub fn is_pending(&self) -> bool {
+        !self.is_recorded()
     }
     pub fn is_running(&self) -> bool {
         self.hook_phase == Some(OperationPhase::Running)

@@ -1,11 +1,13 @@
 //! What `syncsim watch` polls: a fingerprint of every file a source depends on.
 //!
-//! Polling (default every 500 ms) instead of inotify (`notify`): no new dependency, works the
-//! same on every filesystem (bind mounts, network shares, editors that replace files), and the
-//! cost is a `stat` per file. Kustomize sources reach outside their folder (`../../base`), so
-//! the directories and files named in `resources`, `components`, `bases` and `patches[].path`
-//! of every kustomization are followed too.
-use sha2::{Digest, Sha256};
+//! Polling (default every 500 ms) instead of inotify (`notify`): no new dependency, and it works
+//! the same on every filesystem (bind mounts, network shares, editors that replace files). The
+//! cost of one poll is a walk of the source plus reading and hashing every file it holds (by
+//! content, see [`fingerprint`]), so it grows with the size of the source, not only with the
+//! number of files. Kustomize sources reach outside their folder (`../../base`), so the
+//! directories and files named in `resources`, `components`, `bases` and `patches[].path` of
+//! every kustomization are followed too.
+use crate::digest::{self, Digest, Hasher};
 use std::{
     collections::BTreeSet,
     path::{Path, PathBuf},
@@ -18,15 +20,16 @@ pub fn fingerprint(source: &Path) -> String {
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
     let mut seen_dirs: BTreeSet<PathBuf> = BTreeSet::new();
     collect(source, &mut files, &mut seen_dirs);
-    let mut h = Sha256::new();
+    let mut h = Hasher::new();
     for f in &files {
-        h.update(f.to_string_lossy().as_bytes());
-        match std::fs::read(f) {
-            Ok(bytes) => h.update(&bytes),
-            Err(_) => h.update(b"\0unreadable"),
+        let path = f.to_string_lossy();
+        h.update(format!("{} {path}\0", path.len()).as_bytes());
+        match digest::file_sha256(f) {
+            Ok(content) => h.update(content),
+            Err(_) => h.update(b"unreadable"),
         }
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    digest::to_hex(h.finalize())
 }
 
 fn collect(path: &Path, files: &mut BTreeSet<PathBuf>, dirs: &mut BTreeSet<PathBuf>) {
@@ -38,11 +41,7 @@ fn collect(path: &Path, files: &mut BTreeSet<PathBuf>, dirs: &mut BTreeSet<PathB
     if !path.is_dir() || !dirs.insert(path.clone()) {
         return;
     }
-    for entry in walkdir::WalkDir::new(&path)
-        .follow_links(true)
-        .into_iter()
-        .flatten()
-    {
+    for entry in digest::walk(&path, true).flatten() {
         let p = entry.path();
         if entry.file_type().is_file() {
             files.insert(p.to_path_buf());

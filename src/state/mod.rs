@@ -10,17 +10,22 @@
 //! written atomically. Labels stay the source of truth for *what exists* (`down` works without a
 //! record, and adoption re-lists the app's labelled objects into the cleanup ledger); the record
 //! is the source of truth for *what was applied*.
-mod compare;
-mod env;
+//!
+//! # Layer
+//!
+//! Below `cluster` (which fills the records) and `rehearsal` (which reads, writes and compares
+//! them): plain data and its file, importing only `manifest`. The engine's report becomes a
+//! [`LastOperation`] in `rehearsal::last_operation`.
 mod fingerprint;
+mod lock;
 mod record;
+pub mod secret;
 mod store;
 
-pub use compare::{app_sync_status, compare, Compared, SyncStatus};
-pub use env::{EnvError, Environment};
 pub use fingerprint::fingerprint;
+pub use lock::{AppLock, Holder};
 pub use record::{
     spec_hash, ContainerRecord, EnvRecord, LastOperation, ObjectRecord, PodRecord, ResourceResult,
     RECORD_VERSION,
 };
-pub use store::{record_path, state_dir, StateError};
+pub use store::{ensure_dir, record_path, state_dir, StateError};

@@ -1,8 +1,6 @@
-//! The record's data: plain serde types, no I/O.
-use crate::{
-    engine::SyncReport,
-    manifest::{Object, ObjectKey, Origin},
-};
+//! The record's data: plain serde types, no I/O. Nothing here knows the engine: the upper
+//! layer converts an operation's report into a [`LastOperation`].
+use crate::manifest::{Object, ObjectKey, Origin};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -28,8 +26,12 @@ pub struct EnvRecord {
     pub saved_at: String,
     /// The last operation's result, as `argocd app get` shows it.
     pub last_operation: Option<LastOperation>,
-    /// Every object that exists in the environment, as applied.
+    /// Every object that exists in the environment, as applied (Secret values hashed with
+    /// `secret_salt`, see `state::secret`).
     pub objects: Vec<ObjectRecord>,
+    /// Salt of the Secret value hashes (chosen when the record is first written).
+    #[serde(default)]
+    pub secret_salt: String,
 }
 
 impl EnvRecord {
@@ -133,39 +135,6 @@ pub struct ResourceResult {
     pub message: String,
 }
 
-impl LastOperation {
-    /// The operation's result from an engine report.
-    pub fn from_report(r: &SyncReport) -> Self {
-        let time = |t| humantime::format_rfc3339_seconds(t).to_string();
-        LastOperation {
-            phase: r.phase.as_str().to_string(),
-            message: r.message.clone(),
-            started_at: time(r.started_at),
-            finished_at: time(r.finished_at),
-            resources: r
-                .tasks
-                .iter()
-                .filter(|t| t.result.is_some())
-                .map(|t| ResourceResult {
-                    group: t.task.group().to_string(),
-                    kind: t.task.kind().to_string(),
-                    namespace: t.task.namespace().to_string(),
-                    name: t.task.name().to_string(),
-                    status: t.result.map(|r| r.as_str()).unwrap_or("").to_string(),
-                    hook_phase: t.hook_phase.map(|p| p.as_str()).unwrap_or("").to_string(),
-                    hook_type: if t.task.hook {
-                        t.task.phase.to_string()
-                    } else {
-                        String::new()
-                    },
-                    sync_phase: t.task.phase.to_string(),
-                    message: t.message.clone(),
-                })
-                .collect(),
-        }
-    }
-}
-
 /// SHA-256 (hex) of an object without its `status`.
 pub fn spec_hash(object: &Value) -> String {
     let mut v = object.clone();
@@ -201,6 +170,7 @@ mod tests {
             images: vec![("x".into(), "y".into())],
             saved_at: "2026-11-26T07:00:00Z".into(),
             last_operation: None,
+            secret_salt: "s".into(),
             objects: vec![ObjectRecord {
                 group: "apps".into(),
                 kind: "Deployment".into(),

@@ -23,6 +23,9 @@ pub enum StateError {
         #[source]
         source: serde_json::Error,
     },
+    /// Another process is operating on the app (see [`super::AppLock`]).
+    #[error("app `{app}` is busy: {holder} is operating on it; wait for it to end, stop it (Ctrl-C), or use another `--app`")]
+    Locked { app: String, holder: String },
     /// A record written by an incompatible syncsim.
     #[error("the environment record `{}` has version {found}, this syncsim reads {RECORD_VERSION} (run `syncsim down --app <app>`)", path.display())]
     Version { path: PathBuf, found: u32 },
@@ -44,6 +47,40 @@ pub fn state_dir() -> Result<PathBuf, StateError> {
     var("HOME")
         .map(|h| h.join(".local/state/syncsim"))
         .ok_or(StateError::NoStateDir)
+}
+
+/// Creates the state directory `dir` (mode 0700: records name what runs and locks name who
+/// runs it). A directory syncsim owns is tightened to 0700 when an older syncsim made it
+/// wider; a directory of `SYNCSIM_STATE_DIR` shared with others (sticky, like `/tmp`) is left
+/// as it is.
+///
+/// # Errors
+///
+/// [`StateError::Io`] when it cannot be created.
+pub fn ensure_dir(dir: &Path) -> Result<(), StateError> {
+    let io = |source| StateError::Io {
+        op: "create the state directory",
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+        b.mode(0o700);
+        b.create(dir).map_err(io)?;
+        let meta = std::fs::metadata(dir).map_err(io)?;
+        // SAFETY: getuid has no preconditions.
+        let me = unsafe { libc::getuid() };
+        let sticky = meta.mode() & 0o1000 != 0;
+        if meta.uid() == me && !sticky && meta.mode() & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+        }
+    }
+    #[cfg(not(unix))]
+    b.create(dir).map_err(io)?;
+    Ok(())
 }
 
 /// The record file of `app`.
@@ -89,20 +126,36 @@ impl EnvRecord {
             })
     }
 
-    /// Writes the record (to a temporary file, then renamed over the old one).
+    /// Writes the record (to a temporary file, mode 0600, then renamed over the old one).
+    /// Secret data is written as salted hashes, never as values ([`super::secret`]).
     pub fn save(&self) -> Result<PathBuf, StateError> {
-        let path = record_path(&self.app)?;
+        self.save_in(&state_dir()?)
+    }
+
+    /// [`Self::save`] into the state directory `dir`.
+    pub fn save_in(&self, dir: &Path) -> Result<PathBuf, StateError> {
+        let path = dir.join(format!("{}.json", self.app));
         let io = |op, source| StateError::Io {
             op,
             path: path.clone(),
             source,
         };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| io("create the directory of", e))?;
-        }
+        ensure_dir(dir)?;
         let tmp = path.with_extension("json.tmp");
-        let text = serde_json::to_string_pretty(self).expect("a record serializes");
-        std::fs::write(&tmp, text).map_err(|e| io("write", e))?;
+        let text = serde_json::to_string_pretty(&self.redacted()).expect("a record serializes");
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        {
+            use std::io::Write;
+            let _ = std::fs::remove_file(&tmp);
+            let mut f = opts.open(&tmp).map_err(|e| io("write", e))?;
+            f.write_all(text.as_bytes()).map_err(|e| io("write", e))?;
+        }
         std::fs::rename(&tmp, &path).map_err(|e| io("write", e))?;
         Ok(path)
     }
