@@ -9,15 +9,20 @@
 //!   "operation": {"phase": "Failed", "message": "…", "startedAt": "RFC 3339",
 //!                 "finishedAt": "RFC 3339", "durationSeconds": 12.3,
 //!                 "stepSeconds": 12.0, "betweenStepsSeconds": 0.3,
-//!                 "waveDelaySeconds": 0, "argoDefaultWaveDelaySeconds": 10},
+//!                 "waveDelaySeconds": 0, "argoDefaultWaveDelaySeconds": 10,
+//!                 "predictedClusterSeconds": 31.2|null},
 //!   "steps": [{"phase": "Sync", "wave": 0, "status": "Succeeded",   // NotStarted|Running|Succeeded|Failed
-//!              "startedAt": "…"|null, "finishedAt": "…"|null}],
+//!              "startedAt": "…"|null, "finishedAt": "…"|null,
+//!              "durationSeconds": 1.2|null}],                // finishedAt - startedAt
 //!   "resources": [{"group": "apps", "version": "v1", "kind": "StatefulSet", "namespace": "shortlink",
 //!                  "name": "postgres", "syncPhase": "Sync", "wave": 0, "hook": false,
 //!                  "hookType": null, "status": "Synced"|null, "health": "Healthy"|null,
 //!                  "hookPhase": "Succeeded"|null, "message": "…", "simulated": false,
 //!                  "deletedByPolicy": "HookSucceeded"|null, "appliedAt": "…"|null,
-//!                  "finishedAt": "…"|null, "logTail": ["…"]}]
+//!                  "finishedAt": "…"|null, "logTail": ["…"],
+//!                  "healthMessage": "…"|null, "deletePolicies": ["HookSucceeded"],
+//!                  "generateName": "…"|null, "origin": "file:line", "prune": false,
+//!                  "durationSeconds": 1.5|null}]      // finishedAt - appliedAt
 //! }
 //! ```
 //! Fields are only ever added; `schemaVersion` changes if one is removed or changes meaning.
@@ -47,7 +52,11 @@ pub fn to_json(r: &SyncReport) -> Value {
         .iter()
         .map(|s| {
             json!({"phase": s.phase, "wave": s.wave, "status": s.status,
-                   "startedAt": ts(r.started_at, s.started_at), "finishedAt": ts(r.started_at, s.finished_at)})
+                   "startedAt": ts(r.started_at, s.started_at), "finishedAt": ts(r.started_at, s.finished_at),
+                   "durationSeconds": match (s.started_at, s.finished_at) {
+                       (Some(a), Some(f)) => json!(f.saturating_sub(a).as_secs_f64()),
+                       _ => Value::Null,
+                   }})
         })
         .collect();
     let resources: Vec<Value> = r
@@ -66,6 +75,15 @@ pub fn to_json(r: &SyncReport) -> Value {
                 "deletedByPolicy": t.deleted_by.map(|p| p.as_str()),
                 "appliedAt": ts(r.started_at, t.applied_at), "finishedAt": ts(r.started_at, t.finished_at),
                 "logTail": t.log_tail,
+                "healthMessage": t.health.as_ref().map(|h| h.message.as_str()).filter(|m| !m.is_empty()),
+                "deletePolicies": t.task.delete_policies.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+                "generateName": t.task.object.generate_name(),
+                "origin": t.task.object.origin.to_string(),
+                "prune": t.prune,
+                "durationSeconds": match (t.applied_at, t.finished_at) {
+                    (Some(a), Some(f)) => json!(f.saturating_sub(a).as_secs_f64()),
+                    _ => Value::Null,
+                },
             })
         })
         .collect();
@@ -87,6 +105,7 @@ pub fn to_json(r: &SyncReport) -> Value {
             "betweenStepsSeconds": r.between_steps().as_secs_f64(),
             "waveDelaySeconds": r.wave_delay_total.as_secs_f64(),
             "argoDefaultWaveDelaySeconds": r.argo_default_wave_delay_total.as_secs_f64(),
+            "predictedClusterSeconds": r.predicted_cluster_duration.map(|d| d.as_secs_f64()),
         },
         "steps": steps,
         "resources": resources,

@@ -1,5 +1,9 @@
 //! Consumers of the engine's results: the terminal (live progress and the final table like
-//! `argocd app sync`), a stable JSON report, and JUnit XML.
+//! `argocd app sync`), a stable JSON report, JUnit XML, and an HTML timeline rendered from the
+//! JSON report ([`html`]).
+pub mod html;
+mod html_assets;
+pub(crate) mod html_text;
 mod json;
 mod junit;
 mod progress;

@@ -37,7 +37,8 @@ impl Progress {
         }
     }
 
-    fn println(&self, line: String) {
+    /// Prints a line above the progress bar (or plainly when it is hidden).
+    pub fn println(&self, line: String) {
         if self.bar.is_hidden() {
             eprintln!("{line}");
         } else {
@@ -95,6 +96,7 @@ impl Progress {
                 self.status = format!("{phase}: {message}");
                 self.redraw();
             }
+            RunEvent::Hint { task, hint } => self.println(format!("  hint: {task}: {hint}")),
             RunEvent::SyncFailStarted { hooks } => {
                 self.println(format!("▶ SyncFail: starting {hooks} hook(s)"))
             }

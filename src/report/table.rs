@@ -44,6 +44,16 @@ pub fn render(r: &SyncReport) -> String {
             fmt_duration(r.between_steps())
         ),
     );
+    if let Some(p) = r.predicted_cluster_duration {
+        line(
+            &mut out,
+            "On a cluster",
+            &format!(
+                "about {} predicted (kubelet probe schedule, Job backoff, Argo CD's wave delay)",
+                fmt_duration(p)
+            ),
+        );
+    }
     if r.argo_default_wave_delay_total > Duration::ZERO {
         line(
             &mut out,
@@ -70,7 +80,7 @@ pub fn render(r: &SyncReport) -> String {
         "HOOK",
         "MESSAGE",
     ]);
-    for t in r.tasks.iter().filter(|t| t.result.is_some()) {
+    for t in r.tasks.iter().filter(|t| t.is_recorded()) {
         let ts = t
             .applied_at
             .map(|d| humantime::format_rfc3339_seconds(r.started_at + d).to_string())
@@ -99,7 +109,7 @@ pub fn render(r: &SyncReport) -> String {
         .iter()
         // SyncFail hooks only run when the operation fails: not starting them is the normal case.
         .filter(|t| {
-            t.result.is_none()
+            t.is_pending()
                 && (t.task.phase != Phase::SyncFail || r.phase != OperationPhase::Succeeded)
         })
         .map(|t| {

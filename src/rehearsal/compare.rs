@@ -1,0 +1,188 @@
+//! Sync status of a kept environment against a render (`argocd app get`'s STATUS column), pure.
+use crate::{
+    cluster::applied_form,
+    manifest::ObjectKey,
+    plan::{self, Plan, Task},
+    state::{secret, EnvRecord, ObjectRecord},
+};
+use std::collections::BTreeSet;
+
+/// Argo CD's per-resource sync status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SyncStatus {
+    Synced,
+    OutOfSync,
+}
+
+impl SyncStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncStatus::Synced => "Synced",
+            SyncStatus::OutOfSync => "OutOfSync",
+        }
+    }
+}
+
+/// One row of the comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compared {
+    pub key: ObjectKey,
+    /// `None` for hooks: they do not count for sync status (§3.6).
+    pub status: Option<SyncStatus>,
+    /// Why it is out of sync: `missing`, `changed`, `requires pruning`; empty when synced.
+    pub reason: &'static str,
+    /// The object as recorded (`None` when missing from the environment).
+    pub live: Option<ObjectRecord>,
+    pub hook: bool,
+}
+
+/// Compares every resource of `plan` with the environment, by applied spec: missing or
+/// different ⇒ OutOfSync; recorded non-hook objects without a target ⇒ OutOfSync (requires
+/// pruning). Hooks that still exist are listed without a sync status. Order: the plan's, then
+/// extras, then hooks.
+pub fn compare(plan: &Plan, record: &EnvRecord) -> Vec<Compared> {
+    let mut out = Vec::new();
+    let mut seen: BTreeSet<ObjectKey> = BTreeSet::new();
+    for t in plan.tasks().filter(|t| !t.hook) {
+        let key = t.key();
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        let live = record.object(&key).cloned();
+        let (status, reason) = match &live {
+            None => (SyncStatus::OutOfSync, "missing"),
+            // Secret values are compared by their salted hashes: the record holds no values.
+            Some(l)
+                if secret::redact(&l.object, &record.secret_salt)
+                    == secret::redact(&applied_form(&t.object), &record.secret_salt) =>
+            {
+                (SyncStatus::Synced, "")
+            }
+            Some(_) => (SyncStatus::OutOfSync, "changed"),
+        };
+        out.push(Compared {
+            key,
+            status: Some(status),
+            reason,
+            live,
+            hook: false,
+        });
+    }
+    let live: Vec<_> = record
+        .objects
+        .iter()
+        .map(|r| (r.to_object(), r.hook))
+        .collect();
+    for extra in plan::prune_candidates(live.iter().map(|(o, h)| (o, *h)), plan) {
+        let key = extra.key();
+        out.push(Compared {
+            live: record.object(&key).cloned(),
+            key,
+            status: Some(SyncStatus::OutOfSync),
+            reason: "requires pruning",
+            hook: false,
+        });
+    }
+    let targets: BTreeSet<ObjectKey> = plan.tasks().map(Task::key).collect();
+    for r in record.objects.iter().filter(|r| r.hook) {
+        let key = r.key();
+        out.push(Compared {
+            status: None,
+            reason: if targets.contains(&key) {
+                ""
+            } else {
+                "not in the source"
+            },
+            key,
+            live: Some(r.clone()),
+            hook: true,
+        });
+    }
+    out
+}
+
+/// The app's sync status: OutOfSync if any resource is.
+pub fn app_sync_status(rows: &[Compared]) -> SyncStatus {
+    rows.iter()
+        .filter_map(|r| r.status)
+        .max()
+        .unwrap_or(SyncStatus::Synced)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        manifest::from_yaml_str,
+        plan::PlanOptions,
+        state::{spec_hash, RECORD_VERSION},
+    };
+
+    fn plan_of(yaml: &str) -> Plan {
+        crate::plan::build(&from_yaml_str(yaml, "t").unwrap(), &PlanOptions::default()).unwrap()
+    }
+
+    fn record_of(plan: &Plan) -> EnvRecord {
+        EnvRecord {
+            version: RECORD_VERSION,
+            app: "a".into(),
+            network: "syncsim-a".into(),
+            source: "s".into(),
+            dest_namespace: "default".into(),
+            images: vec![],
+            saved_at: String::new(),
+            last_operation: None,
+            secret_salt: String::new(),
+            objects: plan
+                .tasks()
+                .map(|t| {
+                    let k = t.key();
+                    let object = applied_form(&t.object);
+                    ObjectRecord {
+                        group: k.group,
+                        kind: k.kind,
+                        namespace: k.namespace,
+                        name: k.name,
+                        hook: t.hook,
+                        spec_hash: spec_hash(&object),
+                        object,
+                        status: None,
+                        pods: vec![],
+                        volume: None,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    const V1: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {template: {spec: {containers: [{name: c, image: a}]}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: b}\n---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: h, annotations: {argocd.argoproj.io/hook: PostSync}}\n";
+
+    #[test]
+    fn same_render_is_synced_even_with_defaults_filled_in() {
+        let p = plan_of(V1);
+        let rows = compare(&p, &record_of(&p));
+        assert_eq!(app_sync_status(&rows), SyncStatus::Synced);
+        assert_eq!(rows.len(), 3);
+        assert!(rows.iter().any(|r| r.hook && r.status.is_none()));
+    }
+
+    #[test]
+    fn changed_missing_and_extra_objects_are_out_of_sync() {
+        let kept = record_of(&plan_of(V1));
+        let v2 = V1
+            .replace("image: a", "image: b")
+            .replace("name: cm", "name: cm2");
+        let rows = compare(&plan_of(&v2), &kept);
+        let get = |n: &str| rows.iter().find(|r| r.key.name == n).unwrap();
+        assert_eq!(get("web").reason, "changed");
+        assert_eq!(get("cm2").reason, "missing");
+        assert_eq!(get("cm").reason, "requires pruning");
+        assert_eq!(app_sync_status(&rows), SyncStatus::OutOfSync);
+        // Hook changes alone never make the app OutOfSync.
+        let hook_only = V1.replace("name: h,", "name: h2,");
+        assert_eq!(
+            app_sync_status(&compare(&plan_of(&hook_only), &kept)),
+            SyncStatus::Synced
+        );
+    }
+}
