@@ -12,11 +12,17 @@
 //!     custom:
 //!       command: ["../../../compose/build-images.sh"]   # run from this file's directory
 //!       dependencies: ["../../../compose/images/postgres"]
+//! cluster:                                   # optional; see crate::apiserver::cluster
+//!   kubernetesVersion: "1.33"
+//!   crds: [crds/, networking.istio.io/VirtualService]
+//!   namespaces: [istio-system]
+//!   storageClasses: [{name: standard, default: true, volumeBindingMode: WaitForFirstConsumer}]
 //! ```
 //!
 //! Parsing ([`parse`]) is pure; [`load`] reads the file and also checks that the paths exist,
 //! so a typo is reported at its file:line before anything is built.
 use super::Error;
+use crate::apiserver::{ClusterDescription, FieldProblem, RawCluster};
 use serde::Deserialize;
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -39,6 +45,9 @@ pub struct Config {
     pub dir: PathBuf,
     /// Build entries in file order (builds run in this order).
     pub entries: Vec<Entry>,
+    /// The `cluster:` section: the cluster Argo CD would sync to (defaults when absent).
+    /// [`load`] also reads the CRD files it names.
+    pub cluster: ClusterDescription,
 }
 
 /// One image to build.
@@ -79,6 +88,8 @@ struct RawConfig {
     kind: String,
     #[serde(default)]
     build: Vec<RawEntry>,
+    #[serde(default)]
+    cluster: Option<RawCluster>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,8 +145,12 @@ pub fn load(path: &Path) -> Result<Config, Error> {
         path: path.to_path_buf(),
         source,
     })?;
-    let config = parse(&text, path)?;
+    let mut config = parse(&text, path)?;
     check_paths(&config)?;
+    config
+        .cluster
+        .read_crd_files()
+        .map_err(|p| cluster_error(&text, &path.display().to_string(), p))?;
     Ok(config)
 }
 
@@ -143,11 +158,9 @@ pub fn load(path: &Path) -> Result<Config, Error> {
 /// paths). No file system access.
 pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
     let file = path.display().to_string();
-    let raw: RawConfig = serde_yaml::from_str(text).map_err(|source| {
-        let (line, column) = source
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
+    let raw: RawConfig = serde_yaml::from_str(text).map_err(|e| {
+        let source = crate::yaml::YamlError::from(e);
+        let (line, column) = (source.line.unwrap_or(0), source.column.unwrap_or(0));
         Error::Yaml {
             file: file.clone(),
             line,
@@ -278,11 +291,26 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
             source,
         });
     }
+    let cluster = ClusterDescription::from_raw(raw.cluster.unwrap_or_default(), &dir)
+        .map_err(|p| cluster_error(text, &file, p))?;
     Ok(Config {
         path: path.to_path_buf(),
         dir,
         entries,
+        cluster,
     })
+}
+
+/// A bad `cluster` entry, at the line of `cluster:` (the field names the entry).
+fn cluster_error(text: &str, file: &str, p: FieldProblem) -> Error {
+    let location = match key_line(text, "cluster") {
+        Some(line) => format!("{file}:{line}"),
+        None => file.to_string(),
+    };
+    Error::Invalid {
+        location,
+        problem: p.to_string(),
+    }
 }
 
 /// Checks that contexts, Dockerfiles and dependencies exist.

@@ -1,18 +1,17 @@
-//! The files of a build: collecting them (with a minimal `.dockerignore`), hashing them into the
-//! label that says which content an image was built from, and archiving them for the builder.
+//! The files of a build: collecting them (applying `.dockerignore` as Docker does, see
+//! [`super::dockerignore`]), hashing them into the label that says which content an image was
+//! built from, and archiving them for the builder.
 //!
 //! The hash covers, in path order (so the traversal order does not matter): each entry's
 //! relative path, kind (file, directory, symlink), permission bits and content (or link target),
 //! plus whatever the caller adds (Dockerfile path, build args, custom command). Modification
 //! times and owners are not hashed: a `git checkout` or a copy does not make an image stale.
 //!
-//! `.dockerignore` support (Docker contexts only): blank lines and `#` comments are skipped;
-//! patterns use `*`, `?` and `**` (any number of directories), a leading `/` is ignored, `!`
-//! re-includes, the last matching pattern wins, and excluding a directory excludes what is under
-//! it. Character classes (`[a-z]`) and escapes are not supported: such patterns are skipped with
-//! a warning (the files then stay in the context, which only costs a larger upload). The
-//! Dockerfile and `.dockerignore` are always sent, as the Docker CLI does.
-use sha2::{Digest, Sha256};
+//! `.dockerignore` applies to Docker contexts only. The Dockerfile and `.dockerignore` are always
+//! sent, as the Docker CLI does; a pattern Docker refuses (`!` alone, an unclosed `[`) is an
+//! error here too.
+use super::dockerignore::{Ignore, MatchInfo};
+use crate::digest::{self, Digest, Hasher};
 use std::{
     io,
     path::{Path, PathBuf},
@@ -38,8 +37,13 @@ pub enum EntryKind {
 }
 
 /// Collects the entries of `dir`, sorted by path. `rel_prefix` is prepended to relative paths
-/// (empty for a Docker context). With `dockerignore`, `.dockerignore` in `dir` is applied, and
-/// `keep` (e.g. the Dockerfile) is always included.
+/// (empty for a Docker context). With `dockerignore`, `.dockerignore` in `dir` is applied the way
+/// the Docker CLI applies it, `keep` (the Dockerfile) and `.dockerignore` being always sent.
+///
+/// # Errors
+///
+/// When the directory cannot be walked or read, or `.dockerignore` has a pattern Docker refuses
+/// (`InvalidData`).
 pub fn collect(
     dir: &Path,
     rel_prefix: &str,
@@ -48,7 +52,12 @@ pub fn collect(
 ) -> io::Result<Vec<ContextEntry>> {
     let ignore = if dockerignore {
         match std::fs::read_to_string(dir.join(".dockerignore")) {
-            Ok(text) => Ignore::parse(&text),
+            Ok(text) => {
+                let parsed = Ignore::parse(&text)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                keep.iter()
+                    .fold(parsed, |ignore, file| ignore.keep_build_files(file))
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ignore::default(),
             Err(e) => return Err(e),
         }
@@ -56,11 +65,9 @@ pub fn collect(
         Ignore::default()
     };
     let mut out = Vec::new();
-    let mut walker = walkdir::WalkDir::new(dir)
-        .min_depth(1)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter();
+    // The directories above the current entry and what each matched (moby's `TarWithOptions`).
+    let mut parents: Vec<(String, MatchInfo)> = Vec::new();
+    let mut walker = digest::walk(dir, false);
     while let Some(item) = walker.next() {
         let item = item.map_err(io::Error::other)?;
         let rel_in = item
@@ -72,10 +79,19 @@ pub fn collect(
             .collect::<Vec<_>>()
             .join("/");
         let is_dir = item.file_type().is_dir();
-        if ignore.excludes(&rel_in) && !keep.contains(&rel_in.as_str()) && rel_in != ".dockerignore"
-        {
-            // Without `!` patterns nothing below an excluded directory can come back.
-            if is_dir && !ignore.has_negations() {
+        while let Some((last, _)) = parents.last() {
+            if rel_in.starts_with(&format!("{last}/")) {
+                break;
+            }
+            parents.pop();
+        }
+        let (excluded, info) = ignore.matches_with_parent(&rel_in, parents.last().map(|p| &p.1));
+        if is_dir {
+            parents.push((rel_in.clone(), info));
+        }
+        if excluded {
+            // An excluded directory is walked only when an exception names something below it.
+            if is_dir && !(ignore.has_exclusions() && ignore.exception_below(&rel_in)) {
                 walker.skip_current_dir();
             }
             continue;
@@ -154,7 +170,7 @@ fn mode(meta: &std::fs::Metadata) -> u32 {
 pub fn hash(entries: &[ContextEntry], extra: &[(&str, &str)]) -> io::Result<String> {
     let mut sorted: Vec<&ContextEntry> = entries.iter().collect();
     sorted.sort_by(|a, b| a.rel.cmp(&b.rel));
-    let mut h = Sha256::new();
+    let mut h = Hasher::new();
     h.update(b"syncsim-context-v1\n");
     for (k, v) in extra {
         h.update(format!("extra {} {}\n", k.len(), k).as_bytes());
@@ -168,20 +184,13 @@ pub fn hash(entries: &[ContextEntry], extra: &[(&str, &str)]) -> io::Result<Stri
                 h.update(format!("link {}\n", target.display()).as_bytes())
             }
             EntryKind::File => {
-                let mut file = std::fs::File::open(&e.abs)?;
-                let mut fh = Sha256::new();
-                io::copy(&mut file, &mut fh)?;
                 h.update(b"file ");
-                h.update(hex(&fh.finalize()).as_bytes());
+                h.update(digest::to_hex(digest::file_sha256(&e.abs)?).as_bytes());
                 h.update(b"\n");
             }
         }
     }
-    Ok(format!("sha256:{}", hex(&h.finalize())))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok(format!("sha256:{}", digest::to_hex(h.finalize())))
 }
 
 /// An uncompressed tar of `entries` (owner root, real modification times), as the Docker CLI
@@ -220,87 +229,6 @@ pub fn tar(entries: &[ContextEntry]) -> io::Result<Vec<u8>> {
         }
     }
     builder.into_inner()
-}
-
-/// Parsed `.dockerignore` patterns (see the module documentation for what is supported).
-#[derive(Debug, Clone, Default)]
-pub struct Ignore {
-    patterns: Vec<(bool, Vec<String>)>,
-}
-
-impl Ignore {
-    pub fn parse(text: &str) -> Self {
-        let mut patterns = Vec::new();
-        for line in text.lines() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let (negate, pattern) = match line.strip_prefix('!') {
-                Some(rest) => (true, rest.trim()),
-                None => (false, line),
-            };
-            if pattern.contains(['[', '\\']) {
-                tracing::warn!(
-                    ".dockerignore pattern `{line}` uses character classes or escapes, which \
-                     syncsim does not support; it is skipped"
-                );
-                continue;
-            }
-            let segments: Vec<String> = pattern
-                .split('/')
-                .filter(|s| !s.is_empty() && *s != ".")
-                .map(str::to_string)
-                .collect();
-            if !segments.is_empty() {
-                patterns.push((negate, segments));
-            }
-        }
-        Self { patterns }
-    }
-
-    fn has_negations(&self) -> bool {
-        self.patterns.iter().any(|(negate, _)| *negate)
-    }
-
-    /// Whether `rel` (`/`-separated) is excluded: the last pattern matching it or one of its
-    /// parent directories decides.
-    pub fn excludes(&self, rel: &str) -> bool {
-        let parts: Vec<&str> = rel.split('/').collect();
-        let mut excluded = false;
-        for (negate, pattern) in &self.patterns {
-            let hit = (1..=parts.len()).any(|n| match_segments(pattern, &parts[..n]));
-            if hit {
-                excluded = !negate;
-            }
-        }
-        excluded
-    }
-}
-
-fn match_segments(pattern: &[String], path: &[&str]) -> bool {
-    match pattern.split_first() {
-        None => path.is_empty(),
-        Some((first, rest)) if first == "**" => {
-            (0..=path.len()).any(|skip| match_segments(rest, &path[skip..]))
-        }
-        Some((first, rest)) => match path.split_first() {
-            Some((p, path_rest)) => {
-                match_glob(first.as_bytes(), p.as_bytes()) && match_segments(rest, path_rest)
-            }
-            None => false,
-        },
-    }
-}
-
-/// `*` (any run of characters) and `?` (one character) within one path segment.
-fn match_glob(pattern: &[u8], name: &[u8]) -> bool {
-    match pattern.split_first() {
-        None => name.is_empty(),
-        Some((b'*', rest)) => (0..=name.len()).any(|i| match_glob(rest, &name[i..])),
-        Some((b'?', rest)) => !name.is_empty() && match_glob(rest, &name[1..]),
-        Some((c, rest)) => name.first() == Some(c) && match_glob(rest, &name[1..]),
-    }
 }
 
 #[cfg(test)]
@@ -449,7 +377,66 @@ mod tests {
     #[test_case("te?t", "tet", false)]
     #[test_case("docs", "docsx", false)]
     fn dockerignore_patterns(pattern: &str, path: &str, excluded: bool) {
-        assert_eq!(Ignore::parse(pattern).excludes(path), excluded);
+        assert_eq!(Ignore::parse(pattern).unwrap().excludes(path), excluded);
+    }
+
+    fn rels(dir: &Path) -> Vec<String> {
+        collect(dir, "", true, &["docker/Dockerfile"])
+            .unwrap()
+            .into_iter()
+            .map(|e| e.rel)
+            .collect()
+    }
+
+    // The walk of moby `pkg/archive/archive.go` (`TarWithOptions`) with the Docker CLI's
+    // `TrimBuildFilesFromExcludes` (docker/cli `cli/command/image/build/context.go`).
+    #[test]
+    fn excluded_directories_are_entered_only_for_an_exception_below_them() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "docker/Dockerfile", "FROM x\n");
+        write(dir.path(), "docker/notes.txt", "x");
+        write(dir.path(), "docs/keep.md", "x");
+        write(dir.path(), "docs/drop.md", "x");
+        write(dir.path(), "vendor/lib.go", "x");
+        write(dir.path(), "main.go", "x");
+        write(
+            dir.path(),
+            ".dockerignore",
+            "docker\ndocs\n!docs/keep.md\nvendor\n!**/*.go\n.dockerignore\n",
+        );
+        assert_eq!(
+            rels(dir.path()),
+            [
+                // Excluded, then kept by the appended `!.dockerignore`.
+                ".dockerignore",
+                // `docker` is excluded, but the Dockerfile is kept (`!docker/Dockerfile`); the
+                // directory entry itself is not sent, as with Docker.
+                "docker/Dockerfile",
+                "docs/keep.md",
+                "main.go",
+                // `vendor/lib.go` is gone: `!**/*.go` does not start with `vendor/`, so Docker
+                // never walks into the excluded `vendor`.
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pattern_docker_refuses_is_an_error() {
+        let dir = sample();
+        write(dir.path(), ".dockerignore", "src\n!\n");
+        let err = collect(dir.path(), "", true, &["Dockerfile"]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("`!`"), "{err}");
+        write(dir.path(), ".dockerignore", "[a-\n");
+        assert!(collect(dir.path(), "", true, &["Dockerfile"]).is_err());
+        // Character classes work (they were skipped before).
+        write(dir.path(), ".dockerignore", "src/[a]*.py\n");
+        let got: Vec<String> = collect(dir.path(), "", true, &["Dockerfile"])
+            .unwrap()
+            .into_iter()
+            .map(|e| e.rel)
+            .collect();
+        assert_eq!(got, [".dockerignore", "Dockerfile", "src", "src/b.py"]);
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub enum Error {
         line: usize,
         column: usize,
         #[source]
-        source: serde_yaml::Error,
+        source: crate::yaml::YamlError,
     },
 
     /// The config parsed but says something syncsim cannot do; `problem` ends with the fix.

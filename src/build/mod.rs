@@ -3,12 +3,14 @@
 //!
 //! * [`config`]: finds and parses `syncsim.yaml`, resolves its paths; errors name file:line.
 //! * [`context`]: the files of a build context (`.dockerignore` applied), their hash and tar.
+//! * [`dockerignore`]: Docker's `.dockerignore` rules (read from moby's source).
 //! * [`decide`]: pure: image state + context hash -> build or skip, and why.
 //! * [`run`]: executes the decisions through a [`crate::runtime::ContainerRuntime`] (Docker
 //!   builds) or a child process (custom commands), reporting [`BuildEvent`]s.
 pub mod config;
 pub mod context;
 pub mod decide;
+pub mod dockerignore;
 mod error;
 pub mod run;
 

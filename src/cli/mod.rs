@@ -1,22 +1,27 @@
-//! Command-line interface: clap types and one file per subcommand. No logic beyond turning flags
-//! into options.
+//! Command-line interface: clap types and one file per subcommand: argument parsing and
+//! printing only. The story behind each subcommand is in [`crate::rehearsal`].
+mod args;
 pub mod build;
+mod diff;
 mod down;
 mod plan;
+mod print;
+mod report;
 mod status;
 pub mod sync;
 mod test;
 mod watch;
 
 pub use build::BuildArgs;
+pub use diff::DiffArgs;
 pub use down::DownArgs;
 pub use plan::PlanArgs;
+pub use report::ReportArgs;
 pub use status::StatusArgs;
 pub use sync::SyncArgs;
 pub use test::TestArgs;
 pub use watch::WatchArgs;
 
-use crate::{error::ExitCode, manifest};
 use clap::{ArgAction, Parser, Subcommand};
 
 /// Rehearse an Argo CD sync (phases, waves, hooks) on a local Docker engine, without a cluster.
@@ -53,52 +58,28 @@ pub enum Command {
     /// Argo CD's automated sync policy: sync, then re-sync when the source changes
     /// (`--prune`), re-apply removed workloads without hooks (`--self-heal`); Ctrl-C stops.
     Watch(WatchArgs),
+    /// Render a saved JSON report (`sync -o json`) as a self-contained HTML timeline.
+    Report(ReportArgs),
+    /// Compare two plans or runs step by step (JSON reports, plans, SOURCEs or DIR@REV):
+    /// moved, added and removed tasks, policies, outcomes, durations. Exit 1 when they differ.
+    Diff(DiffArgs),
 }
 
-/// A subcommand failed. Renders as `error: …` plus `caused by: …` lines
-/// ([`crate::error::render_chain`]).
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    /// Loading the source failed.
-    #[error(transparent)]
-    Manifest(#[from] manifest::Error),
-    /// Building the plan failed.
-    #[error(transparent)]
-    Plan(#[from] crate::plan::Error),
-    /// A sync or down run failed outside the rehearsed operation (Docker, files).
-    #[error(transparent)]
-    Run(#[from] anyhow::Error),
-    /// Writing the output failed (e.g. a closed pipe).
-    #[error("failed to write the output")]
-    Output(#[source] std::io::Error),
-}
-
-impl CliError {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            CliError::Manifest(e) => e.exit_code(),
-            CliError::Plan(e) => e.exit_code(),
-            CliError::Output(_) | CliError::Run(_) => crate::error::ENVIRONMENT,
-        }
-    }
-}
-
-impl ExitCode for CliError {
-    fn exit_code(&self) -> i32 {
-        CliError::exit_code(self)
-    }
-}
+/// A subcommand failed: the rehearsal layer's error, one exit code per failure class.
+pub type CliError = crate::rehearsal::Error;
 
 /// Runs the parsed command and returns the process exit code. Async so that `sync` can drive
 /// Docker; `plan` itself does no async work.
 pub async fn run(cli: Cli) -> Result<i32, CliError> {
     match cli.command {
         Command::Plan(args) => plan::run(&args, &mut std::io::stdout().lock()),
-        Command::Sync(args) => Ok(sync::run(args).await?),
-        Command::Build(args) => Ok(build::run(args).await),
-        Command::Down(args) => Ok(down::run(args).await?),
-        Command::Test(args) => Ok(test::run(args).await?),
-        Command::Status(args) => Ok(status::run(args).await?),
-        Command::Watch(args) => Ok(watch::run(args).await?),
+        Command::Sync(args) => sync::run(args).await,
+        Command::Build(args) => build::run(args).await,
+        Command::Down(args) => down::run(args).await,
+        Command::Test(args) => test::run(args).await,
+        Command::Status(args) => status::run(args).await,
+        Command::Watch(args) => watch::run(args).await,
+        Command::Report(args) => Ok(report::run(&args)),
+        Command::Diff(args) => Ok(diff::run(&args)),
     }
 }

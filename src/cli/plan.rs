@@ -11,20 +11,32 @@ use std::io::Write;
 /// Arguments of `syncsim plan`.
 #[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
-    /// A kustomize directory, a plain directory of YAML/JSON, a file, or `-` for standard input.
+    /// A kustomize directory, a plain directory of YAML/JSON, a file, `-` for standard input,
+    /// or a file holding Argo CD Application(s).
     pub source: String,
 
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Format::Text)]
     pub output: Format,
 
-    /// Argo CD's destination namespace, given to objects without one.
-    #[arg(long, default_value = "default", value_name = "NS")]
-    pub dest_namespace: String,
+    /// Argo CD's destination namespace, given to objects without one [default: the
+    /// Application's destination.namespace, else `default`].
+    #[arg(long, value_name = "NS")]
+    pub dest_namespace: Option<String>,
 
-    /// Sync revision, used to name generateName hooks.
-    #[arg(long, default_value = "HEAD", value_name = "REV")]
-    pub revision: String,
+    /// Sync revision, used to name generateName hooks [default: the Application's resolved
+    /// revision, else `HEAD`].
+    #[arg(long, value_name = "REV")]
+    pub revision: Option<String>,
+
+    /// The Application to plan when SOURCE holds several.
+    #[arg(long, value_name = "NAME")]
+    pub app: Option<String>,
+
+    /// Local checkout of an Application's repository: `DIR` for its first repoURL, or
+    /// `URL=DIR` (repeatable) [default: the checkout holding the Application file].
+    #[arg(long = "repo", value_name = "DIR|URL=DIR")]
+    pub repos: Vec<String>,
 }
 
 /// Output format of `syncsim plan`.
@@ -35,21 +47,42 @@ pub enum Format {
 }
 
 pub(super) fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<i32, CliError> {
-    let loaded = manifest::load(&args.source, &LoadOptions::default())?;
+    let load_opts = LoadOptions {
+        app: args.app.clone(),
+        repos: args.repos.clone(),
+        ..LoadOptions::default()
+    };
+    let loaded = manifest::load(&args.source, &load_opts)?;
     tracing::info!(
         "rendered `{}` with {}: {} objects",
         args.source,
         loaded.renderer,
         loaded.objects.len()
     );
+    let app = loaded.application.as_deref();
+    if let Some(app) = app {
+        tracing::info!(
+            "Application `{}` (project {}): revision {}, sync options [{}], automated {:?}",
+            app.name,
+            app.project,
+            app.revision,
+            app.sync_options.join(", "),
+            app.automated
+        );
+    }
     let opts = PlanOptions {
-        dest_namespace: args.dest_namespace.clone(),
-        revision: args.revision.clone(),
+        dest_namespace: args
+            .dest_namespace
+            .clone()
+            .or_else(|| app.and_then(|a| a.dest_namespace()).map(str::to_string))
+            .unwrap_or_else(|| "default".to_string()),
+        revision: args
+            .revision
+            .clone()
+            .or_else(|| app.map(|a| a.revision.clone()))
+            .unwrap_or_else(|| "HEAD".to_string()),
         // The plan shows names as of now; a sync fixes its own start time.
-        started_at_unix: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0),
+        started_at_unix: crate::util::unix_now(),
     };
     let plan = plan::build(&loaded.objects, &opts)?;
     for w in &plan.warnings {
@@ -64,8 +97,12 @@ pub(super) fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<i32, CliError>
         }
         Format::Text => render_text(&plan),
     };
-    out.write_all(text.as_bytes()).map_err(CliError::Output)?;
-    out.flush().map_err(CliError::Output)?;
+    let output = |source| CliError::Output {
+        what: "the output".into(),
+        source,
+    };
+    out.write_all(text.as_bytes()).map_err(output)?;
+    out.flush().map_err(output)?;
     Ok(SUCCESS)
 }
 

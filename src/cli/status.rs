@@ -1,19 +1,14 @@
 //! `syncsim status [--app NAME] [SOURCE]`: a kept environment like `argocd app get`: each
 //! resource's sync status against the source (by applied spec), its live health, and the last
 //! operation's result. Read-only: inspects containers, never starts or removes anything.
-use super::sync::default_app_name;
+use super::CliError;
 use crate::{
-    cluster::observed_object,
     error,
-    health::{self, HealthStatus},
-    manifest,
-    plan::{self, PlanOptions},
-    runtime::{docker::DockerRuntime, ContainerRuntime, ContainerStatus},
-    state::{app_sync_status, compare, Compared, EnvRecord},
+    health::Health,
+    rehearsal::{self, app_sync_status, Compared, Status},
 };
 use clap::Args;
 use comfy_table::{presets::NOTHING, Table};
-use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
@@ -25,91 +20,27 @@ pub struct StatusArgs {
 }
 
 /// Runs the subcommand; returns the process exit code.
-pub async fn run(args: StatusArgs) -> anyhow::Result<i32> {
+pub async fn run(args: StatusArgs) -> Result<i32, CliError> {
     let app = match (&args.app, &args.source) {
-        (Some(a), _) => super::sync::sanitize(a),
-        (None, Some(s)) => default_app_name(s),
+        (Some(a), _) => a.clone(),
+        (None, Some(s)) => rehearsal::default_app_name(s),
         (None, None) => {
-            eprintln!("error: say which app: `--app NAME` or a SOURCE");
-            return Ok(error::BAD_INPUT);
+            return Err(CliError::BadInput(
+                "say which app: `--app NAME` or a SOURCE".into(),
+            ))
         }
     };
-    let Some(record) = EnvRecord::load(&app)? else {
-        eprintln!("error: no kept environment of app `{app}` (create one with `syncsim sync --keep SOURCE`)");
-        return Ok(error::BAD_INPUT);
-    };
-    let source = args.source.clone().unwrap_or_else(|| record.source.clone());
-    let loaded = match manifest::load(&source, &manifest::LoadOptions::default()) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("{}", error::render_chain(&e));
-            return Ok(e.exit_code());
-        }
-    };
-    let popts = PlanOptions {
-        dest_namespace: record.dest_namespace.clone(),
-        ..PlanOptions::default()
-    };
-    let plan = match plan::build(&loaded.objects, &popts) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("{}", error::render_chain(&e));
-            return Ok(error::BAD_INPUT);
-        }
-    };
-    let rt = match DockerRuntime::connect().await {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("{}", error::render_chain(&e));
-            return Ok(error::ENVIRONMENT);
-        }
-    };
-    let ids: Vec<String> = record
-        .objects
-        .iter()
-        .flat_map(|o| o.pods.iter())
-        .flat_map(|p| p.containers.iter().map(|c| c.id.clone()))
-        .collect();
-    let states =
-        futures_util::future::join_all(ids.iter().map(|id| rt.inspect_container(id))).await;
-    let running: BTreeSet<String> = ids
-        .into_iter()
-        .zip(states)
-        .filter(|(_, s)| matches!(s, Ok(s) if s.status == ContainerStatus::Running))
-        .map(|(id, _)| id)
-        .collect();
-    let rows = compare(&plan, &record);
-    print!("{}", render(&app, &source, &record, &rows, &running));
+    let st = rehearsal::status(&app, args.source.as_deref(), rehearsal::connect()).await?;
+    print!("{}", render(&st));
     Ok(error::SUCCESS)
 }
 
-fn health_of(row: &Compared, running: &BTreeSet<String>) -> Option<health::Health> {
-    let Some(live) = &row.live else {
-        return Some(health::Health::new(HealthStatus::Missing, ""));
-    };
-    let obj = observed_object(live, &|id| running.contains(id));
-    match health::assess(&obj) {
-        Ok(h) => h,
-        Err(e) => Some(health::Health::new(HealthStatus::Unknown, e.to_string())),
-    }
-}
-
-fn render(
-    app: &str,
-    source: &str,
-    record: &EnvRecord,
-    rows: &[Compared],
-    running: &BTreeSet<String>,
-) -> String {
-    let healths: Vec<Option<health::Health>> = rows.iter().map(|r| health_of(r, running)).collect();
-    // App health: the worst resource health; hooks do not count (§5.4).
-    let app_health = rows
-        .iter()
-        .zip(&healths)
-        .filter(|(r, _)| !r.hook)
-        .filter_map(|(_, h)| h.as_ref().map(|h| h.status))
-        .max()
-        .unwrap_or(HealthStatus::Healthy);
+fn render(st: &Status) -> String {
+    let (app, source, record) = (&st.app, &st.source, &st.record);
+    let rows: Vec<Compared> = st.rows.iter().map(|(r, _)| r.clone()).collect();
+    let rows = &rows[..];
+    let healths: Vec<&Option<Health>> = st.rows.iter().map(|(_, h)| h).collect();
+    let app_health = st.app_health();
     let out_of_sync = rows
         .iter()
         .filter(|r| r.status.is_some_and(|s| s.as_str() == "OutOfSync"))
@@ -153,7 +84,7 @@ fn render(
         "HOOK",
         "MESSAGE",
     ]);
-    for (row, h) in rows.iter().zip(&healths) {
+    for (row, h) in rows.iter().zip(healths) {
         let last = record.last_operation.as_ref().and_then(|op| {
             op.resources.iter().rev().find(|r| {
                 r.group == row.key.group

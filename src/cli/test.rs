@@ -1,14 +1,13 @@
 //! `syncsim test [PATHS…]`: run scenario files, each on its own Docker environment.
+use super::CliError;
 use crate::{
     error::{self, ExitCode},
-    runtime::{docker::DockerRuntime, ContainerRuntime},
-    scenario::{self, Prepared, RunOptions, Verdict},
+    rehearsal::{self, Interrupts},
+    scenario::{self, Partition, Prepared, RunOptions, Verdict},
 };
-use anyhow::Context;
 use clap::Args;
 use futures_util::StreamExt;
-use std::{path::PathBuf, sync::Arc};
-use tokio_util::sync::CancellationToken;
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, Args)]
 pub struct TestArgs {
@@ -21,11 +20,21 @@ pub struct TestArgs {
     /// Write a JUnit XML report (one test case per scenario) to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Run only this machine's share of the scenario files: `count:K/N` (or `K/N`, round
+    /// robin) or `hash:K/N` (by path), like nextest. Shards are disjoint and together
+    /// complete when every machine lists the same paths.
+    #[arg(long, value_name = "[count:|hash:]K/N")]
+    pub partition: Option<Partition>,
+    /// Print the scenario files that would run (after `--partition`), one a line, and exit.
+    #[arg(long)]
+    pub list: bool,
 }
 
 /// Runs the subcommand; returns the exit code: 0 all passed, 1 any failed (or could not run),
 /// 2 a scenario file is bad (nothing is run then), 3 Docker is unreachable.
-pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
+pub async fn run(args: TestArgs) -> Result<i32, CliError> {
+    // First thing: from here on a signal never kills the process before it cleans up.
+    let interrupts = Interrupts::install("`syncsim down --all` removes leftovers");
     let files = match scenario::discover(&args.paths) {
         Ok(f) => f,
         Err(e) => {
@@ -33,6 +42,24 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
             return Ok(error::BAD_INPUT);
         }
     };
+    let files = match &args.partition {
+        Some(p) => {
+            let mine = p.select(&files);
+            eprintln!(
+                "syncsim test: partition {p}: {} of {} scenario file(s)",
+                mine.len(),
+                files.len()
+            );
+            mine
+        }
+        None => files,
+    };
+    if args.list {
+        for f in &files {
+            println!("{}", f.display());
+        }
+        return Ok(error::SUCCESS);
+    }
     // Parse and prepare everything first: a bad file stops the run before any container.
     let mut prepared: Vec<Prepared> = Vec::new();
     let mut bad = Vec::new();
@@ -58,23 +85,12 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
         );
         return Ok(code);
     }
-    let rt: Arc<dyn ContainerRuntime> = match DockerRuntime::connect().await {
-        Ok(rt) => Arc::new(rt),
-        Err(e) => {
-            eprintln!("{}", error::render_chain(&e));
-            return Ok(error::ENVIRONMENT);
-        }
-    };
-    if let Err(e) = rt.ping().await {
-        eprintln!("{}", error::render_chain(&e));
-        return Ok(error::ENVIRONMENT);
-    }
+    let rt = interrupts.until_cancelled(rehearsal::connect()).await??;
     let opts = RunOptions {
         rt,
-        cancel: CancellationToken::new(),
-        force: CancellationToken::new(),
+        cancel: interrupts.cancel,
+        force: interrupts.force,
     };
-    spawn_signal_handler(opts.cancel.clone(), opts.force.clone());
 
     let started = tokio::time::Instant::now();
     eprintln!(
@@ -101,8 +117,12 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
     let elapsed = started.elapsed();
     println!("{}", scenario::render_summary(&results, elapsed));
     if let Some(path) = &args.junit {
-        std::fs::write(path, scenario::to_junit(&results, elapsed))
-            .with_context(|| format!("failed to write JUnit report {}", path.display()))?;
+        std::fs::write(path, scenario::to_junit(&results, elapsed)).map_err(|source| {
+            CliError::Output {
+                what: format!("JUnit report {}", path.display()),
+                source,
+            }
+        })?;
     }
     if opts.cancel.is_cancelled() {
         return Ok(error::INTERRUPTED);
@@ -113,45 +133,4 @@ pub async fn run(args: TestArgs) -> anyhow::Result<i32> {
     } else {
         error::SYNC_FAILED
     })
-}
-
-/// First Ctrl-C/SIGTERM: stop the syncs and tear down; second: tear down without grace; third:
-/// exit at once (leftovers can be removed with `syncsim down --all`).
-fn spawn_signal_handler(cancel: CancellationToken, force: CancellationToken) {
-    tokio::spawn(async move {
-        for count in 1.. {
-            #[cfg(unix)]
-            {
-                use tokio::signal::unix::{signal, SignalKind};
-                match signal(SignalKind::terminate()) {
-                    Ok(mut term) => {
-                        tokio::select! {
-                            _ = tokio::signal::ctrl_c() => {}
-                            _ = term.recv() => {}
-                        }
-                    }
-                    Err(_) => {
-                        let _ = tokio::signal::ctrl_c().await;
-                    }
-                }
-            }
-            #[cfg(not(unix))]
-            {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-            match count {
-                1 => {
-                    eprintln!(
-                        "\ninterrupted: stopping scenarios and cleaning up (Ctrl-C again to force)"
-                    );
-                    cancel.cancel();
-                }
-                2 => {
-                    eprintln!("\nforcing cleanup (Ctrl-C again to exit at once; `syncsim down --all` removes leftovers)");
-                    force.cancel();
-                }
-                _ => std::process::exit(error::INTERRUPTED),
-            }
-        }
-    });
 }

@@ -13,6 +13,7 @@ mod run;
 mod select;
 mod spec;
 mod suite;
+mod value;
 
 pub use error::Error;
 pub use expect::{evaluate, Observed, Unmet};
@@ -20,4 +21,4 @@ pub use faults::FaultCluster;
 pub use patch::{apply_json6902, apply_merge, set_config_map_key, strategic_merge};
 pub use run::{prepare, run, Prepared, RunOptions, ScenarioResult, Verdict};
 pub use spec::{parse, read, Scenario, ScenarioSpec};
-pub use suite::{discover, render_result, render_summary, to_junit};
+pub use suite::{discover, render_result, render_summary, to_junit, Partition};

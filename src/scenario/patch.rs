@@ -1,7 +1,12 @@
 //! Kustomize-style changes to rendered objects: strategic-merge-like patches, JSON 6902
-//! operations and ConfigMap file edits. Pure: objects in, objects out.
+//! operations (RFC 6902, applied by the `json-patch` crate) and ConfigMap file edits. Pure:
+//! objects in, objects out.
 use super::spec::{Op, PatchTarget};
 use crate::manifest::Object;
+use json_patch::{
+    jsonptr::PointerBuf, AddOperation, CopyOperation, MoveOperation, PatchErrorKind,
+    PatchOperation, RemoveOperation, ReplaceOperation, TestOperation,
+};
 use serde_json::{Map, Value};
 
 /// List fields merged by a key instead of replaced, as Kubernetes' strategic merge does for the
@@ -82,12 +87,14 @@ pub fn apply_merge(objects: &mut [Object], patch: &Value) -> Result<(), String> 
     Ok(())
 }
 
-/// Applies JSON 6902 operations to the object `target` names.
+/// Applies JSON 6902 operations to the object `target` names, one after the other (the
+/// `json-patch` crate does the work: `add`, `remove`, `replace`, `move`, `copy` and `test`).
 ///
 /// # Errors
 ///
-/// When no object matches, a path does not exist (`replace`, `remove`, `test`), or a `test`
-/// finds another value.
+/// When no object matches, or an operation fails: a path or `from` that does not exist, a `test`
+/// that finds another value, a `move` into its own child. The message names the object, the
+/// operation (its position in `ops`, 1-based) and why it failed.
 pub fn apply_json6902(
     objects: &mut [Object],
     target: &PatchTarget,
@@ -111,90 +118,120 @@ pub fn apply_json6902(
             )
         })?;
     let what = format!("{}/{}", obj.kind(), obj.name());
-    for op in ops {
-        apply_op(&mut obj.value, op).map_err(|e| format!("json6902 patch on {what}: {e}"))?;
+    let secret = obj.kind() == "Secret";
+    for (i, op) in ops.iter().enumerate() {
+        apply_op(&mut obj.value, op).map_err(|e| {
+            let e = if secret {
+                redact_secret_error(op, e)
+            } else {
+                e
+            };
+            format!(
+                "json6902 patch on {what}: operation {} of {} ({}): {e}",
+                i + 1,
+                ops.len(),
+                describe(op)
+            )
+        })?;
     }
     Ok(())
 }
 
-/// One RFC 6902 operation on `doc`.
-pub fn apply_op(doc: &mut Value, op: &Op) -> Result<(), String> {
+/// A failed `test` on a Secret's values says that they differ, not what they are.
+fn redact_secret_error(op: &Op, e: String) -> String {
     match op {
-        Op::Add { path, value } => add(doc, path, value.clone()),
-        Op::Remove { path } => remove(doc, path).map(drop),
-        Op::Replace { path, value } => {
-            let slot = doc
-                .pointer_mut(path)
-                .ok_or_else(|| format!("replace: path `{path}` does not exist (use `add`)"))?;
-            *slot = value.clone();
-            Ok(())
-        }
-        Op::Test { path, value } => match doc.pointer(path) {
-            Some(v) if v == value => Ok(()),
-            Some(v) => Err(format!("test: `{path}` is {v}, not {value}")),
-            None => Err(format!("test: path `{path}` does not exist")),
-        },
-    }
-}
-
-/// Splits a JSON pointer into its parent pointer and last token (unescaped).
-fn split_pointer(path: &str) -> Result<(&str, String), String> {
-    if !path.starts_with('/') {
-        return Err(format!(
-            "`{path}` is not a JSON pointer (it starts with `/`)"
-        ));
-    }
-    let i = path.rfind('/').unwrap_or(0);
-    let token = path[i + 1..].replace("~1", "/").replace("~0", "~");
-    Ok((&path[..i], token))
-}
-
-fn add(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
-    let (parent, token) = split_pointer(path)?;
-    let target = doc
-        .pointer_mut(parent)
-        .ok_or_else(|| format!("add: parent `{parent}` of `{path}` does not exist"))?;
-    match target {
-        Value::Object(m) => {
-            m.insert(token, value);
-            Ok(())
-        }
-        Value::Array(a) => {
-            if token == "-" {
-                a.push(value);
-                return Ok(());
-            }
-            let i: usize = token
-                .parse()
-                .map_err(|_| format!("add: `{token}` is not an array index"))?;
-            if i > a.len() {
-                return Err(format!(
-                    "add: index {i} is past the end ({} items)",
-                    a.len()
-                ));
-            }
-            a.insert(i, value);
-            Ok(())
-        }
-        _ => Err(format!("add: `{parent}` is neither an object nor an array")),
-    }
-}
-
-fn remove(doc: &mut Value, path: &str) -> Result<Value, String> {
-    let (parent, token) = split_pointer(path)?;
-    let missing = || format!("remove: path `{path}` does not exist");
-    match doc.pointer_mut(parent).ok_or_else(missing)? {
-        Value::Object(m) => m.remove(&token).ok_or_else(missing),
-        Value::Array(a) => {
-            let i: usize = token.parse().map_err(|_| missing())?;
-            if i < a.len() {
-                Ok(a.remove(i))
+        Op::Test { path, .. }
+            if path.is_empty() || path.starts_with("/data") || path.starts_with("/stringData") =>
+        {
+            if e.ends_with("does not exist") {
+                e
             } else {
-                Err(missing())
+                format!("`{path}` is not the value given (Secret values are not shown)")
             }
         }
-        _ => Err(missing()),
+        _ => e,
     }
+}
+
+/// `replace /spec/x`, `move /a -> /b`: how an operation is named in messages.
+fn describe(op: &Op) -> String {
+    match op {
+        Op::Add { path, .. } => format!("add {path}"),
+        Op::Remove { path } => format!("remove {path}"),
+        Op::Replace { path, .. } => format!("replace {path}"),
+        Op::Test { path, .. } => format!("test {path}"),
+        Op::Move { from, path } => format!("move {from} -> {path}"),
+        Op::Copy { from, path } => format!("copy {from} -> {path}"),
+    }
+}
+
+fn pointer(path: &str) -> Result<PointerBuf, String> {
+    PointerBuf::parse(path).map_err(|_| {
+        format!("`{path}` is not a JSON pointer (it starts with `/`, `~` is written `~0`)")
+    })
+}
+
+/// One RFC 6902 operation on `doc`. On error `doc` is left as it was.
+///
+/// # Errors
+///
+/// See [`apply_json6902`].
+pub fn apply_op(doc: &mut Value, op: &Op) -> Result<(), String> {
+    let operation = match op {
+        Op::Add { path, value } => PatchOperation::Add(AddOperation {
+            path: pointer(path)?,
+            value: value.clone(),
+        }),
+        Op::Remove { path } => PatchOperation::Remove(RemoveOperation {
+            path: pointer(path)?,
+        }),
+        Op::Replace { path, value } => PatchOperation::Replace(ReplaceOperation {
+            path: pointer(path)?,
+            value: value.clone(),
+        }),
+        Op::Test { path, value } => PatchOperation::Test(TestOperation {
+            path: pointer(path)?,
+            value: value.clone(),
+        }),
+        Op::Move { from, path } => PatchOperation::Move(MoveOperation {
+            from: pointer(from)?,
+            path: pointer(path)?,
+        }),
+        Op::Copy { from, path } => PatchOperation::Copy(CopyOperation {
+            from: pointer(from)?,
+            path: pointer(path)?,
+        }),
+    };
+    let Err(err) = json_patch::patch(doc, std::slice::from_ref(&operation)) else {
+        return Ok(());
+    };
+    // `json_patch::patch` undid the operation: `doc` is the document the operation saw.
+    Err(match (err.kind, op) {
+        (PatchErrorKind::TestFailed, Op::Test { path, value }) => match doc.pointer(path) {
+            Some(v) => format!("`{path}` is {v}, not {value}"),
+            None => format!("path `{path}` does not exist"),
+        },
+        (PatchErrorKind::InvalidFromPointer, Op::Move { from, .. } | Op::Copy { from, .. }) => {
+            format!("`from` path `{from}` does not exist")
+        }
+        (PatchErrorKind::CannotMoveInsideItself, Op::Move { from, path }) => {
+            format!("cannot move `{from}` into its own child `{path}`")
+        }
+        (PatchErrorKind::InvalidPointer, Op::Replace { path, .. }) => {
+            format!("path `{path}` does not exist (use `add`)")
+        }
+        (PatchErrorKind::InvalidPointer, Op::Remove { path } | Op::Test { path, .. }) => {
+            format!("path `{path}` does not exist")
+        }
+        (
+            PatchErrorKind::InvalidPointer,
+            Op::Add { path, .. } | Op::Move { path, .. } | Op::Copy { path, .. },
+        ) => format!(
+            "cannot add at `{path}`: its parent does not exist, is not an object or an array, \
+             or the array index is past the end"
+        ),
+        (kind, _) => kind.to_string(),
+    })
 }
 
 /// Adds or replaces `key` in ConfigMap `name` (in `namespace`, when given).
@@ -388,6 +425,137 @@ spec:
         assert!(apply_json6902(&mut o, &missing, &[])
             .unwrap_err()
             .contains("`nope`"));
+    }
+
+    fn job_target() -> PatchTarget {
+        PatchTarget {
+            kind: Some("Job".into()),
+            name: "migrate".into(),
+            namespace: Some("shop".into()),
+        }
+    }
+
+    #[test]
+    fn json6902_move_and_copy() {
+        let mut o = objs(JOB);
+        let ops: Vec<Op> = serde_yaml::from_str(
+            "- {op: copy, from: /spec/template/spec/containers/0/env/0, path: /spec/template/spec/containers/1/env}
+- {op: move, from: /spec/template/spec/containers/1/env, path: /spec/template/spec/containers/1/envCopy}
+- {op: move, from: /spec/template/spec/containers/0/args, path: /spec/template/spec/containers/0/command}
+- {op: copy, from: /metadata/name, path: /metadata/labels}
+- {op: move, from: /spec/template/spec/containers/1, path: /spec/template/spec/containers/0}
+",
+        )
+        .unwrap();
+        apply_json6902(&mut o, &job_target(), &ops).unwrap();
+        let cs = &o[0].value["spec"]["template"]["spec"]["containers"];
+        assert_eq!(cs[0]["name"], "sidecar", "move within an array reorders");
+        assert_eq!(cs[0]["envCopy"], json!({"name": "A", "value": "1"}));
+        assert!(cs[0].get("env").is_none(), "move removes the source");
+        assert_eq!(cs[1]["command"], json!(["migrate"]));
+        assert!(cs[1].get("args").is_none());
+        assert_eq!(
+            cs[1]["env"][0],
+            json!({"name": "A", "value": "1"}),
+            "copy keeps the source"
+        );
+        assert_eq!(o[0].value["metadata"]["labels"], "migrate");
+    }
+
+    #[test]
+    fn json6902_test_guards_the_following_operations() {
+        let mut o = objs(JOB);
+        let before = o[0].value.clone();
+        let ops: Vec<Op> = serde_yaml::from_str(
+            "- {op: replace, path: /spec/backoffLimit, value: 1}
+- {op: test, path: /spec/template/spec/containers/0/image, value: 'flyway:9'}
+- {op: remove, path: /spec/template/spec/containers/1}
+",
+        )
+        .unwrap();
+        let err = apply_json6902(&mut o, &job_target(), &ops).unwrap_err();
+        assert_eq!(
+            err,
+            "json6902 patch on Job/migrate: operation 2 of 3 (test \
+             /spec/template/spec/containers/0/image): \
+             `/spec/template/spec/containers/0/image` is \"flyway:10\", not \"flyway:9\""
+        );
+        assert_eq!(
+            o[0].value["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2,
+            "nothing after the failed test ran"
+        );
+        assert_eq!(o[0].value["spec"]["backoffLimit"], 1);
+        assert_ne!(o[0].value, before);
+
+        let ok: Vec<Op> = serde_yaml::from_str(
+            "- {op: test, path: /spec/template/spec/containers/1/name, value: sidecar}",
+        )
+        .unwrap();
+        apply_json6902(&mut o, &job_target(), &ok).unwrap();
+    }
+
+    #[test]
+    fn a_failed_test_on_a_secret_does_not_show_its_values() {
+        let mut o = objs("apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nstringData: {password: hunter22}\n");
+        let target = PatchTarget {
+            kind: Some("Secret".into()),
+            name: "creds".into(),
+            namespace: None,
+        };
+        for path in ["/stringData/password", "/stringData", ""] {
+            let ops: Vec<Op> =
+                serde_yaml::from_str(&format!("- {{op: test, path: '{path}', value: guess99}}"))
+                    .unwrap();
+            let err = apply_json6902(&mut o, &target, &ops).unwrap_err();
+            assert!(
+                !err.contains("hunter22") && !err.contains("guess99"),
+                "{err}"
+            );
+            assert!(err.contains("Secret values are not shown"), "{err}");
+        }
+    }
+
+    #[test]
+    fn json6902_move_and_copy_errors() {
+        let mut o = objs(JOB);
+        let t = job_target();
+        let cases = [
+            (
+                "- {op: move, from: /spec/nope, path: /spec/x}",
+                "operation 1 of 1 (move /spec/nope -> /spec/x): `from` path `/spec/nope` does not exist",
+            ),
+            (
+                "- {op: copy, from: /spec/nope, path: /spec/x}",
+                "(copy /spec/nope -> /spec/x): `from` path `/spec/nope` does not exist",
+            ),
+            (
+                "- {op: move, from: /spec, path: /spec/template/inner}",
+                "cannot move `/spec` into its own child `/spec/template/inner`",
+            ),
+            (
+                "- {op: copy, from: /spec/backoffLimit, path: /nope/deeper}",
+                "cannot add at `/nope/deeper`",
+            ),
+            (
+                "- {op: add, path: spec, value: 1}",
+                "`spec` is not a JSON pointer",
+            ),
+        ];
+        for (yaml, want) in cases {
+            let ops: Vec<Op> = serde_yaml::from_str(yaml).unwrap();
+            let err = apply_json6902(&mut o, &t, &ops).unwrap_err();
+            assert!(
+                err.starts_with("json6902 patch on Job/migrate: ") && err.contains(want),
+                "{yaml}: {err}"
+            );
+        }
+        let unknown: Result<Vec<Op>, _> =
+            serde_yaml::from_str("- {op: move, from: /a, path: /b, value: 1}");
+        assert!(unknown.is_err(), "unknown fields are rejected");
     }
 
     #[test]

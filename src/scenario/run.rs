@@ -13,7 +13,9 @@ use crate::{
     engine::{self, Cluster, EngineOptions, RunEvent, SyncReport},
     manifest::{self, Object, ObjectKey},
     plan::{self, Plan, PlanOptions},
+    rehearsal::Environment,
     runtime::{ContainerRuntime, ContainerStatus},
+    util::unix_now,
 };
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use tokio_util::sync::CancellationToken;
@@ -34,13 +36,6 @@ pub struct Prepared {
     pub objects: Vec<Object>,
     pub plan: Plan,
     plan_options: PlanOptions,
-}
-
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Renders the source and applies patches, file edits and manifest faults; builds the plan and
@@ -119,7 +114,7 @@ pub fn prepare(scenario: Scenario) -> Result<Prepared, Error> {
             .clone()
             .unwrap_or_else(|| "default".into()),
         revision: s.sync.revision.clone().unwrap_or_else(|| "HEAD".into()),
-        started_at_unix: now_unix(),
+        started_at_unix: unix_now(),
     };
     let plan = plan::build(&objects, &plan_options).map_err(|e| Error::Plan {
         file,
@@ -285,8 +280,8 @@ pub async fn run(prepared: &Prepared, opts: &RunOptions) -> ScenarioResult {
         job_backoff_base: sync.job_backoff.map_or(Duration::from_secs(1), |d| d.0),
         ..ClusterOptions::default()
     };
-    let cluster = match DockerCluster::new(opts.rt.clone(), copts, &prepared.objects).await {
-        Ok(c) => c,
+    let env = match Environment::fresh(opts.rt.clone(), copts, &prepared.objects).await {
+        Ok(env) => env,
         Err(e) => {
             result.verdict = Verdict::Error(format!(
                 "failed to create network `syncsim-{app}`: {}",
@@ -299,13 +294,12 @@ pub async fn run(prepared: &Prepared, opts: &RunOptions) -> ScenarioResult {
     tracing::info!(
         "scenario {}: app `{app}`, network {}",
         sc.name,
-        cluster.network()
+        env.cluster.network()
     );
-    let outcome = sync_and_observe(prepared, opts, &cluster, images).await;
-    let teardown = tokio::select! {
-        t = cluster.teardown(std::time::Duration::ZERO) => t,
-        _ = opts.force.cancelled() => cluster.teardown(std::time::Duration::ZERO).await,
-    };
+    let outcome = sync_and_observe(prepared, opts, &env.cluster, images).await;
+    let teardown = env
+        .teardown_unless_forced(Duration::ZERO, &opts.force)
+        .await;
     for e in &teardown.errors {
         tracing::warn!("scenario {}: cleanup: {e}", sc.name);
     }
@@ -345,10 +339,27 @@ async fn sync_and_observe(
 ) -> Result<SyncOutcome, String> {
     let sc = &prepared.scenario;
     let sync = &sc.spec.sync;
+    // The cluster of the source's syncsim.yaml `cluster:` section, as `syncsim sync` uses it.
+    let source = sc.dir().join(&sc.spec.source).to_string_lossy().to_string();
+    let described = crate::rehearsal::cluster_description(&source, None)
+        .map_err(|e| crate::error::render_chain(&e))?;
+    let dest = prepared.plan_options.dest_namespace.clone();
+    cluster.set_api_rules(crate::cluster::ApiRules::new(
+        &described,
+        &prepared.objects,
+        &dest,
+        false,
+        crate::apiserver::UpdateOptions::default(),
+    ));
     let eopts = EngineOptions {
         app: cluster.network().trim_start_matches("syncsim-").to_string(),
         wave_delay: sync.wave_delay.map_or(Duration::ZERO, |d| d.0),
         timeout: sync.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0),
+        discovery: Some(Arc::new(crate::apiserver::Discovery::new(
+            &described,
+            &prepared.objects,
+        ))),
+        dest_namespace: dest,
         ..EngineOptions::default()
     };
     let times = sync.times.unwrap_or(1);
@@ -361,7 +372,7 @@ async fn sync_and_observe(
         } else {
             // A new operation: generateName hooks get a new name from the new start time.
             let popts = PlanOptions {
-                started_at_unix: prepared.plan_options.started_at_unix.max(now_unix())
+                started_at_unix: prepared.plan_options.started_at_unix.max(unix_now())
                     + i64::from(i),
                 ..prepared.plan_options.clone()
             };

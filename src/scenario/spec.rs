@@ -4,14 +4,12 @@
 //! references, the shape of a patch), so that `serde_yaml` reports it with the file's line and
 //! column. See `scenarios/README.md` for the documented format.
 use super::error::Error;
-use regex::Regex;
-use serde::{de, Deserialize, Deserializer};
+pub use super::value::{Dur, Pattern, StepRef};
+use serde::Deserialize;
 use serde_json::Value;
 use std::{
     collections::BTreeMap,
-    fmt,
     path::{Path, PathBuf},
-    time::Duration,
 };
 
 /// The only `apiVersion` this version of syncsim reads.
@@ -151,6 +149,16 @@ pub enum Op {
     Test {
         path: String,
         value: Value,
+    },
+    /// Removes the value at `from` and adds it at `path`.
+    Move {
+        from: String,
+        path: String,
+    },
+    /// Adds a copy of the value at `from` at `path`.
+    Copy {
+        from: String,
+        path: String,
     },
 }
 
@@ -507,95 +515,6 @@ pub struct ExecCheck {
     pub exit_code: i64,
 }
 
-/// A duration: `3s`, `500ms`, `2m`, or an integer number of seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Dur(pub Duration);
-
-impl<'de> Deserialize<'de> for Dur {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Secs(u64),
-            Text(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::Secs(s) => Ok(Dur(Duration::from_secs(s))),
-            Raw::Text(t) => humantime::parse_duration(&t).map(Dur).map_err(|e| {
-                de::Error::custom(format!(
-                    "`{t}` is not a duration: {e} (write e.g. 3s, 500ms or 2m)"
-                ))
-            }),
-        }
-    }
-}
-
-/// A regular expression (Rust `regex` syntax), searched anywhere in the text: a plain word is a
-/// substring match, `^…$` anchors.
-#[derive(Debug, Clone)]
-pub struct Pattern(pub Regex);
-
-impl Pattern {
-    pub fn is_match(&self, text: &str) -> bool {
-        self.0.is_match(text)
-    }
-}
-
-impl fmt::Display for Pattern {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "/{}/", self.0.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Pattern {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Regex::new(&s).map(Pattern).map_err(|e| {
-            de::Error::custom(format!(
-                "`{s}` is not a valid regular expression: {e} (escape special characters with \\\\, e.g. `V3__broken\\\\.sql`)"
-            ))
-        })
-    }
-}
-
-/// A step reference: `Phase/wave`, e.g. `PostSync/2`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StepRef {
-    pub phase: crate::plan::Phase,
-    pub wave: i64,
-}
-
-impl fmt::Display for StepRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.phase, self.wave)
-    }
-}
-
-impl std::str::FromStr for StepRef {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        use crate::plan::Phase;
-        let bad = || format!("`{s}` is not a step (write Phase/wave, e.g. PostSync/2 or Sync/0)");
-        let (p, w) = s.split_once('/').ok_or_else(bad)?;
-        let phase = match p {
-            "PreSync" => Phase::PreSync,
-            "Sync" => Phase::Sync,
-            "PostSync" => Phase::PostSync,
-            "SyncFail" => Phase::SyncFail,
-            _ => return Err(bad()),
-        };
-        let wave = w.trim().parse().map_err(|_| bad())?;
-        Ok(StepRef { phase, wave })
-    }
-}
-
-impl<'de> Deserialize<'de> for StepRef {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(de::Error::custom)
-    }
-}
-
 /// Parses a scenario's text. `path` is used for messages and to name the scenario.
 ///
 /// # Errors
@@ -740,137 +659,5 @@ impl Scenario {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn err(text: &str) -> String {
-        parse(text, Path::new("scenarios/x.yaml"))
-            .unwrap_err()
-            .to_string()
-    }
-
-    const HEAD: &str = "apiVersion: syncsim.dev/v1alpha1\nkind: Scenario\nsource: ../app\n";
-
-    #[test]
-    fn a_full_scenario_parses() {
-        let text = format!(
-            "{HEAD}metadata: {{name: broken-migration}}
-sync: {{app: demo, images: {{a: b}}, waveDelay: 2, timeout: 3m, destNamespace: shop, times: 2}}
-patches:
-  - merge: {{kind: Job, metadata: {{name: m}}, spec: {{backoffLimit: 0}}}}
-  - target: {{kind: Job, name: m}}
-    ops: [{{op: replace, path: /spec/backoffLimit, value: 1}}, {{op: remove, path: /x}}]
-files:
-  - {{configMap: migrations, key: V3__broken.sql, content: 'select nope;'}}
-  - {{configMap: migrations, key: V4.sql, from: files/V4.sql}}
-faults:
-  - hookExitCode: {{target: m, code: 3}}
-  - crash: {{target: redis, after: 3s}}
-  - stop: {{target: kafka, whileRunning: topic}}
-  - imageUnavailable: img:1
-  - memoryLimit: {{target: m, limit: 16Mi}}
-expect:
-  phase: Failed
-  message: 'completed unsuccessfully'
-  stepsNotStarted: [PostSync/2]
-  hookPhases: {{m: Failed, topic: NotStarted}}
-  exec: [{{in: postgres, command: [psql, -tAc, select 1], equals: '1'}}]
-"
-        );
-        let s = parse(&text, Path::new("scenarios/x.yaml")).unwrap();
-        assert_eq!(s.name, "broken-migration");
-        assert_eq!(s.spec.sync.wave_delay, Some(Dur(Duration::from_secs(2))));
-        assert_eq!(s.spec.sync.timeout, Some(Dur(Duration::from_secs(180))));
-        assert_eq!(s.spec.patches.len(), 2);
-        assert!(matches!(s.spec.files[1].content, FileContent::From(ref f) if f == "files/V4.sql"));
-        assert_eq!(s.spec.faults.len(), 5);
-        assert!(
-            matches!(&s.spec.faults[1], Fault::Crash { after: Some(d), .. } if d.0 == Duration::from_secs(3))
-        );
-        assert_eq!(s.spec.expect.steps_not_started[0].to_string(), "PostSync/2");
-        assert_eq!(s.spec.expect.hook_phases["topic"], HookPhase::NotStarted);
-        assert_eq!(s.dir(), Path::new("scenarios"));
-    }
-
-    #[test]
-    fn the_name_defaults_to_the_file_stem() {
-        let s = parse(HEAD, Path::new("dir/happy-path.yaml")).unwrap();
-        assert_eq!(s.name, "happy-path");
-    }
-
-    #[test]
-    fn unknown_keys_point_at_their_line() {
-        let e = err(&format!(
-            "{HEAD}fautls:\n  - crash: {{target: a, after: 1s}}\n"
-        ));
-        assert!(
-            e.starts_with("scenarios/x.yaml:4:1: unknown field `fautls`"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn bad_values_point_at_their_line_and_say_how_to_fix() {
-        let e = err(&format!(
-            "{HEAD}faults:\n  - crash: {{target: a, after: soon}}\n"
-        ));
-        assert!(e.starts_with("scenarios/x.yaml:5:"), "{e}");
-        assert!(
-            e.contains("`soon` is not a duration") && e.contains("write e.g. 3s"),
-            "{e}"
-        );
-        let e = err(&format!("{HEAD}expect:\n  message: 'V3(broken'\n"));
-        assert!(e.starts_with("scenarios/x.yaml:5:"), "{e}");
-        assert!(e.contains("not a valid regular expression"), "{e}");
-        let e = err(&format!("{HEAD}expect:\n  stepsRan: [Postsync/1]\n"));
-        assert!(
-            e.contains("`Postsync/1` is not a step (write Phase/wave"),
-            "{e}"
-        );
-        let e = err(&format!("{HEAD}faults:\n  - explode: {{target: a}}\n"));
-        assert!(
-            e.starts_with("scenarios/x.yaml:5:")
-                && e.contains("unknown field `explode`, expected one of `hookCommand`"),
-            "{e}"
-        );
-        let e = err(&format!("{HEAD}expect:\n  hookPhases: {{a: Done}}\n"));
-        assert!(e.contains("unknown variant `Done`"), "{e}");
-    }
-
-    #[test]
-    fn patches_and_files_need_one_shape() {
-        let e = err(&format!("{HEAD}patches:\n  - merge: {{kind: Job, metadata: {{name: a}}}}\n    target: {{name: a}}\n    ops: []\n"));
-        assert!(
-            e.contains("either `merge: <partial object>` or `target: {kind, name}`"),
-            "{e}"
-        );
-        let e = err(&format!("{HEAD}patches:\n  - merge: {{spec: {{}}}}\n"));
-        assert!(e.contains("needs `kind` and `metadata.name`"), "{e}");
-        let e = err(&format!("{HEAD}files:\n  - {{configMap: m, key: k}}\n"));
-        assert!(e.contains("exactly one of `content`"), "{e}");
-        let e = err(&format!(
-            "{HEAD}patches:\n  - target: {{name: a}}\n    ops: [{{op: move, path: /a}}]\n"
-        ));
-        assert!(e.contains("unknown variant `move`"), "{e}");
-    }
-
-    #[test]
-    fn semantic_errors_point_at_the_offending_line() {
-        let e = err("# a scenario\napiVersion: syncsim.dev/v1\nkind: Scenario\nsource: .\n");
-        assert_eq!(e, "scenarios/x.yaml:2: apiVersion `syncsim.dev/v1` is not supported (write `apiVersion: syncsim.dev/v1alpha1`)");
-        let e = err(&format!("{HEAD}faults:\n  - crash: {{target: a}}\n"));
-        assert!(
-            e.starts_with("scenarios/x.yaml:5:")
-                && e.contains(
-                    "`crash` needs exactly one of `after: <duration>` or `whileRunning: <hook>`"
-                ),
-            "{e}"
-        );
-        let e = err(&format!(
-            "{HEAD}planOnly: true\nexpect:\n  planWarnings: [x]\n  hookPhases: {{a: Failed}}\n"
-        ));
-        assert_eq!(e, "scenarios/x.yaml:7: `expect.hookPhases` needs a sync, but the scenario is `planOnly: true` (remove one of them; planOnly checks planWarnings, stepsRan and stepsNotStarted)");
-        let e = err(&format!("{HEAD}sync:\n  times: 0\n"));
-        assert_eq!(e, "scenarios/x.yaml:5: `sync.times` must be at least 1");
-    }
-}
+#[path = "spec_tests.rs"]
+mod tests;

@@ -9,7 +9,7 @@ use std::{
 };
 
 /// Scenario files under `paths`: a file as given; a directory's `*.yaml`/`*.yml` files (not
-/// recursive, `README*` excluded), sorted.
+/// recursive, `README*` excluded), sorted; a file found twice is listed once.
 ///
 /// # Errors
 ///
@@ -38,7 +38,92 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             ));
         }
     }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     Ok(out)
+}
+
+/// `--partition`: which share of the scenario files this machine runs, like nextest's.
+///
+/// - `count:K/N` (or `K/N`): the files as [`discover`] lists them, dealt round-robin: the
+///   1st to shard 1, the 2nd to shard 2 … the (N+1)th to shard 1 again. Even shard sizes; a
+///   new file moves the files after it to other shards.
+/// - `hash:K/N`: a file goes to shard `1 + SHA-256(its path as given, with '/' separators)
+///   mod N`. A file's shard never depends on the others (stable as scenarios come and go);
+///   sizes are only even on average.
+///
+/// Every machine must list the same paths (same arguments, same checkout) so that the shards
+/// are disjoint and together complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partition {
+    Count { shard: u32, total: u32 },
+    Hash { shard: u32, total: u32 },
+}
+
+impl std::str::FromStr for Partition {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (kind, rest) = match s.split_once(':') {
+            Some((k, r)) => (k, r),
+            None => ("count", s),
+        };
+        let bad = || {
+            format!("`{s}` is not a partition: use count:K/N or hash:K/N with 1 <= K <= N (e.g. --partition hash:2/4)")
+        };
+        let (k, n) = rest.split_once('/').ok_or_else(bad)?;
+        let shard: u32 = k.trim().parse().map_err(|_| bad())?;
+        let total: u32 = n.trim().parse().map_err(|_| bad())?;
+        if shard == 0 || total == 0 || shard > total {
+            return Err(bad());
+        }
+        match kind {
+            "count" => Ok(Partition::Count { shard, total }),
+            "hash" => Ok(Partition::Hash { shard, total }),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl std::fmt::Display for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Partition::Count { shard, total } => write!(f, "count:{shard}/{total}"),
+            Partition::Hash { shard, total } => write!(f, "hash:{shard}/{total}"),
+        }
+    }
+}
+
+impl Partition {
+    /// This shard's files, in the order given.
+    pub fn select(&self, files: &[PathBuf]) -> Vec<PathBuf> {
+        files
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| self.shard_of(*i, f) == self.shard())
+            .map(|(_, f)| f.clone())
+            .collect()
+    }
+
+    fn shard(&self) -> u32 {
+        match *self {
+            Partition::Count { shard, .. } | Partition::Hash { shard, .. } => shard,
+        }
+    }
+
+    /// The 1-based shard of the `index`-th file `file`.
+    fn shard_of(&self, index: usize, file: &Path) -> u32 {
+        match *self {
+            Partition::Count { total, .. } => (index % total as usize) as u32 + 1,
+            Partition::Hash { total, .. } => {
+                use sha2::{Digest, Sha256};
+                let path = file.to_string_lossy().replace('\\', "/");
+                let d = Sha256::digest(path.as_bytes());
+                let n = u64::from_be_bytes(d[..8].try_into().expect("8 bytes"));
+                (n % u64::from(total)) as u32 + 1
+            }
+        }
+    }
 }
 
 fn is_scenario_file(p: &Path) -> bool {
@@ -148,6 +233,59 @@ pub fn to_junit(results: &[ScenarioResult], elapsed: Duration) -> String {
 mod tests {
     use super::*;
     use crate::scenario::expect::Unmet;
+
+    fn files(n: usize) -> Vec<PathBuf> {
+        (0..n)
+            .map(|i| PathBuf::from(format!("scenarios/s{i:03}.yaml")))
+            .collect()
+    }
+
+    #[test]
+    fn every_partition_is_disjoint_and_complete() {
+        let all = files(37);
+        for total in 1..=7u32 {
+            for kind in ["count", "hash"] {
+                let mut union: Vec<PathBuf> = Vec::new();
+                for shard in 1..=total {
+                    let p: Partition = format!("{kind}:{shard}/{total}").parse().unwrap();
+                    assert_eq!(p.select(&all), p.select(&all), "deterministic");
+                    union.extend(p.select(&all));
+                }
+                union.sort();
+                assert_eq!(union, all, "{kind} /{total}: every file exactly once");
+            }
+        }
+    }
+
+    #[test]
+    fn count_shards_are_even_and_hash_shards_ignore_the_others() {
+        let all = files(10);
+        let sizes: Vec<usize> = (1..=3)
+            .map(|k| Partition::Count { shard: k, total: 3 }.select(&all).len())
+            .collect();
+        assert_eq!(sizes, vec![4, 3, 3]);
+        let h = Partition::Hash { shard: 2, total: 3 };
+        let mine = h.select(&all);
+        let fewer = h.select(&all[..5]);
+        assert!(fewer.iter().all(|f| mine.contains(f)));
+    }
+
+    #[test]
+    fn partitions_parse_like_nextest_and_refuse_the_rest() {
+        assert_eq!("2/4".parse(), Ok(Partition::Count { shard: 2, total: 4 }));
+        assert_eq!(
+            "hash:1/2".parse(),
+            Ok(Partition::Hash { shard: 1, total: 2 })
+        );
+        assert_eq!(
+            Partition::Hash { shard: 1, total: 2 }.to_string(),
+            "hash:1/2"
+        );
+        for bad in ["0/3", "4/3", "count:1/0", "slice:1/2", "1-2", "a/b", ""] {
+            let e = bad.parse::<Partition>().unwrap_err();
+            assert!(e.contains("count:K/N"), "{bad}: {e}");
+        }
+    }
 
     fn result(name: &str, verdict: Verdict) -> ScenarioResult {
         ScenarioResult {

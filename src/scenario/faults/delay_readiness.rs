@@ -1,10 +1,10 @@
-//! `delayReadiness`: make a workload become Ready later. A manifest transformation:
+//! `delayReadiness`: make a workload become Ready later. A manifest transformation: the pod gets
+//! a first init container `syncsim-delay` (the image of its first container, running `sleep`),
+//! so nothing of it starts, and it is not Ready, until the delay has passed; Argo CD's health gate
+//! waits. That image needs a `sleep` binary.
 //!
-//! * a container with a `readinessProbe` gets `initialDelaySeconds` raised by the delay (the
-//!   process runs, the pod is not Ready: Argo CD's health gate waits);
-//! * a workload without any readiness probe gets a first init container `syncsim-delay` (the
-//!   image of its first container, running `sleep`): nothing starts until it ends. That image
-//!   needs a `sleep` binary.
+//! Raising `initialDelaySeconds` instead would delay nothing under `--timing fast`, which probes
+//! readiness from the container's start (only failure budgets keep their cluster length).
 use crate::{manifest::Object, scenario::select};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -16,22 +16,11 @@ use std::time::Duration;
 /// When `obj` is not a workload.
 pub fn apply(obj: &mut Object, by: Duration) -> Result<(), String> {
     let secs = by.as_secs() + u64::from(by.subsec_nanos() > 0);
-    let mut probed = false;
-    let mut first_image = None;
-    for c in select::containers_mut(obj, None)? {
-        if first_image.is_none() {
-            first_image = c.get("image").cloned();
-        }
-        if let Some(p) = c.get_mut("readinessProbe").and_then(Value::as_object_mut) {
-            let old = p
-                .get("initialDelaySeconds")
-                .and_then(Value::as_u64)
-                .unwrap_or(0);
-            p.insert("initialDelaySeconds".into(), json!(old + secs));
-            probed = true;
-        }
-    }
-    if !probed {
+    let first_image = select::containers_mut(obj, None)?
+        .into_iter()
+        .next()
+        .and_then(|c| c.get("image").cloned());
+    {
         let ptr = select::pod_spec_pointer(obj.kind()).expect("containers_mut checked the kind");
         let spec = obj
             .value
@@ -66,7 +55,7 @@ mod tests {
     }
 
     #[test]
-    fn raises_the_probe_delay() {
+    fn a_probed_container_is_delayed_by_an_init_container_too() {
         let mut o = objs(
             "{name: a, image: x, readinessProbe: {initialDelaySeconds: 2, httpGet: {port: 80}}}",
         );
@@ -74,9 +63,12 @@ mod tests {
         let spec = &o.value["spec"]["template"]["spec"];
         assert_eq!(
             spec["containers"][0]["readinessProbe"]["initialDelaySeconds"],
-            12
+            2
         );
-        assert!(spec.get("initContainers").is_none());
+        assert_eq!(
+            spec["initContainers"][0],
+            json!({"name": "syncsim-delay", "image": "x", "command": ["sleep", "10"]})
+        );
     }
 
     #[test]

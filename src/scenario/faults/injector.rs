@@ -5,7 +5,7 @@
 use super::{crash, disconnect, image_unavailable, stop, Env};
 use crate::{
     cluster::DockerCluster,
-    engine::{ApplyOutcome, Cluster, RunEvent},
+    engine::{ApplyOutcome, Cluster, ClusterError, RunEvent},
     manifest::ObjectKey,
     plan::{Plan, Task},
     runtime::ContainerRuntime,
@@ -276,12 +276,12 @@ fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 
 #[async_trait]
 impl Cluster for FaultCluster {
-    async fn dry_run(&self, task: &Task) -> Result<(), String> {
-        image_unavailable::check(task, &self.unavailable, &self.images)?;
+    async fn dry_run(&self, task: &Task) -> Result<(), ClusterError> {
+        image_unavailable::apply(&self.env.cluster, &self.unavailable, &self.images).await;
         self.env.cluster.dry_run(task).await
     }
 
-    async fn apply(&self, task: &Task) -> Result<ApplyOutcome, String> {
+    async fn apply(&self, task: &Task) -> Result<ApplyOutcome, ClusterError> {
         let key = task.key();
         self.before_apply(&key).await;
         let out = self.env.cluster.apply(task).await;
@@ -291,7 +291,7 @@ impl Cluster for FaultCluster {
         out
     }
 
-    async fn delete(&self, key: &ObjectKey) -> Result<(), String> {
+    async fn delete(&self, key: &ObjectKey) -> Result<(), ClusterError> {
         self.close_windows(key);
         if !self.env.cluster.containers_of(key).is_empty() {
             let lines = self.env.cluster.logs(key, CAPTURED_LOG_LINES).await;
@@ -421,23 +421,18 @@ spec:
     }
 
     #[tokio::test]
-    async fn an_unavailable_image_fails_the_dry_run_and_creates_nothing() {
+    async fn an_unavailable_image_keeps_its_pod_pending_and_the_operation_running() {
         let rt = Arc::new(FakeRuntime::new());
         let f = faults("- imageUnavailable: 'tool:1'");
         let (report, _) = run(rt.clone(), &f).await;
-        assert_eq!(report.outcome, Outcome::Failed);
         assert!(
-            report.message.contains("failed to apply (dry run)"),
-            "{}",
-            report.message
-        );
-        assert!(
-            report.message.contains("fault imageUnavailable"),
-            "{}",
+            matches!(report.outcome, Outcome::TimedOut { .. }),
+            "{:?}: {}",
+            report.outcome,
             report.message
         );
         assert_eq!(
-            position(&rt.call_log(), "create", ""),
+            position(&rt.call_log(), "create", "migrate"),
             None,
             "{:#?}",
             rt.call_log()
