@@ -114,6 +114,8 @@ fn small_with(dir: &tempfile::TempDir, edit: impl Fn(&str) -> Option<String>) ->
         .join("\n---\n");
     let path = dir.path().join("app.yaml");
     std::fs::write(&path, yaml).expect("write fixture");
+    // Namespace `demo` exists, as for the fixtures (tests/fixtures/syncsim.yaml).
+    std::fs::copy(fixture("syncsim.yaml"), dir.path().join("syncsim.yaml")).expect("config");
     path
 }
 
@@ -660,19 +662,26 @@ fn keep_leaves_everything_up_and_down_removes_it_then_is_a_no_op() {
     );
 }
 
+/// `sync` used to turn `--app CLI_Kept_App` into `cli-kept-app` silently (so `rel_a` and
+/// `rel-a` were one app); now every subcommand refuses a name that is not a DNS-1123 label
+/// with exit 2 and the name to use, before it touches the engine.
 #[test]
-#[ignore = "needs docker"]
-fn down_takes_the_app_name_as_sync_does() {
-    // `sync` turns `--app Kept_App` into the DNS-safe `kept-app`; `down --app Kept_App` must
-    // find the same objects.
-    let app = "cli-kept-app";
-    docker_test(app);
-    let out = run(sync_cmd("CLI_Kept_App", &fixture("cli/keep.yaml"), "60s").arg("--keep"));
-    assert_eq!(out.code, 0);
-    assert!(!labelled(app).is_empty());
-    let down = run(syncsim().args(["down", "--app", "CLI_Kept_App", "--volumes"]));
-    assert_eq!(down.code, 0);
-    assert_nothing_left(app);
+fn sync_down_and_status_refuse_an_app_name_that_is_not_a_dns_label() {
+    for args in [
+        vec!["sync", "x.yaml", "--app", "CLI_Kept_App"],
+        vec!["down", "--app", "CLI_Kept_App"],
+        vec!["status", "--app", "CLI_Kept_App"],
+    ] {
+        let out = run(syncsim()
+            .args(&args)
+            .env("DOCKER_HOST", "unix:///nonexistent.sock"));
+        assert_eq!(out.code, 2, "{args:?}");
+        assert!(
+            out.stderr.contains("did you mean `--app cli-kept-app`?"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
 }
 
 // ----- bad input and environment (no Docker needed) -----
@@ -683,6 +692,52 @@ fn missing_source_exits_2_naming_the_path() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("does/not/exist.yaml"), "{}", out.stderr);
     assert!(out.stdout.is_empty(), "{}", out.stdout);
+}
+
+/// A missing renderer is an environment problem (exit 3, README § Exit codes) for every
+/// subcommand that renders, before any Docker call; `watch` exited 2 before the rehearsal layer.
+#[test]
+fn a_missing_renderer_exits_3_in_sync_watch_and_status() {
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("kustomization.yaml"), "resources: []\n").unwrap();
+    let source = src.path().to_str().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let record = syncsim::state::EnvRecord {
+        version: syncsim::state::RECORD_VERSION,
+        app: "cli-norenderer".into(),
+        network: "syncsim-cli-norenderer".into(),
+        source: source.into(),
+        dest_namespace: "default".into(),
+        images: vec![],
+        saved_at: String::new(),
+        last_operation: None,
+        secret_salt: String::new(),
+        objects: vec![],
+    };
+    std::fs::write(
+        state.path().join("cli-norenderer.json"),
+        serde_json::to_string(&record).unwrap(),
+    )
+    .unwrap();
+    for args in [
+        vec!["sync", source, "--app", "cli-norenderer", "--no-build"],
+        vec!["watch", source, "--app", "cli-norenderer"],
+        vec!["status", "--app", "cli-norenderer"],
+    ] {
+        let out = run(syncsim()
+            .env("PATH", empty.path())
+            .env("SYNCSIM_STATE_DIR", state.path())
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .args(&args));
+        assert_eq!(out.code, 3, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("neither `kustomize` nor `kubectl` is on PATH"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
 }
 
 #[test]
@@ -728,9 +783,12 @@ fn docker_unreachable_exits_3_with_a_clear_message() {
 
 // ----- missing image -----
 
+/// syncsim's preflight (not Argo CD's, issue #9): an image that can be neither found nor
+/// pulled would hang the sync on a cluster (ImagePullBackOff), so the run stops before the
+/// operation with exit 3, naming the image and the fixes.
 #[test]
 #[ignore = "needs docker"]
-fn missing_image_exits_1_before_anything_is_applied_and_suggests_image_flag() {
+fn missing_image_exits_3_before_the_operation_and_suggests_image_flag() {
     let app = "cli-noimage";
     docker_test(app);
     let dir = tempfile::tempdir().unwrap();
@@ -738,30 +796,17 @@ fn missing_image_exits_1_before_anything_is_applied_and_suggests_image_flag() {
         doc.contains("name: after")
             .then(|| doc.replace("syncsim-test/busybox:1", "ghcr.io/example/missing:9.9"))
     });
-    let out = run(sync_cmd(app, &src, "60s").args(["-o", "json"]));
-    assert_eq!(out.code, 1);
-    let report: Value = serde_json::from_str(&out.stdout).expect("JSON report");
-    assert_eq!(report["outcome"], "Failed");
-    let message = report["operation"]["message"].as_str().unwrap();
-    assert!(message.contains("ghcr.io/example/missing:9.9"), "{message}");
+    let out = run(&mut sync_cmd(app, &src, "60s"));
+    assert_eq!(out.code, 3, "{}", out.stderr);
     assert!(
-        message.contains("--image ghcr.io/example/missing:9.9="),
-        "{message}"
-    );
-    let resources = report["resources"].as_array().unwrap();
-    assert!(
-        resources.iter().all(|r| r["appliedAt"].is_null()),
-        "nothing applied: {resources:?}"
+        out.stderr.contains("ghcr.io/example/missing:9.9")
+            && out.stderr.contains("--image FROM=TO")
+            && out.stderr.contains("ImagePullBackOff")
+            && out.stderr.contains("--allow-missing-images"),
+        "{}",
+        out.stderr
     );
     assert!(!out.stderr.contains("▶ PreSync"), "{}", out.stderr);
-    // The text report names it too.
-    let text = run(&mut sync_cmd(app, &src, "60s"));
-    assert_eq!(text.code, 1);
-    assert!(
-        text.stdout.contains("ghcr.io/example/missing:9.9") && text.stdout.contains("--image"),
-        "{}",
-        text.stdout
-    );
     assert_nothing_left(app);
     // Following the suggestion works.
     let mapped = run(sync_cmd(app, &src, "60s").args([

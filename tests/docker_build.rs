@@ -243,7 +243,7 @@ async fn a_directory_context_is_sent_whole() {
 
 #[test]
 #[ignore = "needs docker"]
-fn sync_builds_a_missing_image_before_the_dry_run_unless_no_build() {
+fn sync_builds_a_missing_image_before_the_operation_unless_no_build() {
     common::ensure_test_image();
     let image = TestImage::new();
     let dir = project(
@@ -283,11 +283,14 @@ fn sync_builds_a_missing_image_before_the_dry_run_unless_no_build() {
     let out = sync(&["--no-build"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // syncsim's preflight (a missing image hangs a real sync in ImagePullBackOff): exit 3,
+    // naming the image and the fix, before the operation starts.
+    assert_eq!(out.status.code(), Some(3), "{stderr}\n{stdout}");
     assert!(!stderr.contains("building "), "{stderr}");
     assert!(
-        stdout.contains(&format!("image `{}`", image.tag)) && stdout.contains("is not available"),
-        "the dry run fails on the missing image:\n{stdout}"
+        stderr.contains(&format!("`{}` used by Job/greet", image.tag))
+            && stderr.contains("neither found nor pulled"),
+        "the preflight names the missing image:\n{stderr}"
     );
     assert!(image_id(&image.tag).is_none());
 

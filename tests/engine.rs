@@ -1,4 +1,4 @@
-//! Argo CD's step semantics (ARGO-SEMANTICS.md §2.6–§4, §8) on the scripted fake cluster,
+//! Argo CD's step semantics (docs/argo-cd-semantics.md §2.6–§4, §8) on the scripted fake cluster,
 //! with paused time: no Docker, no real sleeping.
 use serde_json::json;
 use std::time::Duration;
@@ -633,4 +633,96 @@ async fn cancellation_interrupts_a_step_that_is_still_applying() {
     assert_eq!(r.outcome, Outcome::Interrupted);
     assert!(r.duration < Duration::from_secs(2), "took {:?}", r.duration);
     assert_eq!(c.applied(), vec!["a"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_before_hook_creation_delete_fails_the_wave_with_argo_cds_message() {
+    // §2.6 step 3, §3.5. gitops-engine `pkg/sync/sync_context.go` (`runTasks`): every delete of
+    // the wave is attempted; one that fails (other than NotFound) records the hook with no result
+    // code, hook phase Error and "failed to delete resource: " + the error of `deleteResource`,
+    // which itself wraps the API error in "failed to delete resource: ". The wave fails, nothing
+    // in it is applied, and the operation fails with "one or more objects failed to apply" (no
+    // reason: no task is SyncFailed).
+    let p = plan(vec![
+        res(0, "StatefulSet", "postgres"),
+        hook(Phase::PostSync, 0, "flyway-admin", &[]),
+        hook(Phase::PostSync, 0, "seed", &[]),
+    ]);
+    let c = FakeCluster::new()
+        .with_existing("Job", NS, "flyway-admin", "batch")
+        .with_existing("Job", NS, "seed", "batch")
+        .script(
+            "flyway-admin",
+            Script::delete_error("jobs.batch \"flyway-admin\" is forbidden"),
+        );
+    let (r, events) = sync(&p, &c, LONG).await;
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert_eq!(r.message, "one or more objects failed to apply");
+    let hook = task_run(&r, "flyway-admin", Phase::PostSync);
+    assert_eq!(hook.result, None);
+    assert_eq!(hook.hook_phase, Some(OperationPhase::Error));
+    assert_eq!(
+        hook.message,
+        "failed to delete resource: failed to delete resource: jobs.batch \"flyway-admin\" is forbidden"
+    );
+    let calls: Vec<Call> = c
+        .calls()
+        .into_iter()
+        .filter(|c| !matches!(c, Call::DryRun(_)))
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            Call::Apply("postgres".into()),
+            Call::Delete("flyway-admin".into()),
+            Call::Delete("seed".into()),
+        ],
+        "every delete is attempted and nothing of the wave is applied"
+    );
+    let deleted: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            RunEvent::HookDeleted { key, .. } => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        deleted,
+        vec!["batch/Job/seed"],
+        "only real deletions are reported"
+    );
+    assert_eq!(task_run(&r, "seed", Phase::PostSync).result, None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_before_hook_creation_delete_runs_the_syncfail_hooks() {
+    // gitops-engine `pkg/sync/sync_context.go`: the failed wave starts the SyncFail hooks
+    // (`executeSyncFailPhase`); once they complete, the hook left in Error fails the operation as
+    // a task that completed unsuccessfully.
+    let p = plan(vec![
+        hook(Phase::PreSync, 0, "migrate", &[]),
+        res(0, "StatefulSet", "postgres"),
+        hook(Phase::SyncFail, 0, "notify", &[]),
+    ]);
+    let c = FakeCluster::new()
+        .with_existing("Job", NS, "migrate", "batch")
+        .script(
+            "migrate",
+            Script::delete_error("etcdserver: request timed out"),
+        );
+    let (r, _) = sync(&p, &c, LONG).await;
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert_eq!(
+        r.message,
+        "one or more synchronization tasks completed unsuccessfully"
+    );
+    assert_eq!(c.applied(), vec!["notify"]);
+    assert_eq!(
+        task_run(&r, "migrate", Phase::PreSync).hook_phase,
+        Some(OperationPhase::Error)
+    );
+    assert_eq!(
+        task_run(&r, "notify", Phase::SyncFail).result,
+        Some(ResultCode::Synced)
+    );
 }

@@ -1,4 +1,4 @@
-//! Prune tasks and selective syncs on the scripted fake cluster (ARGO-SEMANTICS.md §2.5, §6.1,
+//! Prune tasks and selective syncs on the scripted fake cluster (docs/argo-cd-semantics.md §2.5, §6.1,
 //! §6.4, §8.19–§8.20, §8.23), paused time.
 use serde_json::json;
 use std::{collections::BTreeSet, time::Duration};

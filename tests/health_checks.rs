@@ -1,4 +1,4 @@
-//! One named case per rule of ARGO-SEMANTICS.md §5.3, each an inline live object.
+//! One named case per rule of docs/argo-cd-semantics.md §5.3, each an inline live object.
 use syncsim::health::{assess, HealthStatus, HealthStatus::*};
 use test_case::test_case;
 

@@ -23,6 +23,9 @@ fn local_overlay_config_builds_every_image_the_overlay_maps_to_the_kit() {
         container_images(&object.value, &mut wanted);
     }
     assert!(wanted.len() >= 8, "{wanted:?}");
+    // Plus the Service proxy: every Service of the overlay selects probed pods, so each is
+    // realised by a proxy container (cluster::service) whose image must exist too.
+    wanted.insert(syncsim::cluster::service::DEFAULT_PROXY_IMAGE.to_string());
     let listed: BTreeSet<String> = config.entries.iter().map(|e| e.image.clone()).collect();
     assert_eq!(listed, wanted);
 
@@ -35,6 +38,15 @@ fn local_overlay_config_builds_every_image_the_overlay_maps_to_the_kit() {
                 entry.location,
                 program.display()
             );
+            if !program.ends_with("build-images.sh") {
+                // The test-image script (the Service proxy) takes no image name.
+                assert!(
+                    program.ends_with("testimages/build.sh"),
+                    "{}",
+                    entry.location
+                );
+                continue;
+            }
             // The kit script names its images; the argument must be one of them.
             let list = std::process::Command::new(&program)
                 .arg("--list")

@@ -1,4 +1,4 @@
-//! Sort order, dependency moves, step grouping and invariants (ARGO-SEMANTICS.md §2.3–§2.5, §8).
+//! Sort order, dependency moves, step grouping and invariants (docs/argo-cd-semantics.md §2.3–§2.5, §8).
 use serde_json::json;
 use syncsim::{
     manifest::{from_yaml_str, Object, Origin},

@@ -1,5 +1,5 @@
 //! Classification, waves, names, delete policies, sync options and namespaces
-//! (ARGO-SEMANTICS.md §1, §2.1–§2.2, §3.1, §3.4, §6.2, §8).
+//! (docs/argo-cd-semantics.md §1, §2.1–§2.2, §3.1, §3.4, §6.2, §8).
 use serde_json::json;
 use syncsim::{
     manifest::{from_yaml_str, Object, Origin},

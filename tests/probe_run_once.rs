@@ -346,3 +346,124 @@ async fn exec_probe_fails_when_the_runtime_errors_or_hangs() {
     assert!(r.message().contains("timed out"), "{r:?}");
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+/// A one-shot server that reads the request head and answers with `reply` verbatim (possibly
+/// nothing), then closes.
+async fn raw_server(reply: &'static [u8]) -> (u16, tokio::task::JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 512];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = sock.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        sock.write_all(reply).await.unwrap();
+        String::from_utf8(head).unwrap()
+    });
+    (port, handle)
+}
+
+#[tokio::test]
+async fn http_probe_reports_an_empty_or_malformed_response() {
+    for (reply, expected) in [
+        (&b""[..], "Get \"http://127.0.0.1:8080/\": empty response"),
+        (
+            &b"SSH-2.0-OpenSSH_9.6\r\n\r\n"[..],
+            "Get \"http://127.0.0.1:8080/\": malformed HTTP response",
+        ),
+    ] {
+        let (port, _server) = raw_server(reply).await;
+        let r = run_once(
+            &ExecOnly::default(),
+            &running(&[(8080, port)]),
+            &probe(http(8080, "/")),
+        )
+        .await;
+        assert_eq!(
+            r,
+            ProbeResult::Failure {
+                message: expected.into()
+            }
+        );
+    }
+}
+
+#[tokio::test]
+async fn http_probe_sends_kubelets_headers_and_the_probes_host() {
+    let (port, server) = http_server("200 OK").await;
+    let action = ProbeAction::Http {
+        port: 8080,
+        path: "/ready?full=1".into(),
+        scheme: HttpScheme::Http,
+        host: Some("web.shop".into()),
+        headers: vec![("Accept".into(), "application/json".into())],
+    };
+    let r = run_once(
+        &ExecOnly::default(),
+        &running(&[(8080, port)]),
+        &probe(action),
+    )
+    .await;
+    assert!(r.is_success(), "{r:?}");
+    let head = server.await.unwrap();
+    assert!(head.starts_with("GET /ready?full=1 HTTP/1.1\r\n"), "{head}");
+    assert!(head.contains("Host: web.shop:8080\r\n"), "{head}");
+    assert!(head.contains("User-Agent: kube-probe/1.33\r\n"), "{head}");
+    assert!(head.contains("Accept: application/json\r\n"), "{head}");
+    assert!(
+        !head.contains("*/*"),
+        "the probe's Accept replaces kubelet's: {head}"
+    );
+}
+
+#[tokio::test]
+async fn http_probe_host_header_replaces_the_default_host() {
+    let (port, server) = http_server("200 OK").await;
+    let action = ProbeAction::Http {
+        port: 8080,
+        path: "/".into(),
+        scheme: HttpScheme::Http,
+        host: None,
+        headers: vec![("Host".into(), "api.example.com".into())],
+    };
+    let r = run_once(
+        &ExecOnly::default(),
+        &running(&[(8080, port)]),
+        &probe(action),
+    )
+    .await;
+    assert!(r.is_success(), "{r:?}");
+    let head = server.await.unwrap();
+    assert!(head.contains("Host: api.example.com\r\n"), "{head}");
+    assert!(!head.contains("127.0.0.1:8080"), "{head}");
+}
+
+#[tokio::test]
+async fn http_probe_with_an_invalid_header_fails_without_sending_it() {
+    let (port, _server) = http_server("200 OK").await;
+    let action = ProbeAction::Http {
+        port: 8080,
+        path: "/".into(),
+        scheme: HttpScheme::Http,
+        host: None,
+        headers: vec![("X-Bad".into(), "a\r\nInjected: yes".into())],
+    };
+    let r = run_once(
+        &ExecOnly::default(),
+        &running(&[(8080, port)]),
+        &probe(action),
+    )
+    .await;
+    assert_eq!(
+        r,
+        ProbeResult::Failure {
+            message: "invalid http header `X-Bad`".into()
+        }
+    );
+}

@@ -121,7 +121,19 @@ async fn resync_of_the_seed_stack_reruns_postsync_and_leaves_postgres_and_its_da
     // 2. The flyway-shortlink Job changed: sync again (kept again, to look inside).
     let (code, out, err, t2) = syncsim(
         state.path(),
-        &["sync", "--keep", "--app", APP, "-o", "json", overlay_path],
+        &[
+            "sync",
+            "--keep",
+            "--app",
+            APP,
+            "-o",
+            "json",
+            // The same app on the same cluster: its description (namespace `shortlink`
+            // exists) and image builds live beside the overlay this one edits.
+            "--config",
+            "k8s/overlays/local/syncsim.yaml",
+            overlay_path,
+        ],
     );
     assert_eq!(code, 0, "second sync: {out}");
     assert!(err.contains("adopted the kept environment"), "{err}");

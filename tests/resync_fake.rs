@@ -168,7 +168,10 @@ async fn adoption_reuses_containers_and_reapply_is_unchanged_in_place_or_immutab
 
 #[tokio::test(start_paused = true)]
 async fn a_record_whose_network_is_gone_is_stale_and_a_fresh_environment_starts() {
-    use syncsim::state::{EnvRecord, Environment, RECORD_VERSION};
+    use syncsim::{
+        rehearsal::Environment,
+        state::{EnvRecord, RECORD_VERSION},
+    };
     let dir = std::env::temp_dir().join(format!("syncsim-resync-fake-{}", std::process::id()));
     std::env::set_var("SYNCSIM_STATE_DIR", &dir);
     let fake = Arc::new(fake());
@@ -182,6 +185,7 @@ async fn a_record_whose_network_is_gone_is_stale_and_a_fresh_environment_starts(
         images: vec![],
         saved_at: String::new(),
         last_operation: None,
+        secret_salt: String::new(),
         objects: kept,
     };
     record.save().unwrap();

@@ -204,25 +204,28 @@ spec:
     assert_eq!(run.leftovers, 0);
 }
 
+/// An image that can be neither found nor pulled: on a cluster the pod stays Pending with
+/// `ImagePullBackOff` (pkg/kubelet/images/types.go) and Argo CD waits until the operation is
+/// terminated. It used to fail the dry run with a message Argo CD never prints (issue #9).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs docker"]
-async fn missing_image_fails_the_dry_run_before_anything_starts() {
+async fn missing_image_keeps_its_pod_pending_and_the_operation_running() {
     let yaml = small_with(|doc| {
         doc.contains("name: after")
             .then(|| doc.replace("syncsim-test/busybox:1", "ghcr.io/example/missing:9.9"))
     });
-    let run = sync_yaml("t-missing-image", &yaml, Duration::from_secs(60)).await;
+    let run = sync_yaml("t-missing-image", &yaml, Duration::from_secs(20)).await;
     let r = &run.report;
-    assert_eq!(r.outcome, Outcome::Failed);
-    assert!(r.message.starts_with("one or more objects failed to apply (dry run), reason: image `ghcr.io/example/missing:9.9`"), "{}", r.message);
     assert!(
-        r.message.contains("--image ghcr.io/example/missing:9.9="),
-        "{}",
+        matches!(r.outcome, Outcome::TimedOut { .. }),
+        "{:?}: {}",
+        r.outcome,
         r.message
     );
     assert!(
-        r.tasks.iter().all(|t| t.applied_at.is_none()),
-        "nothing applied"
+        !r.message.contains("dry run"),
+        "no dry-run failure: {}",
+        r.message
     );
     assert!(r
         .tasks
