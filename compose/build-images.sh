@@ -332,4 +332,8 @@ for spec in "${IMAGES[@]}"; do
 	BUILT=$((BUILT + 1))
 done
 
+# syncsim's Service proxy (syncsim-kit/service-proxy:1, busybox): every Service of the local
+# overlay selects probed pods, so each is realised by a proxy (src/cluster/service/).
+if [ "${#SELECT[@]}" -eq 0 ]; then "$KIT_DIR/testimages/build.sh" >/dev/null; fi
+
 say "build-images: done in $(( $(now) - T0 )) s: $BUILT built, $SKIPPED already present (base: $BASE; logs: $LOGS)"

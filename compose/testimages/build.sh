@@ -3,7 +3,9 @@
 # image with one symlink per applet (sh, wget, httpd, nc, sleep, dd, ...). About 2 MB, a few seconds.
 #
 # Also builds syncsim-test/busybox-volume:1, the same with `VOLUME /data` (an image whose
-# containers get an anonymous volume), with the legacy builder from the local base image.
+# containers get an anonymous volume), with the legacy builder from the local base image, and
+# tags the busybox image syncsim-kit/service-proxy:1: the proxy that realises Services needing
+# port remapping or readiness (its `nc -ll -e` forwards; see src/cluster/service/).
 #
 # Usage: compose/testimages/build.sh [IMAGE]   (default syncsim-test/busybox:1; works from any cwd)
 # Idempotent: skips images that already exist. Needs apt-get (Debian host) and docker.
@@ -11,6 +13,16 @@ set -euo pipefail
 
 image="${1:-syncsim-test/busybox:1}"
 volume_image="syncsim-test/busybox-volume:1"
+proxy_image="syncsim-kit/service-proxy:1"
+
+tag_proxy_image() {
+    if docker image inspect "$proxy_image" >/dev/null 2>&1; then
+        echo "build.sh: image $proxy_image already exists, nothing to do"
+        return
+    fi
+    docker tag "$image" "$proxy_image"
+    echo "build.sh: tagged $image as $proxy_image"
+}
 
 build_volume_image() {
     if docker image inspect "$volume_image" >/dev/null 2>&1; then
@@ -25,6 +37,7 @@ build_volume_image() {
 if docker image inspect "$image" >/dev/null 2>&1; then
     echo "build.sh: image $image already exists, nothing to do"
     build_volume_image
+    tag_proxy_image
     exit 0
 fi
 
@@ -65,3 +78,4 @@ tar -C "$root" -c . | docker import \
     - "$image" >/dev/null
 echo "build.sh: built $image ($(docker image inspect -f '{{.Size}}' "$image") bytes)"
 build_volume_image
+tag_proxy_image
