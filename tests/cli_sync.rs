@@ -246,9 +246,12 @@ fn sync_json_output_is_only_json_and_junit_has_one_testcase_per_task() {
     docker_test(app);
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("report.xml");
+    let html = dir.path().join("run.html");
     let out = run(sync_cmd(app, &fixture("sync/small.yaml"), "60s")
         .args(["-o", "json", "--junit"])
-        .arg(&junit));
+        .arg(&junit)
+        .arg("--html")
+        .arg(&html));
     assert_eq!(out.code, 0);
     let report: Value =
         serde_json::from_str(&out.stdout).expect("stdout is exactly one JSON value");
@@ -301,6 +304,18 @@ fn sync_json_output_is_only_json_and_junit_has_one_testcase_per_task() {
     assert_eq!(fetch["hookType"], "PostSync");
     assert_eq!(fetch["hookPhase"], "Succeeded");
     assert_eq!(fetch["deletedByPolicy"], "HookSucceeded");
+    // Every hook's log, succeeded ones too, taken before HookSucceeded deleted the hook.
+    for (hook, line) in [("precheck", "precheck ok"), ("after", "after")] {
+        let r = res(hook, "Job");
+        assert_eq!(r["deletedByPolicy"], "HookSucceeded", "{r}");
+        assert_eq!(r["logTail"], serde_json::json!([line]), "{r}");
+        assert_eq!(r["logTruncated"], false, "{r}");
+    }
+    assert_eq!(
+        web["logTail"],
+        serde_json::json!([]),
+        "resources have no hook log"
+    );
     let notify = res("notify", "Job");
     assert_eq!(notify["status"], Value::Null);
     assert_eq!(notify["appliedAt"], Value::Null);
@@ -312,6 +327,13 @@ fn sync_json_output_is_only_json_and_junit_has_one_testcase_per_task() {
     assert_eq!(xml.matches("<testcase ").count(), 9, "{xml}");
     assert!(xml.contains("PostSync wave 0 Job/fetch (demo)"), "{xml}");
     assert_eq!(xml.matches("<failure").count(), 0, "{xml}");
+    assert!(
+        xml.contains("<system-out>precheck ok</system-out>"),
+        "a succeeded hook's log is its system-out: {xml}"
+    );
+    let page = std::fs::read_to_string(&html).expect("--html wrote the timeline");
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page:.200}");
+    assert!(page.contains("precheck ok") && page.contains("<details class=\"log\""));
     assert_eq!(
         xml.matches("<skipped").count(),
         1,

@@ -726,3 +726,56 @@ async fn a_failed_before_hook_creation_delete_runs_the_syncfail_hooks() {
         Some(ResultCode::Synced)
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn every_hook_keeps_its_log_captured_before_its_delete_policy_removes_it() {
+    // The fake's logs vanish with the object, as a pod's do: a log in the report was taken
+    // before HookSucceeded deleted the hook.
+    let p = plan(vec![
+        res(0, "StatefulSet", "postgres"),
+        hook(
+            Phase::PostSync,
+            0,
+            "migrate",
+            &[DeletePolicy::HookSucceeded],
+        ),
+    ]);
+    let c = FakeCluster::new().script(
+        "migrate",
+        Script::ready_after(SEC).with_logs(&["applying V1", "schema now at version 1"]),
+    );
+    let (r, _) = sync(&p, &c, LONG).await;
+    assert_eq!(r.outcome, Outcome::Succeeded);
+    let t = task_run(&r, "migrate", Phase::PostSync);
+    assert_eq!(t.deleted_by, Some(DeletePolicy::HookSucceeded));
+    assert_eq!(t.log_tail, vec!["applying V1", "schema now at version 1"]);
+    assert!(!t.log_truncated);
+    assert!(
+        task_run(&r, "postgres", Phase::Sync).log_tail.is_empty(),
+        "resources have no hook log"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hook_log_over_the_cap_keeps_its_tail_and_is_marked_truncated() {
+    let p = plan(vec![hook(
+        Phase::PostSync,
+        0,
+        "migrate",
+        &[DeletePolicy::HookFailed],
+    )]);
+    let c = FakeCluster::new().script(
+        "migrate",
+        Script::fails_after(SEC).with_logs(&["0123456789", "abcdefghij", "last line"]),
+    );
+    let opts = EngineOptions {
+        timeout: LONG,
+        hook_log_bytes: 21,
+        ..EngineOptions::default()
+    };
+    let r = engine::run(&p, &c, &opts, &CancellationToken::new(), &mut |_| {}).await;
+    let t = task_run(&r, "migrate", Phase::PostSync);
+    assert_eq!(t.deleted_by, Some(DeletePolicy::HookFailed));
+    assert_eq!(t.log_tail, vec!["abcdefghij", "last line"]);
+    assert!(t.log_truncated);
+}

@@ -2,6 +2,7 @@
 //! printing only. The story behind each subcommand is in [`crate::rehearsal`].
 mod args;
 pub mod build;
+mod bytes;
 mod diff;
 mod down;
 mod plan;

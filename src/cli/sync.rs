@@ -82,6 +82,13 @@ pub struct SyncArgs {
     /// (ImagePullBackOff) and the run ends at --timeout, as the sync would hang on a cluster.
     #[arg(long)]
     pub allow_missing_images: bool,
+    /// Keep the last SIZE of every hook's log (succeeded or failed) in the reports, captured
+    /// before a delete policy removes the hook; `0` keeps none. B, KiB or MiB.
+    #[arg(long, value_name = "SIZE", default_value = "64KiB", value_parser = super::bytes::parse_hook_log_bytes)]
+    pub hook_log_bytes: usize,
+    /// Write the run's HTML timeline (as `syncsim report --html`) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
 }
 
 fn parse_timing(s: &str) -> Result<Timing, String> {
@@ -154,6 +161,7 @@ pub async fn run(args: SyncArgs) -> Result<i32, CliError> {
         replace: app_options.replace,
         force: args.force,
         allow_missing_images: args.allow_missing_images,
+        hook_log_bytes: args.hook_log_bytes,
     };
     let mut printer = Printer::new();
     let report = rehearsal::sync(&req, rehearsal::connect(), &interrupts, &mut |ev| {
@@ -172,6 +180,14 @@ pub async fn run(args: SyncArgs) -> Result<i32, CliError> {
         std::fs::write(path, report::to_junit(&report)).map_err(|source| CliError::Output {
             what: format!("JUnit report {}", path.display()),
             source,
+        })?;
+    }
+    if let Some(path) = &args.html {
+        report::html::write(path, &report::to_json(&report)).map_err(|source| {
+            CliError::Output {
+                what: format!("HTML report {}", path.display()),
+                source,
+            }
         })?;
     }
     if let Outcome::TimedOut { waiting } = &report.outcome {

@@ -28,6 +28,10 @@ pub struct TestArgs {
     /// Print the scenario files that would run (after `--partition`), one a line, and exit.
     #[arg(long)]
     pub list: bool,
+    /// Write each scenario's HTML timeline (as `syncsim report --html`) into DIR, as
+    /// `<scenario file stem>.html` (created if missing; plan-only scenarios have none).
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
 }
 
 /// Runs the subcommand; returns the exit code: 0 all passed, 1 any failed (or could not run),
@@ -124,6 +128,9 @@ pub async fn run(args: TestArgs) -> Result<i32, CliError> {
             }
         })?;
     }
+    if let Some(dir) = &args.html {
+        write_html(dir, &results)?;
+    }
     if opts.cancel.is_cancelled() {
         return Ok(error::INTERRUPTED);
     }
@@ -133,4 +140,32 @@ pub async fn run(args: TestArgs) -> Result<i32, CliError> {
     } else {
         error::SYNC_FAILED
     })
+}
+
+/// One HTML timeline per scenario that ran a sync: `DIR/<file stem>.html`, `-2`, `-3`… when two
+/// files share a stem.
+fn write_html(dir: &std::path::Path, results: &[scenario::ScenarioResult]) -> Result<(), CliError> {
+    let failed = |what: String, source| CliError::Output { what, source };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| failed(format!("HTML report directory {}", dir.display()), e))?;
+    let mut used: Vec<String> = Vec::new();
+    for r in results {
+        let Some(report) = &r.report else { continue };
+        let stem = std::path::Path::new(&r.path)
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "scenario".into());
+        let mut name = stem.clone();
+        let mut n = 1;
+        while used.contains(&name) {
+            n += 1;
+            name = format!("{stem}-{n}");
+        }
+        used.push(name.clone());
+        let path = dir.join(format!("{name}.html"));
+        crate::report::html::write(&path, &crate::report::to_json(report))
+            .map_err(|e| failed(format!("HTML report {}", path.display()), e))?;
+        eprintln!("syncsim test: {} → {}", r.name, path.display());
+    }
+    Ok(())
 }

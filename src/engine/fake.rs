@@ -365,6 +365,10 @@ impl Cluster for FakeCluster {
     }
 
     async fn logs(&self, key: &ObjectKey, tail: usize) -> Vec<String> {
+        // A deleted object's pod is gone, and its logs with it.
+        if !self.lock().live.contains_key(key) {
+            return Vec::new();
+        }
         let logs = self.script_for(&key.name).logs;
         let skip = logs.len().saturating_sub(tail);
         logs.into_iter().skip(skip).collect()

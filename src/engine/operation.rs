@@ -34,6 +34,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 mod hook_deletion;
+mod hook_log;
 mod prune;
 mod sync_fail;
 
@@ -44,9 +45,7 @@ pub(crate) const MSG_COMPLETED_UNSUCCESSFULLY: &str =
     "one or more synchronization tasks completed unsuccessfully";
 pub(crate) const MSG_ALL_TASKS_RUN: &str = "successfully synced (all tasks run)";
 pub(crate) const MSG_NO_MORE_TASKS: &str = "successfully synced (no more tasks)";
-
-/// Log lines kept for a failed hook.
-pub const LOG_TAIL_LINES: usize = 50;
+pub use hook_log::{tail_bytes, DEFAULT_HOOK_LOG_BYTES};
 
 /// The state of one operation. Create with [`Operation::new`], then call [`Operation::step`]
 /// until [`Operation::phase`] is terminal.
@@ -70,6 +69,8 @@ pub struct Operation {
     origin: Instant,
     /// Discovery and destination namespace for Argo CD's check of task kinds (§2.1.6).
     kinds: Option<(Arc<Discovery>, String)>,
+    /// Size cap of each hook's captured log (`operation/hook_log.rs`).
+    hook_log_bytes: usize,
 }
 
 /// What happened in one step, besides the new phase.
@@ -137,6 +138,7 @@ impl Operation {
             failure_message: None,
             origin: Instant::now(),
             kinds: None,
+            hook_log_bytes: DEFAULT_HOOK_LOG_BYTES,
         }
     }
 
@@ -469,9 +471,9 @@ impl Operation {
                 if let Some(m) = message {
                     t.message = m;
                 }
-                if next.is_unsuccessful() && hook {
-                    t.log_tail = cluster.logs(&t.task.key(), LOG_TAIL_LINES).await;
-                }
+            }
+            if hook && next != OperationPhase::Running {
+                self.capture_log(i, cluster).await;
             }
             if changed {
                 self.emit_task(i, ev);

@@ -2,7 +2,7 @@
 use super::{
     cluster::Cluster,
     events::RunEvent,
-    operation::{Operation, StepEffect},
+    operation::{Operation, StepEffect, DEFAULT_HOOK_LOG_BYTES},
     outcome::{Outcome, SyncReport},
     state::OperationPhase,
 };
@@ -37,6 +37,8 @@ pub struct EngineOptions {
     pub dest_namespace: String,
     /// Tasks Argo CD adds to the plan: the Namespace of `CreateNamespace=true` (§2.1.4).
     pub extra_tasks: Vec<Task>,
+    /// Size cap of each hook's captured log: the tail is kept (0: no logs).
+    pub hook_log_bytes: usize,
 }
 
 impl Default for EngineOptions {
@@ -50,6 +52,7 @@ impl Default for EngineOptions {
             discovery: None,
             dest_namespace: "default".into(),
             extra_tasks: Vec::new(),
+            hook_log_bytes: DEFAULT_HOOK_LOG_BYTES,
         }
     }
 }
@@ -90,6 +93,7 @@ pub async fn run_with_prunes<C: Cluster + ?Sized>(
     if let Some(d) = &opts.discovery {
         op.check_kinds(d.clone(), &opts.dest_namespace);
     }
+    op.set_hook_log_bytes(opts.hook_log_bytes);
     let outcome = loop {
         if shutdown.is_cancelled() {
             break Outcome::Interrupted;
@@ -124,6 +128,10 @@ pub async fn run_with_prunes<C: Cluster + ?Sized>(
             _ = shutdown.cancelled() => break Outcome::Interrupted,
         }
     };
+    if matches!(outcome, Outcome::TimedOut { .. }) {
+        // Hooks still running: their logs, before the caller's teardown removes them.
+        op.capture_running_hook_logs(cluster).await;
+    }
     op.abandon();
     let duration = start.elapsed();
     SyncReport {

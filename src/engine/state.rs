@@ -80,8 +80,11 @@ pub struct TaskRun {
     pub deleted_by: Option<DeletePolicy>,
     /// Applied only as a record (no container).
     pub simulated: bool,
-    /// Last log lines, captured when a hook fails.
+    /// A hook's log (its last lines, at most the engine's `hook_log_bytes`), captured when it
+    /// completes, before any delete policy removes it; empty for resources.
     pub log_tail: Vec<String>,
+    /// Whether the head of the hook's log was dropped to keep `log_tail` within the cap.
+    pub log_truncated: bool,
     /// A prune task (§2.1.1): `task.object` is the live object that has no target any more.
     pub prune: bool,
 }
@@ -99,6 +102,7 @@ impl TaskRun {
             deleted_by: None,
             simulated: false,
             log_tail: Vec::new(),
+            log_truncated: false,
             prune: false,
         }
     }

@@ -58,6 +58,8 @@ pub struct SyncRequest {
     /// Rehearse the hang of images that can be neither found nor pulled instead of stopping
     /// before the operation.
     pub allow_missing_images: bool,
+    /// Size cap of each hook's captured log (`--hook-log-bytes`): the tail is kept.
+    pub hook_log_bytes: usize,
 }
 
 /// The environment a run opened.
@@ -219,6 +221,7 @@ pub async fn sync(
         )
         .into_iter()
         .collect(),
+        hook_log_bytes: req.hook_log_bytes,
     };
     let mut report = {
         // Pods that cannot start are shown as they happen (the engine only sees health).

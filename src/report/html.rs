@@ -589,6 +589,13 @@ fn info(h: &mut String, v: &Value, r: &Res) {
             logs.len(),
             if logs.len() == 1 { "" } else { "s" }
         );
+        if v.get("logTruncated") == Some(&Value::Bool(true)) {
+            let _ = writeln!(
+                h,
+                "<span class=\"trunc\">{}</span>",
+                text(super::LOG_TRUNCATED_MARK)
+            );
+        }
         for l in &logs {
             h.push_str(&text(l));
             h.push('\n');

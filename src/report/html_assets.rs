@@ -50,6 +50,7 @@ nav.filters input[type=search]{width:220px}
 .info .msg{white-space:pre-wrap;word-break:break-word}
 details.log summary{cursor:pointer;color:#2d5ea8}
 details.log pre{margin:4px 0;max-height:360px;overflow:auto;background:#101418;color:#dfe6ee;padding:8px;font-size:12px;white-space:pre-wrap;word-break:break-all}
+details.log pre .trunc{color:#f0b429}
 .nodata{color:var(--muted)}
 footer{margin-top:14px;color:var(--muted);font-size:12px}
 "#;

@@ -19,7 +19,9 @@
 //!                  "hookType": null, "status": "Synced"|null, "health": "Healthy"|null,
 //!                  "hookPhase": "Succeeded"|null, "message": "…", "simulated": false,
 //!                  "deletedByPolicy": "HookSucceeded"|null, "appliedAt": "…"|null,
-//!                  "finishedAt": "…"|null, "logTail": ["…"],
+//!                  "finishedAt": "…"|null,
+//!                  "logTail": ["…"],          // every hook's log, its last --hook-log-bytes
+//!                  "logTruncated": false,     // true: the head of the log was dropped
 //!                  "healthMessage": "…"|null, "deletePolicies": ["HookSucceeded"],
 //!                  "generateName": "…"|null, "origin": "file:line", "prune": false,
 //!                  "durationSeconds": 1.5|null}]      // finishedAt - appliedAt
@@ -75,6 +77,7 @@ pub fn to_json(r: &SyncReport) -> Value {
                 "deletedByPolicy": t.deleted_by.map(|p| p.as_str()),
                 "appliedAt": ts(r.started_at, t.applied_at), "finishedAt": ts(r.started_at, t.finished_at),
                 "logTail": t.log_tail,
+                "logTruncated": t.log_truncated,
                 "healthMessage": t.health.as_ref().map(|h| h.message.as_str()).filter(|m| !m.is_empty()),
                 "deletePolicies": t.task.delete_policies.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
                 "generateName": t.task.object.generate_name(),

@@ -1,10 +1,11 @@
 //! JUnit XML: one test suite per sync, one test case per task.
-use super::message_of;
+use super::{log_text, message_of};
 use crate::engine::SyncReport;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 /// Renders the report as JUnit XML. A task that failed is a failure (with its log tail), a task
-/// that never started is skipped, everything else passed.
+/// that never started is skipped, everything else passed. Every hook's captured log is its
+/// test case's `system-out`.
 pub fn to_junit(r: &SyncReport) -> String {
     let mut report = Report::new(format!("syncsim-{}", r.app));
     let mut suite = TestSuite::new(format!("sync {}", r.app));
@@ -25,8 +26,8 @@ pub fn to_junit(r: &SyncReport) -> String {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_message(message_of(t));
             s.set_type(t.result.map(|r| r.as_str()).unwrap_or("Failed"));
-            if !t.log_tail.is_empty() {
-                s.set_description(t.log_tail.join("\n"));
+            if let Some(log) = log_text(t) {
+                s.set_description(log);
             }
             s
         } else if t.result.is_none() {
@@ -37,6 +38,9 @@ pub fn to_junit(r: &SyncReport) -> String {
             TestCaseStatus::success()
         };
         let mut case = TestCase::new(name, status);
+        if let Some(log) = log_text(t) {
+            case.set_system_out(log);
+        }
         case.set_classname(format!("{}.{}", r.app, t.task.phase));
         if let (Some(a), Some(f)) = (t.applied_at, t.finished_at) {
             case.set_time(f.saturating_sub(a));

@@ -40,3 +40,22 @@ pub(crate) fn message_of(t: &TaskRun) -> String {
     }
     m
 }
+
+/// The line that marks a hook log whose head was dropped (`--hook-log-bytes`).
+pub const LOG_TRUNCATED_MARK: &str =
+    "[syncsim: earlier output truncated; only the end of the log is kept (--hook-log-bytes)]";
+
+/// A hook's captured log as text, with the truncation mark first when its head was dropped;
+/// `None` when nothing was captured.
+pub(crate) fn log_text(t: &TaskRun) -> Option<String> {
+    if t.log_tail.is_empty() {
+        return None;
+    }
+    let mut s = String::new();
+    if t.log_truncated {
+        s.push_str(LOG_TRUNCATED_MARK);
+        s.push('\n');
+    }
+    s.push_str(&t.log_tail.join("\n"));
+    Some(s)
+}

@@ -134,20 +134,24 @@ pub fn render(r: &SyncReport) -> String {
         .iter()
         .filter(|t| t.task.hook && t.completed_unsuccessfully())
     {
+        let shown = &t.log_tail[t.log_tail.len().saturating_sub(FAILED_HOOK_LOG_LINES)..];
         out.push_str(&format!(
             "\n--- logs of failed hook {}/{} ({}), last {} lines ---\n",
             t.task.kind(),
             t.task.name(),
             t.task.phase,
-            t.log_tail.len()
+            shown.len()
         ));
-        for l in &t.log_tail {
+        for l in shown {
             out.push_str(l);
             out.push('\n');
         }
     }
     out
 }
+
+/// Log lines of a failed hook the table shows (the reports keep the whole captured log).
+pub const FAILED_HOOK_LOG_LINES: usize = 50;
 
 /// `1.234s`, `2m3s`.
 pub(crate) fn fmt_duration(d: Duration) -> String {

@@ -189,6 +189,9 @@ pub struct ScenarioResult {
     pub failed_logs: Vec<(String, Vec<String>)>,
     /// Runtime faults that fired, with their time.
     pub faults_fired: Vec<String>,
+    /// The last operation's report (`None` for plan-only scenarios and runs that could not
+    /// start), for `syncsim test --html`.
+    pub report: Option<Box<SyncReport>>,
 }
 
 /// Options shared by every scenario of a `syncsim test` run.
@@ -240,6 +243,7 @@ pub async fn run(prepared: &Prepared, opts: &RunOptions) -> ScenarioResult {
         summary: None,
         failed_logs: Vec::new(),
         faults_fired: Vec::new(),
+        report: None,
     };
     if opts.cancel.is_cancelled() {
         result.verdict = Verdict::Error("interrupted before it started".into());
@@ -308,6 +312,7 @@ pub async fn run(prepared: &Prepared, opts: &RunOptions) -> ScenarioResult {
             result.summary = Some(format!("{} ({})", o.report.phase, o.report.message));
             result.failed_logs = o.failed_logs;
             result.faults_fired = o.fired;
+            result.report = Some(Box::new(o.report.clone()));
             result.verdict = if expect::interrupted(&o.report) || opts.cancel.is_cancelled() {
                 Verdict::Error("interrupted".into())
             } else if o.unmet.is_empty() {

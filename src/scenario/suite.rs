@@ -218,6 +218,9 @@ pub fn to_junit(results: &[ScenarioResult], elapsed: Duration) -> String {
             }
         };
         let mut case = TestCase::new(r.name.clone(), status);
+        if let Some(out) = r.report.as_deref().and_then(hook_logs) {
+            case.set_system_out(out);
+        }
         case.set_classname(format!("scenario.{}", r.path));
         case.set_time(r.duration);
         suite.add_test_case(case);
@@ -227,6 +230,22 @@ pub fn to_junit(results: &[ScenarioResult], elapsed: Duration) -> String {
     report
         .to_string()
         .unwrap_or_else(|e| format!("<!-- failed to render JUnit: {e} -->"))
+}
+
+/// Every hook's captured log of a scenario's last operation, one block per hook.
+fn hook_logs(report: &crate::engine::SyncReport) -> Option<String> {
+    let mut out = String::new();
+    for t in report.tasks.iter().filter(|t| t.task.hook) {
+        if let Some(log) = crate::report::log_text(t) {
+            out.push_str(&format!(
+                "--- log of hook {}/{} ({}) ---\n{log}\n",
+                t.task.kind(),
+                t.task.name(),
+                t.task.phase
+            ));
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 #[cfg(test)]
@@ -299,6 +318,7 @@ mod tests {
             ),
             failed_logs: vec![("Job/migrate".into(), vec!["error: V3 failed".into()])],
             faults_fired: vec![],
+            report: None,
         }
     }
 
