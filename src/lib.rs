@@ -24,6 +24,8 @@
 //!   build it through the runtime (Docker builds) or a custom command, before a sync.
 //! * [`rehearsal`]: the story every subcommand tells, once: render, build, open or adopt the
 //!   environment, run, keep or tear down; the automated-sync policy; one exit-code mapping.
+//! * [`replay`]: a sync Argo CD recorded (an Application's `status.operationState`) against
+//!   syncsim's plan or a rehearsal that makes the recorded failure recur.
 //! * [`cli`]: clap types and subcommands: argument parsing and printing only.
 //!
 //! The layering (who may import whom) is in README.md § Architecture and checked by
@@ -40,6 +42,7 @@ pub mod health;
 pub mod manifest;
 pub mod plan;
 pub mod rehearsal;
+pub mod replay;
 pub mod report;
 pub mod runtime;
 pub mod scenario;

@@ -28,6 +28,7 @@ const LAYERS: &[&str] = &[
     "build",
     "rehearsal",
     "scenario",
+    "replay",
     "cli",
 ];
 

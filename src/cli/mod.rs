@@ -7,6 +7,7 @@ mod diff;
 mod down;
 mod plan;
 mod print;
+mod replay;
 mod report;
 mod status;
 pub mod sync;
@@ -17,6 +18,7 @@ pub use build::BuildArgs;
 pub use diff::DiffArgs;
 pub use down::DownArgs;
 pub use plan::PlanArgs;
+pub use replay::ReplayArgs;
 pub use report::ReportArgs;
 pub use status::StatusArgs;
 pub use sync::SyncArgs;
@@ -64,6 +66,10 @@ pub enum Command {
     /// Compare two plans or runs step by step (JSON reports, plans, SOURCEs or DIR@REV):
     /// moved, added and removed tasks, policies, outcomes, durations. Exit 1 when they differ.
     Diff(DiffArgs),
+    /// Compare a sync Argo CD recorded (an Application's status.operationState, from `kubectl
+    /// get application X -o yaml`) with syncsim's plan, step by step; `--rehearse` makes the
+    /// recorded failure recur on Docker. Exit 1 when they disagree.
+    Replay(ReplayArgs),
 }
 
 /// A subcommand failed: the rehearsal layer's error, one exit code per failure class.
@@ -82,5 +88,6 @@ pub async fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Watch(args) => watch::run(args).await,
         Command::Report(args) => Ok(report::run(&args)),
         Command::Diff(args) => Ok(diff::run(&args)),
+        Command::Replay(args) => replay::run(args).await,
     }
 }

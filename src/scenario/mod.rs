@@ -19,6 +19,6 @@ pub use error::Error;
 pub use expect::{evaluate, Observed, Unmet};
 pub use faults::FaultCluster;
 pub use patch::{apply_json6902, apply_merge, set_config_map_key, strategic_merge};
-pub use run::{prepare, run, Prepared, RunOptions, ScenarioResult, Verdict};
+pub use run::{prepare, prepare_objects, run, Prepared, RunOptions, ScenarioResult, Verdict};
 pub use spec::{parse, read, Scenario, ScenarioSpec};
 pub use suite::{discover, render_result, render_summary, to_junit, Partition};

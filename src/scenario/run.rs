@@ -56,7 +56,18 @@ pub fn prepare(scenario: Scenario) -> Result<Prepared, Error> {
             source: Box::new(e),
         }
     })?;
-    let mut objects = loaded.objects;
+    prepare_objects(scenario, loaded.objects)
+}
+
+/// [`prepare`] on objects already rendered (`syncsim replay --rehearse` renders the source at
+/// a recorded revision): patches, file edits, manifest faults, plan, reference checks.
+///
+/// # Errors
+///
+/// As [`prepare`], minus the render.
+pub fn prepare_objects(scenario: Scenario, mut objects: Vec<Object>) -> Result<Prepared, Error> {
+    let s = &scenario.spec;
+    let file = scenario.path.display().to_string();
     for p in &s.patches {
         let (needle, r) = match p {
             Patch::Merge(v) => (
