@@ -63,6 +63,8 @@ pub async fn run(args: ReplayArgs) -> Result<i32, CliError> {
         Err(e) => return Ok(fail(&e, e.exit_code())),
     };
     let mut report = None;
+    // The rehearsal missed an expectation taken from the record (printed above).
+    let mut rehearsal_failed = false;
     if args.rehearse || args.write_scenario.is_some() {
         let dir = match replay::scenario::source_dir(&loaded, &args.repos) {
             Ok(d) => d,
@@ -113,6 +115,7 @@ pub async fn run(args: ReplayArgs) -> Result<i32, CliError> {
                     error::ENVIRONMENT
                 });
             }
+            rehearsal_failed = matches!(result.verdict, Verdict::Fail(_));
             report = result.report;
         }
     }
@@ -135,7 +138,7 @@ pub async fn run(args: ReplayArgs) -> Result<i32, CliError> {
                 .expect("the replay JSON serializes")
         ),
     }
-    Ok(if c.agree() {
+    Ok(if c.agree() && !rehearsal_failed {
         error::SUCCESS
     } else {
         error::SYNC_FAILED
