@@ -235,7 +235,8 @@ fn another_wave_a_hook_syncsim_would_not_run_and_an_unplanned_task_are_disagreem
 #[test]
 fn bad_records_exit_2_naming_the_file_and_the_field() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, fn(String) -> String, &str); 3] = [
+    type Edit = fn(String) -> String;
+    let cases: [(&str, Edit, &str); 3] = [
         (
             "status.operationState: is missing",
             |t| t[..t.find("status:").unwrap()].to_string(),
