@@ -64,7 +64,10 @@ fn passing_scenarios_pass_in_parallel_and_write_junit() {
     common::ensure_test_image();
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("scenarios.xml");
+    let html = dir.path().join("timelines");
     let (code, stdout, stderr) = syncsim_test(&[
+        "--html",
+        html.to_str().unwrap(),
         &fixture("pass.yaml"),
         &fixture("broken-migration.yaml"),
         &fixture("web-unreachable.yaml"),
@@ -98,6 +101,32 @@ fn passing_scenarios_pass_in_parallel_and_write_junit() {
         "{xml}"
     );
     assert!(xml.contains("<testcase name=\"broken-migration\""), "{xml}");
+    // Every hook's log is in the scenario's system-out; one HTML timeline per scenario.
+    assert!(
+        xml.contains("--- log of hook Job/migrate (PostSync) ---"),
+        "{xml}"
+    );
+    let page = std::fs::read_to_string(html.join("broken-migration.html"))
+        .expect("test --html wrote broken-migration.html");
+    assert!(
+        page.contains("V3__broken.sql failed: syntax error"),
+        "the failed hook's log"
+    );
+    let mut written: Vec<String> = std::fs::read_dir(&html)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            "broken-migration.html",
+            "image-unavailable.html",
+            "oom.html",
+            "pass.html",
+            "web-unreachable.html"
+        ]
+    );
     for prefix in [
         "pass",
         "broken-migration",

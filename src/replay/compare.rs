@@ -369,3 +369,168 @@ fn outcome_difference(e: &ResourceResult, r: &TaskRun) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        engine::{OperationPhase, Outcome, ResultCode},
+        plan::PlanOptions,
+    };
+    use std::time::{Duration, SystemTime};
+
+    const APP: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {}\n---\n\
+        apiVersion: batch/v1\nkind: Job\nmetadata: {name: a, annotations: {argocd.argoproj.io/hook: PostSync}}\nspec: {}\n---\n\
+        apiVersion: batch/v1\nkind: Job\nmetadata: {name: b, annotations: {argocd.argoproj.io/hook: PostSync}}\nspec: {}\n";
+
+    fn plan() -> Plan {
+        let objects = crate::manifest::from_yaml_str(APP, "app.yaml").unwrap();
+        let opts = PlanOptions {
+            dest_namespace: "ns".into(),
+            revision: "HEAD".into(),
+            started_at_unix: 0,
+        };
+        crate::plan::build(&objects, &opts).unwrap()
+    }
+
+    fn entry(kind: &str, name: &str, hook: bool, phase: &str, msg: &str) -> String {
+        let group = if kind == "Job" { "batch" } else { "apps" };
+        let sync_phase = if hook { "PostSync" } else { "Sync" };
+        let hook_type = if hook { "PostSync" } else { "" };
+        format!(
+            "      - {{group: {group}, kind: {kind}, namespace: ns, name: {name}, status: Synced, \
+             hookPhase: {phase}, hookType: \"{hook_type}\", syncPhase: {sync_phase}, message: \"{msg}\"}}\n"
+        )
+    }
+
+    fn record(phase: &str, message: &str, entries: &[String]) -> Record {
+        let text = format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: app}}\nspec: {{}}\n\
+             status:\n  operationState:\n    phase: {phase}\n    message: {message}\n    syncResult:\n      \
+             revision: abc\n      resources:\n{}",
+            entries.concat()
+        );
+        super::super::record::parse(&text, std::path::Path::new("rec.yaml")).unwrap()
+    }
+
+    /// A rehearsal in which `failed` fails with `msg` and the other hook succeeds.
+    fn rehearsal(plan: &Plan, failed: &str, msg: &str) -> SyncReport {
+        let tasks = plan
+            .tasks()
+            .cloned()
+            .map(|t| {
+                let mut r = TaskRun::new(t);
+                r.result = Some(ResultCode::Synced);
+                r.hook_phase = Some(if r.task.name() == failed {
+                    r.message = msg.into();
+                    OperationPhase::Failed
+                } else {
+                    OperationPhase::Succeeded
+                });
+                r
+            })
+            .collect();
+        SyncReport {
+            app: "app".into(),
+            outcome: Outcome::Failed,
+            phase: OperationPhase::Failed,
+            message: "one or more synchronization tasks completed unsuccessfully".into(),
+            started_at: SystemTime::UNIX_EPOCH,
+            finished_at: SystemTime::UNIX_EPOCH,
+            duration: Duration::ZERO,
+            tasks,
+            steps: Vec::new(),
+            wave_delay_total: Duration::ZERO,
+            argo_default_wave_delay_total: Duration::ZERO,
+            predicted_cluster_duration: None,
+        }
+    }
+
+    const BACKOFF: &str = "Job has reached the specified backoff limit";
+
+    fn failed_a() -> Record {
+        record(
+            "Failed",
+            "one or more synchronization tasks completed unsuccessfully",
+            &[
+                entry(
+                    "Deployment",
+                    "web",
+                    false,
+                    "Succeeded",
+                    "deployment.apps/web created",
+                ),
+                entry("Job", "a", true, "Failed", BACKOFF),
+                entry("Job", "b", true, "Succeeded", "done"),
+            ],
+        )
+    }
+
+    #[test]
+    fn a_rehearsal_failing_the_same_hook_with_the_same_message_agrees() {
+        let p = plan();
+        let c = compare(
+            &failed_a(),
+            &p,
+            Syncsim::Rehearsal(&rehearsal(&p, "a", BACKOFF)),
+            "ns",
+            false,
+        );
+        assert!(c.agree(), "{:?}", c.disagreements());
+    }
+
+    #[test]
+    fn a_different_failing_task_or_message_disagrees() {
+        let p = plan();
+        let other = rehearsal(&p, "b", BACKOFF);
+        let d = compare(&failed_a(), &p, Syncsim::Rehearsal(&other), "ns", false).disagreements();
+        assert_eq!(
+            d,
+            [
+                format!("Job/a: Argo CD recorded it Failed (`{BACKOFF}`); in the rehearsal it is Succeeded"),
+                format!("Job/b: the rehearsal recorded it Failed (`{BACKOFF}`); Argo CD Succeeded"),
+            ]
+        );
+        let msg = rehearsal(&p, "a", "Job was active longer than specified deadline");
+        let d = compare(&failed_a(), &p, Syncsim::Rehearsal(&msg), "ns", false).disagreements();
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(
+            d[0].starts_with("Job/a: it failed with another message"),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn a_rehearsal_ending_otherwise_disagrees_on_the_operation() {
+        let p = plan();
+        let mut r = rehearsal(&p, "a", BACKOFF);
+        r.phase = OperationPhase::Succeeded;
+        r.message = "successfully synced (all tasks run)".into();
+        let d = compare(&failed_a(), &p, Syncsim::Rehearsal(&r), "ns", false).disagreements();
+        assert!(
+            d.contains(&"operation: Argo CD ended Failed, the rehearsal Succeeded".to_string()),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn a_recorded_namespace_of_create_namespace_and_prunes_are_no_disagreement() {
+        let p = plan();
+        let mut entries = vec![
+            "      - {kind: Namespace, name: ns, status: Synced, hookPhase: Succeeded, syncPhase: PreSync}\n".to_string(),
+            "      - {kind: ConfigMap, namespace: ns, name: old, status: PruneSkipped, hookPhase: Succeeded, syncPhase: Sync}\n".to_string(),
+        ];
+        entries.push(entry("Deployment", "web", false, "Succeeded", "x"));
+        entries.push(entry("Job", "a", true, "Succeeded", "x"));
+        entries.push(entry("Job", "b", true, "Succeeded", "x"));
+        let rec = record("Succeeded", "successfully synced (all tasks run)", &entries);
+        let c = compare(&rec, &p, Syncsim::Plan, "ns", true);
+        assert!(c.agree(), "{:?}", c.disagreements());
+        assert_eq!(c.unplanned.len(), 2);
+        let c = compare(&rec, &p, Syncsim::Plan, "ns", false);
+        assert_eq!(
+            c.disagreements(),
+            ["Namespace/ns: Argo CD ran it (PreSync); syncsim's plan has no such task"]
+        );
+    }
+}
