@@ -228,6 +228,19 @@ fn another_wave_a_hook_syncsim_would_not_run_and_an_unplanned_task_are_disagreem
     assert!(out.stdout.contains(
         "Deployment/admin: Argo CD ran it as a Sync hook; syncsim plans it as a resource"
     ));
+    // A success message that only a final wave without a hook gives.
+    let path = edited(&dir, "succeeded.yaml", |t| {
+        t.replace(
+            "    message: successfully synced (no more tasks)",
+            "    message: successfully synced (all tasks run)",
+        )
+    });
+    let out = replay_at_head(&path);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains(
+        "operation: Argo CD ended `successfully synced (all tasks run)`; syncsim's plan ends \
+         `successfully synced (no more tasks)` (its final step holds a hook)"
+    ));
 }
 
 // ----- bad input -----

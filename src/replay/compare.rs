@@ -323,6 +323,22 @@ pub fn compare(
         })
         .collect();
     let mut operation = Vec::new();
+    if let (Syncsim::Plan, "Succeeded") = (syncsim, record.operation.phase.as_str()) {
+        if let Some(expected) = success_message(plan) {
+            if record.operation.message != expected {
+                operation.push(format!(
+                    "operation: Argo CD ended `{}`; syncsim's plan ends `{expected}` (its final \
+                     step holds {}a hook): the final wave differs",
+                    record.operation.message,
+                    if expected == SUCCESS_NO_MORE_TASKS {
+                        ""
+                    } else {
+                        "no "
+                    }
+                ));
+            }
+        }
+    }
     if let Syncsim::Rehearsal(r) = syncsim {
         if r.phase.as_str() != record.operation.phase {
             operation.push(format!(
@@ -342,6 +358,24 @@ pub fn compare(
         unplanned,
         operation,
     }
+}
+
+const SUCCESS_NO_MORE_TASKS: &str = "successfully synced (no more tasks)";
+
+/// The message of a successful sync of `plan` (§2.7 I, L): a final step holding a hook is
+/// waited for, and the next step finds nothing pending (`no more tasks`); otherwise the final
+/// step's apply ends the operation (`all tasks run`). `None` for an empty plan.
+fn success_message(plan: &Plan) -> Option<&'static str> {
+    let last = plan
+        .steps
+        .iter()
+        .rev()
+        .find(|s| s.phase != Phase::SyncFail)?;
+    Some(if last.tasks.iter().any(|t| t.hook) {
+        SUCCESS_NO_MORE_TASKS
+    } else {
+        "successfully synced (all tasks run)"
+    })
 }
 
 /// A rehearsed task that ended otherwise than Argo CD recorded: failed on one side only, or
@@ -524,6 +558,16 @@ mod tests {
         entries.push(entry("Job", "a", true, "Succeeded", "x"));
         entries.push(entry("Job", "b", true, "Succeeded", "x"));
         let rec = record("Succeeded", "successfully synced (all tasks run)", &entries);
+        let c = compare(&rec, &p, Syncsim::Plan, "ns", true);
+        assert_eq!(
+            c.disagreements(),
+            [
+                "operation: Argo CD ended `successfully synced (all tasks run)`; syncsim's plan \
+              ends `successfully synced (no more tasks)` (its final step holds a hook): the \
+              final wave differs"
+            ]
+        );
+        let rec = record("Succeeded", "successfully synced (no more tasks)", &entries);
         let c = compare(&rec, &p, Syncsim::Plan, "ns", true);
         assert!(c.agree(), "{:?}", c.disagreements());
         assert_eq!(c.unplanned.len(), 2);
