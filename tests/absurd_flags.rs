@@ -106,3 +106,21 @@ fn a_timeout_shorter_than_the_first_step_prints_a_reason() {
         .unwrap();
     assert!(!reason.trim().is_empty(), "{line}");
 }
+
+#[test]
+fn absurd_hook_log_sizes_exit_2_naming_the_limit() {
+    let src = small();
+    let src = src.to_str().unwrap();
+    for (value, says) in [
+        ("65MiB", "64MiB"),
+        ("1GiB", "unknown unit"),
+        ("lots", "64KiB"),
+    ] {
+        let (code, err) = run(&["sync", src, "--app", "absurd", "--hook-log-bytes", value]);
+        assert_eq!(code, Some(2), "{value}: {err}");
+        assert!(
+            err.contains("--hook-log-bytes") && err.contains(says),
+            "{err}"
+        );
+    }
+}
