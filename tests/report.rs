@@ -79,13 +79,19 @@ async fn failed_run() -> SyncReport {
         steps,
         ..Plan::default()
     };
-    let cluster = FakeCluster::new().script(
-        "flyway-shortlink",
-        Script::fails_after(Duration::from_secs(1)).with_logs(&[
-            "Migrating schema to version 3",
-            "ERROR: syntax error at or near \"TABLEE\"",
-        ]),
-    );
+    let cluster = FakeCluster::new()
+        .script(
+            "flyway-shortlink",
+            Script::fails_after(Duration::from_secs(1)).with_logs(&[
+                "Migrating schema to version 3",
+                "ERROR: syntax error at or near \"TABLEE\"",
+            ]),
+        )
+        .script(
+            "flyway-admin",
+            Script::ready_after(Duration::from_secs(1))
+                .with_logs(&["Successfully applied 2 migrations"]),
+        );
     let opts = EngineOptions {
         app: "local".into(),
         ..EngineOptions::default()
@@ -195,4 +201,9 @@ async fn junit_has_one_case_per_task_with_failure_and_skip() {
     assert_eq!(xml.matches("<skipped").count(), 1, "{xml}");
     assert!(xml.contains("PostSync wave 1 Job/flyway-shortlink (shortlink)"));
     assert!(xml.contains("TABLEE"));
+    // A succeeded hook's log is its test case's system-out.
+    assert!(
+        xml.contains("<system-out>Successfully applied 2 migrations</system-out>"),
+        "{xml}"
+    );
 }

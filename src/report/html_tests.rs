@@ -138,3 +138,27 @@ fn a_step_that_did_not_finish_names_what_blocked_it() {
     assert!(html.contains("class=\"bar run\""));
     assert!(!html.contains("id=\"failure\""), "nothing failed");
 }
+
+#[test]
+fn a_succeeded_hooks_log_is_collapsed_and_a_truncated_one_is_marked() {
+    let mut done = res(
+        "Job",
+        "seed",
+        "PostSync",
+        0,
+        Some("2026-12-01T10:00:05.000Z"),
+    );
+    done["hookPhase"] = json!("Succeeded");
+    done["finishedAt"] = json!("2026-12-01T10:00:06.000Z");
+    done["logTail"] = json!(["…the end of a long log"]);
+    done["logTruncated"] = json!(true);
+    let html = render(&report(vec![done]));
+    assert!(
+        html.contains("<details class=\"log\"><summary>log (1 line)"),
+        "collapsed"
+    );
+    assert!(html.contains(&format!(
+        "<span class=\"trunc\">{}</span>",
+        crate::report::LOG_TRUNCATED_MARK
+    )));
+}
