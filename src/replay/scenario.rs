@@ -171,8 +171,10 @@ pub fn write(loaded: &Loaded, source_dir: &Path, path: &Path) -> Written {
     }
     let mut y = String::new();
     y.push_str(&format!(
-        "# Written by `syncsim replay {} --write-scenario`: Argo CD's recorded operation of\n\
-         # Application `{}` (revision {}: {} — {}), with faults that make it recur.\n",
+        "# Written by `syncsim replay {} --write-scenario`.\n\
+         # Argo CD's recorded operation of Application `{}` at revision {}:\n\
+         #   {} — {}\n\
+         # with faults that make it recur (README.md, \"Replaying a recorded sync\").\n",
         rec.file.display(),
         rec.app,
         loaded.revision,
