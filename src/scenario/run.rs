@@ -36,6 +36,8 @@ pub struct Prepared {
     pub objects: Vec<Object>,
     pub plan: Plan,
     plan_options: PlanOptions,
+    /// The `live:` state synced before the rehearsed sync: its objects and plan.
+    live: Option<(Vec<Object>, Plan)>,
 }
 
 /// Renders the source and applies patches, file edits and manifest faults; builds the plan and
@@ -47,39 +49,7 @@ pub struct Prepared {
 pub fn prepare(scenario: Scenario) -> Result<Prepared, Error> {
     let s = &scenario.spec;
     let file = scenario.path.display().to_string();
-    let source = scenario.dir().join(&s.source);
-    let source_str = source.to_string_lossy().to_string();
-    let loaded = manifest::load(&source_str, &manifest::LoadOptions::default()).map_err(|e| {
-        Error::Source {
-            file: file.clone(),
-            source_path: source_str.clone(),
-            source: Box::new(e),
-        }
-    })?;
-    let mut objects = loaded.objects;
-    for p in &s.patches {
-        let (needle, r) = match p {
-            Patch::Merge(v) => (
-                v.pointer("/metadata/name")
-                    .and_then(|n| n.as_str())
-                    .unwrap_or("merge"),
-                patch::apply_merge(&mut objects, v),
-            ),
-            Patch::Json6902 { target, ops } => (
-                target.name.as_str(),
-                patch::apply_json6902(&mut objects, target, ops),
-            ),
-        };
-        r.map_err(|e| {
-            scenario.invalid(
-                needle,
-                format!(
-                    "{e} (check the patch's kind and name against `syncsim plan {}`)",
-                    s.source
-                ),
-            )
-        })?;
-    }
+    let mut objects = render(&scenario, &s.source, &s.patches)?;
     for f in &s.files {
         let content = match &f.content {
             FileContent::Inline(c) => c.clone(),
@@ -117,16 +87,68 @@ pub fn prepare(scenario: Scenario) -> Result<Prepared, Error> {
         started_at_unix: unix_now(),
     };
     let plan = plan::build(&objects, &plan_options).map_err(|e| Error::Plan {
-        file,
+        file: file.clone(),
         source: Box::new(e),
     })?;
     check_references(&scenario, &plan)?;
+    let live = match &s.live {
+        None => None,
+        Some(l) => {
+            let objects = render(
+                &scenario,
+                l.source.as_deref().unwrap_or(&s.source),
+                &l.patches,
+            )?;
+            let plan = plan::build(&objects, &plan_options).map_err(|e| Error::Plan {
+                file: file.clone(),
+                source: Box::new(e),
+            })?;
+            Some((objects, plan))
+        }
+    };
     Ok(Prepared {
         scenario,
         objects,
         plan,
         plan_options,
+        live,
     })
+}
+
+/// Renders `source` (relative to the scenario file) and applies `patches` in order.
+fn render(scenario: &Scenario, source: &str, patches: &[Patch]) -> Result<Vec<Object>, Error> {
+    let file = scenario.path.display().to_string();
+    let path = scenario.dir().join(source);
+    let source_str = path.to_string_lossy().to_string();
+    let loaded = manifest::load(&source_str, &manifest::LoadOptions::default()).map_err(|e| {
+        Error::Source {
+            file: file.clone(),
+            source_path: source_str.clone(),
+            source: Box::new(e),
+        }
+    })?;
+    let mut objects = loaded.objects;
+    for p in patches {
+        let (needle, r) = match p {
+            Patch::Merge(v) => (
+                v.pointer("/metadata/name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or("merge"),
+                patch::apply_merge(&mut objects, v),
+            ),
+            Patch::Json6902 { target, ops } => (
+                target.name.as_str(),
+                patch::apply_json6902(&mut objects, target, ops),
+            ),
+        };
+        r.map_err(|e| {
+            scenario.invalid(
+                needle,
+                format!("{e} (check the patch's kind and name against `syncsim plan {source}`)"),
+            )
+        })?;
+    }
+    Ok(objects)
 }
 
 /// Every name in `expect` must be a task of the plan, so that a typo is a bad file (exit 2)
@@ -344,13 +366,35 @@ async fn sync_and_observe(
     let described = crate::rehearsal::cluster_description(&source, None)
         .map_err(|e| crate::error::render_chain(&e))?;
     let dest = prepared.plan_options.dest_namespace.clone();
-    cluster.set_api_rules(crate::cluster::ApiRules::new(
-        &described,
-        &prepared.objects,
-        &dest,
-        false,
-        crate::apiserver::UpdateOptions::default(),
-    ));
+    let rules = |objects: &[Object]| {
+        crate::cluster::ApiRules::new(
+            &described,
+            objects,
+            &dest,
+            false,
+            crate::apiserver::UpdateOptions::default(),
+        )
+    };
+    if let Some((objects, plan)) = &prepared.live {
+        cluster.set_api_rules(rules(objects));
+        cluster.set_desired(objects);
+        let eopts = EngineOptions {
+            app: cluster.network().trim_start_matches("syncsim-").to_string(),
+            timeout: sync.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0),
+            dest_namespace: dest.clone(),
+            ..EngineOptions::default()
+        };
+        let report = engine::run(plan, cluster, &eopts, &opts.cancel, &mut |_| {}).await;
+        if report.outcome != engine::Outcome::Succeeded {
+            return Err(format!(
+                "the `live:` state did not sync, so there is nothing to re-sync: {} ({})",
+                report.phase, report.message
+            ));
+        }
+        cluster.finish_rollouts().await;
+        cluster.set_desired(&prepared.objects);
+    }
+    cluster.set_api_rules(rules(&prepared.objects));
     let eopts = EngineOptions {
         app: cluster.network().trim_start_matches("syncsim-").to_string(),
         wave_delay: sync.wave_delay.map_or(Duration::ZERO, |d| d.0),
