@@ -302,3 +302,42 @@ fn a_deployment_past_its_progress_deadline_fails_the_sync_even_after_the_timeout
         "the SyncFail hook ran: {all}"
     );
 }
+
+/// Each immutable field of the issue through the CLI, on the re-sync of a kept environment; the
+/// wording is the API server's (pkg/apis/apps/validation/validation.go
+/// `ValidateDeploymentUpdate`, pkg/apis/core/validation/validation.go
+/// `validateUpgradeDowngradeClusterIPs`, `ValidatePersistentVolumeClaimUpdate`,
+/// `ValidateConfigMapUpdate`; tests/apiserver.rs pins the whole messages).
+#[test_case::test_case("deployment-selector",
+    &deployment("web", IMAGE, ""),
+    &deployment("web", IMAGE, "").replace("{app: web}", "{app: web2}"),
+    "spec.selector: Invalid value"; "Deployment selector")]
+#[test_case::test_case("service-ip",
+    "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{port: 80}]\n",
+    "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  clusterIP: None\n  ports: [{port: 80}]\n",
+    "may not change once set"; "Service clusterIP")]
+#[test_case::test_case("pvc-class",
+    "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec:\n  accessModes: [ReadWriteOnce]\n  storageClassName: standard\n  resources: {requests: {storage: 1Gi}}\n",
+    "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec:\n  accessModes: [ReadWriteOnce]\n  storageClassName: fast\n  resources: {requests: {storage: 1Gi}}\n",
+    "spec is immutable after creation"; "PVC spec")]
+#[test_case::test_case("configmap-immutable",
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\nimmutable: true\ndata: {k: a}\n",
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\nimmutable: true\ndata: {k: b}\n",
+    "field is immutable when `immutable` is set"; "immutable ConfigMap")]
+#[ignore = "needs docker"]
+fn an_immutable_field_fails_the_resync(name: &str, before: &str, after: &str, message: &str) {
+    common::ensure_test_image();
+    let app = format!("trust-imm-{name}");
+    down(&app);
+    let classes = "{storageClasses: [{name: standard, default: true, volumeBindingMode: Immediate}, {name: fast, volumeBindingMode: Immediate}]}";
+    let (dir, file) = source(before, classes);
+    let out = sync(&app, &file, &["--keep", "--timeout", "60s"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    std::fs::write(dir.path().join("app.yaml"), after).unwrap();
+    let out = sync(&app, &file, &["--keep", "--timeout", "60s"]);
+    down(&app);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 1, "{all}");
+    assert!(all.contains(message), "{all}");
+    assert!(all.contains("one or more objects failed to apply"), "{all}");
+}
