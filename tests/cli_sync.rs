@@ -414,14 +414,14 @@ spec:
 
 #[test]
 #[ignore = "needs docker"]
-fn timeout_while_a_deployment_never_becomes_ready_exits_4_and_says_what_argo_waits_for() {
+fn timeout_while_a_statefulset_never_becomes_ready_exits_4_and_says_what_argo_waits_for() {
     let app = "cli-timeout";
     docker_test(app);
     let out = run(&mut sync_cmd(app, &fixture("cli/stuck.yaml"), "3s"));
     assert_eq!(out.code, 4);
     assert!(
         out.stderr.contains(
-            "Argo CD would still be Running: waiting for healthy state of apps/Deployment/stuck"
+            "Argo CD would still be Running: waiting for healthy state of apps/StatefulSet/stuck"
         ),
         "{}",
         out.stderr
@@ -451,7 +451,7 @@ struct Interrupted {
     after_first: Duration,
 }
 
-/// Starts `syncsim sync SOURCE ARGS…` on a fixture whose Deployment `stuck` never becomes ready,
+/// Starts `syncsim sync SOURCE ARGS…` on a fixture whose StatefulSet `stuck` never becomes ready,
 /// waits until its container exists, then sends `signals` with kill(1): the first at once, each
 /// further one 300 ms after syncsim acknowledged the first (its teardown is then under way).
 fn interrupt_mid_wave(app: &str, source: &str, args: &[&str], signals: &[&str]) -> Interrupted {
@@ -492,10 +492,10 @@ fn interrupt_mid_wave(app: &str, source: &str, args: &[&str], signals: &[&str]) 
         }
         false
     };
-    // Wait until the wave is under way: the Deployment was applied and its container exists.
+    // Wait until the wave is under way: the StatefulSet was applied and its container exists.
     assert!(
-        wait_line("deployment.apps/stuck created", Duration::from_secs(30)),
-        "the Deployment was never applied"
+        wait_line("statefulset.apps/stuck created", Duration::from_secs(30)),
+        "the StatefulSet was never applied"
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline
@@ -567,7 +567,7 @@ fn sigint_mid_wave_exits_130_and_removes_everything() {
     );
     assert!(
         r.stdout.contains(
-            "interrupted (Argo CD was: waiting for healthy state of apps/Deployment/stuck)"
+            "interrupted (Argo CD was: waiting for healthy state of apps/StatefulSet/stuck)"
         ),
         "{}",
         r.stdout

@@ -30,6 +30,19 @@ fn source(settings: &str, with_gone: bool, migrate: &str) -> String {
     docs.join("---\n")
 }
 
+/// A source folder `app/` for `watch`, beside a `syncsim.yaml` saying that namespace `demo`
+/// exists on the cluster (the API server refuses objects in a namespace that does not).
+fn source_dir(root: &Path) -> std::path::PathBuf {
+    std::fs::write(
+        root.join("syncsim.yaml"),
+        "apiVersion: syncsim.dev/v1alpha1\nkind: Config\ncluster:\n  namespaces: [demo]\n",
+    )
+    .unwrap();
+    let dir = root.join("app");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
@@ -58,7 +71,8 @@ async fn watch_syncs_on_change_prunes_self_heals_without_hooks_and_tears_down_on
     let src = tempfile::tempdir().unwrap();
     let logs = tempfile::tempdir().unwrap();
     let (out, err) = (logs.path().join("out"), logs.path().join("err"));
-    let app_yaml = src.path().join("app.yaml");
+    let dir = source_dir(src.path());
+    let app_yaml = dir.join("app.yaml");
     std::fs::write(&app_yaml, source("one", true, "v1")).unwrap();
     let rt = DockerRuntime::connect().await.expect("docker");
 
@@ -74,7 +88,7 @@ async fn watch_syncs_on_change_prunes_self_heals_without_hooks_and_tears_down_on
             "--self-heal",
         ])
         .args(["--interval", "200ms", "--debounce", "300ms"])
-        .arg(src.path())
+        .arg(&dir)
         .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
         .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
         .spawn()
@@ -171,7 +185,8 @@ async fn watch_retries_a_failed_automated_sync_with_backoff_then_gives_up() {
     // A PostSync hook that always fails: every attempt of the operation ends Failed.
     let failing = source("one", false, "v1")
         .replace("command: [echo, \"v1\"]", "command: [sh, -c, 'exit 3']");
-    std::fs::write(src.path().join("app.yaml"), failing).unwrap();
+    let dir = source_dir(src.path());
+    std::fs::write(dir.join("app.yaml"), failing).unwrap();
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_syncsim"))
         .env("SYNCSIM_STATE_DIR", state.path())
@@ -184,7 +199,7 @@ async fn watch_retries_a_failed_automated_sync_with_backoff_then_gives_up() {
             "--retry-backoff",
             "200ms",
         ])
-        .arg(src.path())
+        .arg(&dir)
         .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
         .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
         .spawn()
@@ -232,4 +247,40 @@ async fn watch_retries_a_failed_automated_sync_with_backoff_then_gives_up() {
     ];
     let left = rt.list_labelled(&labels).await.unwrap();
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// Every automated sync goes through the API server's checks, as on a cluster: a misspelled
+/// field is refused (strict field validation, apimachinery's `unknown field`) and the sync fails.
+#[test]
+#[ignore = "needs docker"]
+fn watch_syncs_are_checked_by_the_api_server() {
+    const APP_CHECKED: &str = "t-watch-checked";
+    common::ensure_test_image();
+    let state = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let (out, err) = (logs.path().join("out"), logs.path().join("err"));
+    let dir = source_dir(src.path());
+    let misspelled = source("one", false, "v1").replace(
+        "          command: [sleep, '3600']\n",
+        "          command: [sleep, '3600']\n          imagePullPolcy: IfNotPresent\n",
+    );
+    std::fs::write(dir.join("app.yaml"), misspelled).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_syncsim"))
+        .env("SYNCSIM_STATE_DIR", state.path())
+        .args(["watch", "--app", APP_CHECKED, "--dest-namespace", "demo"])
+        .args(["--interval", "100ms", "--retry-limit", "0"])
+        .arg(&dir)
+        .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
+        .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
+        .spawn()
+        .expect("spawn watch");
+    wait_for(&out, "Phase:              Failed", 1, &mut child);
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let all = read(&out) + &read(&err);
+    assert!(all.contains("unknown field"), "{all}");
+    assert!(all.contains("imagePullPolcy"), "{all}");
 }

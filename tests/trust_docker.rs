@@ -63,6 +63,17 @@ fn deployment(name: &str, image: &str, extra_container: &str) -> String {
     )
 }
 
+/// A StatefulSet: unlike a Deployment it has no progress deadline, so a pod that cannot start
+/// makes Argo CD wait for ever.
+fn statefulset(name: &str, image: &str, extra_container: &str) -> String {
+    deployment(name, image, extra_container).replace(
+        "kind: Deployment\nmetadata: {name: NAME}\nspec:\n"
+            .replace("NAME", name)
+            .as_str(),
+        &format!("kind: StatefulSet\nmetadata: {{name: {name}}}\nspec:\n  serviceName: {name}\n"),
+    )
+}
+
 /// gitops-engine pkg/sync/sync_context.go (`one or more synchronization tasks are not valid`)
 /// and pkg/utils/kube/kube.go (`failed to discover server resources for group version …`).
 #[test]
@@ -146,7 +157,7 @@ fn a_missing_secret_key_hangs_the_sync_instead_of_failing_it() {
     common::ensure_test_image();
     let yaml = format!(
         "apiVersion: v1\nkind: Secret\nmetadata: {{name: creds}}\nstringData: {{user: u}}\n---\n{}",
-        deployment(
+        statefulset(
             "web",
             IMAGE,
             "          env:\n            - name: PASSWORD\n              valueFrom: {secretKeyRef: {name: creds, key: password}}\n"
@@ -177,7 +188,7 @@ fn a_missing_secret_key_hangs_the_sync_instead_of_failing_it() {
 fn an_image_nobody_can_pull_stops_before_the_sync_or_hangs_it() {
     common::ensure_test_image();
     let image = "syncsim-test/does-not-exist:1";
-    let yaml = deployment("web", image, "          imagePullPolicy: Never\n") + LATER_WAVE;
+    let yaml = statefulset("web", image, "          imagePullPolicy: Never\n") + LATER_WAVE;
     let (_d, file) = source(&yaml, "{}");
     let out = sync("trust-img", &file, &["--timeout", "20s"]);
     assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
@@ -225,4 +236,108 @@ fn an_immutable_statefulset_change_fails_the_resync_unless_forced() {
     let out = sync(app, &file, &["--force", "--timeout", "60s"]);
     down(app);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+}
+
+/// pkg/kubelet/kuberuntime/kuberuntime_container.go (`CreateContainerConfigError`): the pod waits
+/// for the missing key instead of failing, and starts once a re-sync adds it.
+#[test]
+#[ignore = "needs docker"]
+fn a_pod_waiting_for_a_missing_key_starts_once_the_resync_adds_it() {
+    common::ensure_test_image();
+    let app = "trust-recover";
+    down(app);
+    let yaml = |data: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {{name: creds}}\nstringData: {data}\n---\n{}",
+            statefulset(
+                "web",
+                IMAGE,
+                "          env:\n            - name: PASSWORD\n              valueFrom: {secretKeyRef: {name: creds, key: password}}\n"
+            )
+        ) + LATER_WAVE
+    };
+    let (dir, file) = source(&yaml("{user: u}"), "{}");
+    let out = sync(app, &file, &["--keep", "--timeout", "5s"]);
+    assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("CreateContainerConfigError"),
+        "{}",
+        out.stderr
+    );
+    std::fs::write(dir.path().join("app.yaml"), yaml("{user: u, password: p}")).unwrap();
+    let out = sync(app, &file, &["--keep", "--timeout", "60s"]);
+    down(app);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+}
+
+/// Kubernetes' pkg/controller/deployment/progress.go (`ReplicaSet "…" has timed out
+/// progressing.`, counted from the last progress) and gitops-engine pkg/health/health_deployment.go
+/// (`Deployment "web" exceeded its progress deadline` is Degraded). Argo CD does not wait for
+/// ever for a Deployment that stopped progressing, so neither does syncsim: `--timeout` is
+/// extended to its deadline, the sync fails and the SyncFail hook runs.
+#[test]
+#[ignore = "needs docker"]
+fn a_deployment_past_its_progress_deadline_fails_the_sync_even_after_the_timeout() {
+    common::ensure_test_image();
+    let never_ready = "          readinessProbe: {exec: {command: ['false']}, periodSeconds: 1}\n";
+    let yaml = deployment("web", IMAGE, never_ready).replace(
+        "spec:\n  selector",
+        "spec:\n  progressDeadlineSeconds: 4\n  selector",
+    ) + LATER_WAVE
+        + &format!(
+            "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: notify\n  annotations: {{argocd.argoproj.io/hook: SyncFail}}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: main\n          image: {IMAGE}\n          command: [sh, -c, 'echo sync failed']\n"
+        );
+    let (_d, file) = source(&yaml, "{}");
+    let out = sync("trust-deadline", &file, &["--timeout", "1s"]);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 1, "{all}");
+    assert!(
+        all.contains("Deployment \"web\" exceeded its progress deadline"),
+        "{all}"
+    );
+    assert!(all.contains("--timeout passed"), "{all}");
+    assert!(
+        all.lines()
+            .any(|l| l.contains("notify") && l.contains("SyncFail") && l.contains("Succeeded")),
+        "the SyncFail hook ran: {all}"
+    );
+}
+
+/// Each immutable field of the issue through the CLI, on the re-sync of a kept environment; the
+/// wording is the API server's (pkg/apis/apps/validation/validation.go
+/// `ValidateDeploymentUpdate`, pkg/apis/core/validation/validation.go
+/// `validateUpgradeDowngradeClusterIPs`, `ValidatePersistentVolumeClaimUpdate`,
+/// `ValidateConfigMapUpdate`; tests/apiserver.rs pins the whole messages).
+#[test_case::test_case("deployment-selector",
+    &deployment("web", IMAGE, ""),
+    &deployment("web", IMAGE, "").replace("{app: web}", "{app: web2}"),
+    "spec.selector: Invalid value"; "Deployment selector")]
+#[test_case::test_case("service-ip",
+    "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{port: 80}]\n",
+    "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  clusterIP: None\n  ports: [{port: 80}]\n",
+    "may not change once set"; "Service clusterIP")]
+#[test_case::test_case("pvc-class",
+    "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec:\n  accessModes: [ReadWriteOnce]\n  storageClassName: standard\n  resources: {requests: {storage: 1Gi}}\n",
+    "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec:\n  accessModes: [ReadWriteOnce]\n  storageClassName: fast\n  resources: {requests: {storage: 1Gi}}\n",
+    "spec is immutable after creation"; "PVC spec")]
+#[test_case::test_case("configmap-immutable",
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\nimmutable: true\ndata: {k: a}\n",
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\nimmutable: true\ndata: {k: b}\n",
+    "field is immutable when `immutable` is set"; "immutable ConfigMap")]
+#[ignore = "needs docker"]
+fn an_immutable_field_fails_the_resync(name: &str, before: &str, after: &str, message: &str) {
+    common::ensure_test_image();
+    let app = format!("trust-imm-{name}");
+    down(&app);
+    let classes = "{storageClasses: [{name: standard, default: true, volumeBindingMode: Immediate}, {name: fast, volumeBindingMode: Immediate}]}";
+    let (dir, file) = source(before, classes);
+    let out = sync(&app, &file, &["--keep", "--timeout", "60s"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    std::fs::write(dir.path().join("app.yaml"), after).unwrap();
+    let out = sync(&app, &file, &["--keep", "--timeout", "60s"]);
+    down(&app);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 1, "{all}");
+    assert!(all.contains(message), "{all}");
+    assert!(all.contains("one or more objects failed to apply"), "{all}");
 }

@@ -285,6 +285,11 @@ impl DockerCluster {
         super::probe::predicted_cluster_duration(report, &self.inner.timeline())
     }
 
+    /// Every wait `report`'s run shortened against a cluster (see `probe/timing.rs`).
+    pub fn shortened(&self, report: &crate::engine::SyncReport) -> Vec<crate::engine::Shortened> {
+        super::probe::shortened(report, &self.inner.timeline())
+    }
+
     /// Docker container ids of the object's pods (newest last), for tests and fault injection.
     pub fn containers_of(&self, key: &ObjectKey) -> Vec<String> {
         self.inner

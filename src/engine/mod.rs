@@ -17,7 +17,7 @@ pub mod fake;
 pub use cluster::{ApplyOutcome, Cluster, ClusterError};
 pub use events::RunEvent;
 pub use operation::{tail_bytes, Operation, DEFAULT_HOOK_LOG_BYTES};
-pub use outcome::{Outcome, SyncReport};
+pub use outcome::{Outcome, Shortened, SyncReport};
 pub use retry::RetryPolicy;
 pub use run::{run, run_with_prunes, EngineOptions};
 pub use state::{OperationPhase, ResultCode, StepRecord, StepStatus, TaskRun};

@@ -37,6 +37,7 @@ mod hook_deletion;
 mod hook_log;
 mod prune;
 mod sync_fail;
+mod waiting;
 
 pub(crate) const MSG_RUNNING: &str = "one or more tasks are running";
 pub(crate) const MSG_DRY_RUN_FAILED: &str = "one or more objects failed to apply (dry run)";
@@ -590,34 +591,6 @@ impl Operation {
         if let Some(rec) = self.steps.iter_mut().find(|s| (s.phase, s.wave) == pw) {
             rec.started_at.get_or_insert(self.origin.elapsed());
             rec.status = StepStatus::Running;
-        }
-    }
-
-    /// `waiting for completion of hook …` / `waiting for healthy state of …` (§2.7 D).
-    fn waiting_message(&self, set: &[usize]) -> String {
-        let hooks: Vec<usize> = set
-            .iter()
-            .copied()
-            .filter(|&i| self.tasks[i].task.hook)
-            .collect();
-        if let Some(&first) = hooks.first() {
-            let mut m = format!(
-                "waiting for completion of hook {}",
-                self.tasks[first].task.key()
-            );
-            if hooks.len() > 1 {
-                m.push_str(&format!(" and {} more hooks", hooks.len() - 1));
-            }
-            m
-        } else {
-            let mut m = format!(
-                "waiting for healthy state of {}",
-                self.tasks[set[0]].task.key()
-            );
-            if set.len() > 1 {
-                m.push_str(&format!(" and {} more resources", set.len() - 1));
-            }
-            m
         }
     }
 

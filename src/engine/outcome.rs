@@ -49,6 +49,24 @@ pub struct SyncReport {
     /// The predicted duration of this operation on a cluster (kubelet probe schedule, Job
     /// backoff, Argo CD's wave delay), filled in by the rehearsal from what the cluster observed.
     pub predicted_cluster_duration: Option<Duration>,
+    /// Every default this run waited less than a cluster would have, filled in by the rehearsal.
+    pub shortened: Vec<Shortened>,
+}
+
+/// A wait this run shortened against a cluster's default, named in the summary so that a fast
+/// rehearsal never hides what a cluster would have taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortened {
+    /// What was shortened, e.g. `Job backoff`.
+    pub what: &'static str,
+    /// How many times it happened (retries, containers, wave delays).
+    pub count: u32,
+    /// What this run waited (in total, or at most per container for the probe schedule).
+    pub rehearsed: Duration,
+    /// What a cluster would have waited in its place.
+    pub cluster: Duration,
+    /// The cluster's default and the flag that shortened it.
+    pub default: &'static str,
 }
 
 impl SyncReport {

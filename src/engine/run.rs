@@ -8,6 +8,7 @@ use super::{
 };
 use crate::{
     apiserver::Discovery,
+    manifest::ObjectKey,
     plan::{Plan, Task},
 };
 use std::{
@@ -60,10 +61,38 @@ impl Default for EngineOptions {
 /// Argo CD's default wave delay, for the "would have added" figure.
 pub const ARGO_DEFAULT_WAVE_DELAY: Duration = Duration::from_secs(2);
 
+/// How long after a Deployment's progress deadline the engine still waits for the controller
+/// to mark it `ProgressDeadlineExceeded`.
+const DEADLINE_GRACE: Duration = Duration::from_secs(2);
+
+/// The latest progress deadline still to come among the resources the operation waits for
+/// (Deployments that stopped progressing, see [`crate::health::progress_deadline`]).
+async fn pending_progress_deadline<C: Cluster + ?Sized>(
+    op: &Operation,
+    cluster: &C,
+) -> Option<(ObjectKey, SystemTime)> {
+    let now = SystemTime::now();
+    let mut latest: Option<(ObjectKey, SystemTime)> = None;
+    for key in op.waited_resources() {
+        let Some(live) = cluster.get(&key).await else {
+            continue;
+        };
+        // Pending until the controller had time to notice (it polls, it does not watch).
+        let pending = |at: &SystemTime| *at + DEADLINE_GRACE > now;
+        if let Some(at) = crate::health::progress_deadline(&live).filter(pending) {
+            if latest.as_ref().is_none_or(|(_, l)| at > *l) {
+                latest = Some((key, at));
+            }
+        }
+    }
+    latest
+}
+
 /// Runs a whole sync operation of `plan` against `cluster`.
 ///
 /// Returns when the operation is terminal, when `opts.timeout` expires (Argo CD would still be
-/// `Running`), or when `shutdown` is cancelled. Never cleans up: the caller owns teardown.
+/// `Running`; extended while a waited Deployment's progress deadline is still to come), or when
+/// `shutdown` is cancelled. Never cleans up: the caller owns teardown.
 pub async fn run<C: Cluster + ?Sized>(
     plan: &Plan,
     cluster: &C,
@@ -87,7 +116,7 @@ pub async fn run_with_prunes<C: Cluster + ?Sized>(
 ) -> SyncReport {
     let started_at = SystemTime::now();
     let start = tokio::time::Instant::now();
-    let deadline = start + opts.timeout;
+    let mut deadline = start + opts.timeout;
     let mut op =
         Operation::with_tasks(plan, &opts.extra_tasks, prunes, opts.prune, opts.wave_delay);
     if let Some(d) = &opts.discovery {
@@ -97,6 +126,29 @@ pub async fn run_with_prunes<C: Cluster + ?Sized>(
     let outcome = loop {
         if shutdown.is_cancelled() {
             break Outcome::Interrupted;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            // `--timeout` stands for Argo CD's endless wait (§4.6). A Deployment that stopped
+            // progressing does not make Argo CD wait for ever: at its progress deadline it turns
+            // Degraded and fails the sync, so syncsim waits for that moment (§5.4).
+            match pending_progress_deadline(&op, cluster).await {
+                Some((key, at)) => {
+                    let left = at.duration_since(SystemTime::now()).unwrap_or_default();
+                    deadline = tokio::time::Instant::now() + left + DEADLINE_GRACE;
+                    on_event(RunEvent::Hint {
+                        task: key.to_string(),
+                        hint: format!(
+                            "--timeout passed, but Argo CD would not wait for ever: its progressDeadlineSeconds runs out in {}, when Kubernetes marks it ProgressDeadlineExceeded and Argo CD fails the sync; waiting for that",
+                            humantime::format_duration(Duration::from_secs(left.as_secs()))
+                        ),
+                    });
+                }
+                None => {
+                    break Outcome::TimedOut {
+                        waiting: op.message().to_string(),
+                    }
+                }
+            }
         }
         // A step may be cut short by the deadline or by shutdown: dropping it mid-apply is
         // safe because every Docker object is labelled and recorded, and teardown sweeps.
@@ -122,9 +174,8 @@ pub async fn run_with_prunes<C: Cluster + ?Sized>(
         }
         tokio::select! {
             _ = tokio::time::sleep(opts.poll_interval) => {}
-            _ = tokio::time::sleep_until(deadline) => {
-                break Outcome::TimedOut { waiting: op.message().to_string() };
-            }
+            // Checked (and maybe extended) at the top of the loop.
+            _ = tokio::time::sleep_until(deadline) => {}
             _ = shutdown.cancelled() => break Outcome::Interrupted,
         }
     };
@@ -147,5 +198,6 @@ pub async fn run_with_prunes<C: Cluster + ?Sized>(
         wave_delay_total: opts.wave_delay * op.wave_delays,
         argo_default_wave_delay_total: ARGO_DEFAULT_WAVE_DELAY * op.wave_delays,
         predicted_cluster_duration: None,
+        shortened: Vec::new(),
     }
 }

@@ -7,6 +7,8 @@
 mod assess;
 mod checks;
 mod outcome;
+mod progress;
 
 pub use assess::{assess, Health, HealthError, HealthStatus, HOOK_FINALIZER};
 pub use outcome::{hook_phase, resource_phase, HookOutcome, HookPhase, ResourcePhase};
+pub use progress::{progress_deadline, DEFAULT_PROGRESS_DEADLINE_SECONDS};

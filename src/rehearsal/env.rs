@@ -2,7 +2,8 @@
 //! adopts a kept one, runs sync operations with prune tasks against it, and ends it either kept
 //! (record written, controllers detached) or torn down (record removed).
 use crate::{
-    cluster::{ClusterOptions, DockerCluster, TeardownReport},
+    apiserver::{ClusterDescription, Discovery, UpdateOptions},
+    cluster::{ApiRules, ClusterOptions, DockerCluster, TeardownReport},
     engine::{self, EngineOptions, RunEvent, SyncReport},
     manifest::{Object, ObjectKey},
     plan::{self, Plan, Task},
@@ -45,6 +46,9 @@ pub struct Environment {
     pub adopted_objects: usize,
     /// Salt of the record's Secret hashes (kept across re-syncs; empty: chosen at `keep`).
     pub secret_salt: String,
+    /// The target cluster whose API-server checks (kinds, strict decoding, namespaces,
+    /// immutable fields) every [`Self::sync`] applies; `None`: the caller installs them.
+    pub api: Option<ClusterDescription>,
 }
 
 impl Environment {
@@ -77,6 +81,7 @@ impl Environment {
                         adopted: true,
                         adopted_objects: rec.objects.len(),
                         secret_salt: rec.secret_salt,
+                        api: None,
                     })
                 }
                 Err(runtime::Error::NotFound { object }) => {
@@ -130,6 +135,7 @@ impl Environment {
             adopted: false,
             adopted_objects: 0,
             secret_salt: String::new(),
+            api: None,
         })
     }
 
@@ -163,8 +169,19 @@ impl Environment {
         on_event: &mut dyn FnMut(RunEvent),
     ) -> SyncReport {
         self.cluster.set_desired(desired);
+        let mut opts = opts.clone();
+        if let Some(described) = &self.api {
+            self.cluster.set_api_rules(ApiRules::new(
+                described,
+                desired,
+                &opts.dest_namespace,
+                false,
+                UpdateOptions::default(),
+            ));
+            opts.discovery = Some(Arc::new(Discovery::new(described, desired)));
+        }
         let prunes = self.prune_tasks(plan, false);
-        engine::run_with_prunes(plan, &prunes, &self.cluster, opts, shutdown, on_event).await
+        engine::run_with_prunes(plan, &prunes, &self.cluster, &opts, shutdown, on_event).await
     }
 
     /// A self-heal sync (§6.4): when workloads drifted (a pod lost a container), a selective

@@ -254,6 +254,7 @@ pub async fn sync(
         }
     }
     report.predicted_cluster_duration = Some(env.cluster.predicted_cluster_duration(&report));
+    report.shortened = env.cluster.shortened(&report);
 
     // Keep or tear down before the verdict, so nothing is left on an early exit.
     if req.keep {

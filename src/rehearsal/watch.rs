@@ -102,15 +102,19 @@ pub async fn watch(
     for w in &initial.plan.warnings {
         on_event(WatchEvent::Warning(w));
     }
+    let described = super::cluster_description(&req.source, None)?;
     let rt = interrupts.until_cancelled(connect).await??;
     let copts = ClusterOptions {
         app: app.clone(),
         images: req.images.clone(),
         job_backoff_base: req.job_backoff,
+        storage_classes: described.storage_classes.iter().map(Into::into).collect(),
         ..ClusterOptions::default()
     };
     let run_id = copts.run_id.clone();
-    let env = Environment::open(rt, copts, &initial.objects).await?;
+    let mut env = Environment::open(rt, copts, &initial.objects).await?;
+    // Every automated sync is checked by the API server, as on a cluster.
+    env.api = Some(described);
     on_event(WatchEvent::Opened(&Opened {
         app: app.clone(),
         run_id,
@@ -122,6 +126,7 @@ pub async fn watch(
         wave_delay: req.wave_delay,
         timeout: req.timeout,
         prune: req.prune,
+        dest_namespace: req.dest_namespace.clone(),
         ..EngineOptions::default()
     };
     let last = autosync::run(

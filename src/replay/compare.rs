@@ -477,6 +477,7 @@ mod tests {
             wave_delay_total: Duration::ZERO,
             argo_default_wave_delay_total: Duration::ZERO,
             predicted_cluster_duration: None,
+            shortened: Vec::new(),
         }
     }
 

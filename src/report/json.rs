@@ -10,7 +10,10 @@
 //!                 "finishedAt": "RFC 3339", "durationSeconds": 12.3,
 //!                 "stepSeconds": 12.0, "betweenStepsSeconds": 0.3,
 //!                 "waveDelaySeconds": 0, "argoDefaultWaveDelaySeconds": 10,
-//!                 "predictedClusterSeconds": 31.2|null},
+//!                 "predictedClusterSeconds": 31.2|null,
+//!                 "shortened": [{"what": "Job backoff", "count": 2,    // | "probe schedule" | "wave delay"
+//!                                "rehearsedSeconds": 3, "clusterSeconds": 30,
+//!                                "default": "Kubernetes re-creates a failed Job pod after 10s, …"}]},
 //!   "steps": [{"phase": "Sync", "wave": 0, "status": "Succeeded",   // NotStarted|Running|Succeeded|Failed
 //!              "startedAt": "…"|null, "finishedAt": "…"|null,
 //!              "durationSeconds": 1.2|null}],                // finishedAt - startedAt
@@ -109,6 +112,12 @@ pub fn to_json(r: &SyncReport) -> Value {
             "waveDelaySeconds": r.wave_delay_total.as_secs_f64(),
             "argoDefaultWaveDelaySeconds": r.argo_default_wave_delay_total.as_secs_f64(),
             "predictedClusterSeconds": r.predicted_cluster_duration.map(|d| d.as_secs_f64()),
+            "shortened": r.shortened.iter().map(|s| json!({
+                "what": s.what, "count": s.count,
+                "rehearsedSeconds": s.rehearsed.as_secs_f64(),
+                "clusterSeconds": s.cluster.as_secs_f64(),
+                "default": s.default,
+            })).collect::<Vec<_>>(),
         },
         "steps": steps,
         "resources": resources,

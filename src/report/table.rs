@@ -1,11 +1,33 @@
 //! The final summary and resource table, as `argocd app sync` prints them.
 use super::{health_of, message_of, status_of};
 use crate::{
-    engine::{OperationPhase, Outcome, SyncReport},
+    engine::{OperationPhase, Outcome, Shortened, SyncReport},
     plan::Phase,
 };
 use comfy_table::{presets::NOTHING, Table};
 use std::time::Duration;
+
+/// One wait this run shortened, with what a cluster would have taken.
+fn shortened_line(s: &Shortened) -> String {
+    let times = |n: u32, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let d = fmt_duration;
+    match s.what {
+        "probe schedule" => format!(
+            "probe schedule: {} seen Ready up to {} sooner than on a cluster; {}",
+            times(s.count, "container", "containers"),
+            d(s.cluster),
+            s.default
+        ),
+        _ => format!(
+            "{}: {} waited {}, a cluster {}; {}",
+            s.what,
+            times(s.count, "time", "times"),
+            d(s.rehearsed),
+            d(s.cluster),
+            s.default
+        ),
+    }
+}
 
 /// Renders the summary, the resource table and the failed hooks' log tails.
 pub fn render(r: &SyncReport) -> String {
@@ -54,15 +76,11 @@ pub fn render(r: &SyncReport) -> String {
             ),
         );
     }
-    if r.argo_default_wave_delay_total > Duration::ZERO {
+    for (i, s) in r.shortened.iter().enumerate() {
         line(
             &mut out,
-            "Wave delay",
-            &format!(
-                "{} slept; Argo CD's default 2s delay would have added {}",
-                fmt_duration(r.wave_delay_total),
-                fmt_duration(r.argo_default_wave_delay_total)
-            ),
+            if i == 0 { "Shortened" } else { "" },
+            &shortened_line(s),
         );
     }
     out.push('\n');

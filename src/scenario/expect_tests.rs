@@ -89,6 +89,7 @@ fn failed_run(plan: &Plan) -> SyncReport {
         wave_delay_total: Duration::ZERO,
         argo_default_wave_delay_total: Duration::ZERO,
         predicted_cluster_duration: None,
+        shortened: Vec::new(),
     }
 }
 

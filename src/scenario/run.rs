@@ -36,6 +36,8 @@ pub struct Prepared {
     pub objects: Vec<Object>,
     pub plan: Plan,
     plan_options: PlanOptions,
+    /// The `live:` state synced before the rehearsed sync: its objects and plan.
+    live: Option<(Vec<Object>, Plan)>,
 }
 
 /// Renders the source and applies patches, file edits and manifest faults; builds the plan and
@@ -46,17 +48,8 @@ pub struct Prepared {
 /// Any of [`Error`], pointing at the scenario file's line.
 pub fn prepare(scenario: Scenario) -> Result<Prepared, Error> {
     let s = &scenario.spec;
-    let file = scenario.path.display().to_string();
-    let source = scenario.dir().join(&s.source);
-    let source_str = source.to_string_lossy().to_string();
-    let loaded = manifest::load(&source_str, &manifest::LoadOptions::default()).map_err(|e| {
-        Error::Source {
-            file: file.clone(),
-            source_path: source_str.clone(),
-            source: Box::new(e),
-        }
-    })?;
-    prepare_objects(scenario, loaded.objects)
+    let objects = load_source(&scenario, &s.source)?;
+    prepare_objects(scenario, objects)
 }
 
 /// [`prepare`] on objects already rendered (`syncsim replay --rehearse` renders the source at
@@ -68,29 +61,7 @@ pub fn prepare(scenario: Scenario) -> Result<Prepared, Error> {
 pub fn prepare_objects(scenario: Scenario, mut objects: Vec<Object>) -> Result<Prepared, Error> {
     let s = &scenario.spec;
     let file = scenario.path.display().to_string();
-    for p in &s.patches {
-        let (needle, r) = match p {
-            Patch::Merge(v) => (
-                v.pointer("/metadata/name")
-                    .and_then(|n| n.as_str())
-                    .unwrap_or("merge"),
-                patch::apply_merge(&mut objects, v),
-            ),
-            Patch::Json6902 { target, ops } => (
-                target.name.as_str(),
-                patch::apply_json6902(&mut objects, target, ops),
-            ),
-        };
-        r.map_err(|e| {
-            scenario.invalid(
-                needle,
-                format!(
-                    "{e} (check the patch's kind and name against `syncsim plan {}`)",
-                    s.source
-                ),
-            )
-        })?;
-    }
+    apply_patches(&scenario, &mut objects, &s.patches, &s.source)?;
     for f in &s.files {
         let content = match &f.content {
             FileContent::Inline(c) => c.clone(),
@@ -128,16 +99,74 @@ pub fn prepare_objects(scenario: Scenario, mut objects: Vec<Object>) -> Result<P
         started_at_unix: unix_now(),
     };
     let plan = plan::build(&objects, &plan_options).map_err(|e| Error::Plan {
-        file,
+        file: file.clone(),
         source: Box::new(e),
     })?;
     check_references(&scenario, &plan)?;
+    let live = match &s.live {
+        None => None,
+        Some(l) => {
+            let source = l.source.as_deref().unwrap_or(&s.source);
+            let mut objects = load_source(&scenario, source)?;
+            apply_patches(&scenario, &mut objects, &l.patches, source)?;
+            let plan = plan::build(&objects, &plan_options).map_err(|e| Error::Plan {
+                file: file.clone(),
+                source: Box::new(e),
+            })?;
+            Some((objects, plan))
+        }
+    };
     Ok(Prepared {
         scenario,
         objects,
         plan,
         plan_options,
+        live,
     })
+}
+
+/// Renders `source` (relative to the scenario file).
+fn load_source(scenario: &Scenario, source: &str) -> Result<Vec<Object>, Error> {
+    let path = scenario.dir().join(source);
+    let source_str = path.to_string_lossy().to_string();
+    let loaded = manifest::load(&source_str, &manifest::LoadOptions::default()).map_err(|e| {
+        Error::Source {
+            file: scenario.path.display().to_string(),
+            source_path: source_str.clone(),
+            source: Box::new(e),
+        }
+    })?;
+    Ok(loaded.objects)
+}
+
+/// Applies `patches` in order to the objects rendered from `source`.
+fn apply_patches(
+    scenario: &Scenario,
+    objects: &mut [Object],
+    patches: &[Patch],
+    source: &str,
+) -> Result<(), Error> {
+    for p in patches {
+        let (needle, r) = match p {
+            Patch::Merge(v) => (
+                v.pointer("/metadata/name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or("merge"),
+                patch::apply_merge(objects, v),
+            ),
+            Patch::Json6902 { target, ops } => (
+                target.name.as_str(),
+                patch::apply_json6902(objects, target, ops),
+            ),
+        };
+        r.map_err(|e| {
+            scenario.invalid(
+                needle,
+                format!("{e} (check the patch's kind and name against `syncsim plan {source}`)"),
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// Every name in `expect` must be a task of the plan, so that a typo is a bad file (exit 2)
@@ -360,13 +389,35 @@ async fn sync_and_observe(
     let described = crate::rehearsal::cluster_description(&source, None)
         .map_err(|e| crate::error::render_chain(&e))?;
     let dest = prepared.plan_options.dest_namespace.clone();
-    cluster.set_api_rules(crate::cluster::ApiRules::new(
-        &described,
-        &prepared.objects,
-        &dest,
-        false,
-        crate::apiserver::UpdateOptions::default(),
-    ));
+    let rules = |objects: &[Object]| {
+        crate::cluster::ApiRules::new(
+            &described,
+            objects,
+            &dest,
+            false,
+            crate::apiserver::UpdateOptions::default(),
+        )
+    };
+    if let Some((objects, plan)) = &prepared.live {
+        cluster.set_api_rules(rules(objects));
+        cluster.set_desired(objects);
+        let eopts = EngineOptions {
+            app: cluster.network().trim_start_matches("syncsim-").to_string(),
+            timeout: sync.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0),
+            dest_namespace: dest.clone(),
+            ..EngineOptions::default()
+        };
+        let report = engine::run(plan, cluster, &eopts, &opts.cancel, &mut |_| {}).await;
+        if report.outcome != engine::Outcome::Succeeded {
+            return Err(format!(
+                "the `live:` state did not sync, so there is nothing to re-sync: {} ({})",
+                report.phase, report.message
+            ));
+        }
+        cluster.finish_rollouts().await;
+        cluster.set_desired(&prepared.objects);
+    }
+    cluster.set_api_rules(rules(&prepared.objects));
     let eopts = EngineOptions {
         app: cluster.network().trim_start_matches("syncsim-").to_string(),
         wave_delay: sync.wave_delay.map_or(Duration::ZERO, |d| d.0),

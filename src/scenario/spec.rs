@@ -41,6 +41,9 @@ pub struct ScenarioSpec {
     pub source: String,
     #[serde(default)]
     pub sync: SyncSpec,
+    /// What the cluster holds before the rehearsed sync, for a re-sync incident: the
+    /// environment is first synced with this state, which must succeed.
+    pub live: Option<Live>,
     /// Stop after planning: only `expect.planWarnings` (and step expectations on the plan) apply.
     #[serde(default)]
     pub plan_only: bool,
@@ -59,6 +62,17 @@ pub struct ScenarioSpec {
 pub struct Metadata {
     pub name: Option<String>,
     pub description: Option<String>,
+}
+
+/// The live state a re-sync starts from (`live:`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Live {
+    /// Its source, relative to the scenario file (default: the scenario's `source`).
+    pub source: Option<String>,
+    /// Patches applied to it, like the scenario's `patches`.
+    #[serde(default)]
+    pub patches: Vec<Patch>,
 }
 
 /// Options of the rehearsed sync (the `syncsim sync` flags).

@@ -88,6 +88,7 @@ pub(super) async fn run_job(
                     if failed <= backoff_limit {
                         inner.observe(Observation::Backoff {
                             at: std::time::SystemTime::now(),
+                            waited: delay,
                             extra: backoff(CLUSTER_JOB_BACKOFF).saturating_sub(delay),
                         });
                     }

@@ -3,6 +3,7 @@ use super::{
     template::{int_at, pod_input, suffix},
     PodSink,
 };
+use crate::health::DEFAULT_PROGRESS_DEADLINE_SECONDS;
 use crate::{
     cluster::{
         error::Error,
@@ -13,8 +14,11 @@ use crate::{
 };
 use k8s_openapi::api::core::v1::PodSpec;
 use serde_json::{json, Value};
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
-use tokio::time::Instant;
+use std::{
+    collections::BTreeMap,
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 /// Deployment, ReplicaSet, DaemonSet (one pod), Pod, StatefulSet (`ordered`: pod `i` starts
 /// only once pod `i-1` is Ready, unless `podManagementPolicy: Parallel`).
@@ -38,13 +42,23 @@ pub(super) async fn run_replicas(
             .and_then(Value::as_str)
             != Some("Parallel");
     let hash = suffix(10);
-    let started = Instant::now();
-    let progress_deadline = Duration::from_secs(
-        int_at(&obj, "/spec/progressDeadlineSeconds")
-            .unwrap_or(600)
-            .max(0) as u64,
+    let mut progress = Progress::new(
+        format!("{}-{hash}", key.name),
+        Duration::from_secs(
+            int_at(&obj, "/spec/progressDeadlineSeconds")
+                .unwrap_or(DEFAULT_PROGRESS_DEADLINE_SECONDS as i64)
+                .max(0) as u64,
+        ),
     );
     let mut pods: Vec<RunningPod> = adopted;
+    if kind == "Deployment" && pods.is_empty() {
+        // The deployment controller records the new rollout before any pod exists.
+        sink.set_status(json!({
+            "observedGeneration": 1, "replicas": 0, "updatedReplicas": 0,
+            "readyReplicas": 0, "availableReplicas": 0,
+            "conditions": [progress.observe(0, 0, replicas)],
+        }));
+    }
     loop {
         // Start the next pod(s).
         if pods.len() < replicas {
@@ -109,12 +123,13 @@ pub(super) async fn run_replicas(
                     "observedGeneration": 1, "replicas": pods.len(), "updatedReplicas": pods.len(),
                     "readyReplicas": ready, "availableReplicas": ready,
                 });
-                if kind == "Deployment"
-                    && (ready as usize) < replicas
-                    && started.elapsed() > progress_deadline
-                {
-                    s["conditions"] = json!([{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
-                        "message": format!("Deployment \"{}\" has timed out progressing.", key.name)}]);
+                if kind == "Deployment" {
+                    let p = progress.observe(pods.len(), ready as usize, replicas);
+                    s["conditions"] = json!([
+                        {"type": "Available", "status": if ready as usize >= replicas { "True" } else { "False" },
+                         "reason": if ready as usize >= replicas { "MinimumReplicasAvailable" } else { "MinimumReplicasUnavailable" }},
+                        p,
+                    ]);
                 }
                 s
             }
@@ -122,6 +137,80 @@ pub(super) async fn run_replicas(
         sink.set_status(status);
         kubelet::sleep_until_due(&inner, &pods).await;
     }
+}
+
+/// The `Progressing` condition of a Deployment, kept as Kubernetes' deployment controller keeps
+/// it (`syncRolloutStatus` in its pkg/controller/deployment/progress.go): its `lastUpdateTime`
+/// moves whenever more replicas are updated or ready; `progressDeadlineSeconds` after the last
+/// progress without completing, it turns `ProgressDeadlineExceeded`; complete, it is
+/// `NewReplicaSetAvailable`.
+struct Progress {
+    replica_set: String,
+    deadline: Duration,
+    /// `lastUpdateTime`, in whole seconds as the API server stores it; the deadline counts
+    /// from it, as Kubernetes' `DeploymentTimedOut` does.
+    last_at: SystemTime,
+    updated: usize,
+    ready: usize,
+    complete: bool,
+}
+
+impl Progress {
+    fn new(replica_set: String, deadline: Duration) -> Self {
+        Self {
+            replica_set,
+            deadline,
+            last_at: whole_seconds(SystemTime::now()),
+            updated: 0,
+            ready: 0,
+            complete: false,
+        }
+    }
+
+    /// The condition after observing `updated` pods of which `ready` are Ready, of `replicas`.
+    fn observe(&mut self, updated: usize, ready: usize, replicas: usize) -> Value {
+        let rs = &self.replica_set;
+        let now = SystemTime::now();
+        if !self.complete && updated >= replicas && ready >= replicas {
+            self.complete = true;
+            self.last_at = whole_seconds(now);
+        }
+        let (status, reason, message) = if self.complete {
+            (
+                "True",
+                "NewReplicaSetAvailable",
+                format!("ReplicaSet {rs:?} has successfully progressed."),
+            )
+        } else if updated > self.updated || ready > self.ready {
+            self.last_at = whole_seconds(now);
+            (
+                "True",
+                "ReplicaSetUpdated",
+                format!("ReplicaSet {rs:?} is progressing."),
+            )
+        } else if now > self.last_at + self.deadline {
+            (
+                "False",
+                "ProgressDeadlineExceeded",
+                format!("ReplicaSet {rs:?} has timed out progressing."),
+            )
+        } else {
+            (
+                "True",
+                "ReplicaSetUpdated",
+                format!("ReplicaSet {rs:?} is progressing."),
+            )
+        };
+        (self.updated, self.ready) = (updated, ready);
+        json!({"type": "Progressing", "status": status, "reason": reason, "message": message,
+               "lastUpdateTime": humantime::format_rfc3339_seconds(self.last_at).to_string()})
+    }
+}
+
+/// `t` without its fraction of a second (`metav1.Time` has whole seconds).
+fn whole_seconds(t: SystemTime) -> SystemTime {
+    let since = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    std::time::UNIX_EPOCH + Duration::from_secs(since.as_secs())
 }
 
 /// Docker volumes for a StatefulSet pod's volumeClaimTemplates (`<tmpl>-<pod>`), created when

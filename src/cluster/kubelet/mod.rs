@@ -451,6 +451,11 @@ impl RunningPod {
     /// (matched by Kubernetes container name). Running containers count as Ready at once (they
     /// passed their probes when kept; probes keep running from now on); missing ones are `gone`.
     pub async fn adopt(inner: &Inner, input: PodInput, rec: &PodRecord) -> RunningPod {
+        if rec.containers.is_empty() && rec.init_containers.is_empty() {
+            // The pod never started (it was waiting for a ConfigMap, Secret, key or image):
+            // the kubelet keeps trying, so this one starts once what it lacks exists.
+            return Self::start(inner, input).await;
+        }
         let plan = match translate(inner, &input) {
             Ok(p) => p,
             Err(e) => {

@@ -14,7 +14,7 @@
 //! [`predicted_cluster_duration`] turns them, with the run's steps, into the predicted duration
 //! of the same sync on a cluster.
 use super::Probe;
-use crate::engine::SyncReport;
+use crate::engine::{Shortened, SyncReport};
 use std::{
     fmt,
     str::FromStr,
@@ -110,8 +110,13 @@ pub enum Observation {
     /// A container became ready at `at`; on the kubelet's schedule it would have been `extra`
     /// later.
     Ready { at: SystemTime, extra: Duration },
-    /// A Job pod failed at `at` and the next one waited `extra` less than Kubernetes' backoff.
-    Backoff { at: SystemTime, extra: Duration },
+    /// A Job pod failed at `at` and the next one waited `waited`, `extra` less than Kubernetes'
+    /// backoff.
+    Backoff {
+        at: SystemTime,
+        waited: Duration,
+        extra: Duration,
+    },
 }
 
 /// When the kubelet would first see a probe pass that passes from `passed` (since the
@@ -175,7 +180,7 @@ pub fn predicted_cluster_duration(report: &SyncReport, observations: &[Observati
                     let seen = *at + *extra;
                     later = later.max(seen.duration_since(end).unwrap_or_default());
                 }
-                Observation::Backoff { at, extra } if within(at) => backoff += *extra,
+                Observation::Backoff { at, extra, .. } if within(at) => backoff += *extra,
                 _ => {}
             }
         }
@@ -187,6 +192,60 @@ pub fn predicted_cluster_duration(report: &SyncReport, observations: &[Observati
         total += predicted - observed;
     }
     total
+}
+
+/// Every wait `report`'s run shortened against a cluster, from what the cluster `observed`:
+/// Job backoff, the probe schedule (fast timing), Argo CD's wave delay. Empty when nothing was
+/// shortened (cluster timing with Argo CD's wave delay).
+pub fn shortened(report: &SyncReport, observations: &[Observation]) -> Vec<Shortened> {
+    let mut out = Vec::new();
+    let (mut retries, mut waited, mut cluster) = (0, Duration::ZERO, Duration::ZERO);
+    for o in observations {
+        if let Observation::Backoff {
+            waited: w, extra, ..
+        } = o
+        {
+            retries += 1;
+            waited += *w;
+            cluster += *w + *extra;
+        }
+    }
+    if cluster > waited {
+        out.push(Shortened {
+            what: "Job backoff",
+            count: retries,
+            rehearsed: waited,
+            cluster,
+            default: "Kubernetes re-creates a failed Job pod after 10s, doubling up to 6m (--job-backoff)",
+        });
+    }
+    let sooner: Vec<Duration> = observations
+        .iter()
+        .filter_map(|o| match o {
+            Observation::Ready { extra, .. } if !extra.is_zero() => Some(*extra),
+            _ => None,
+        })
+        .collect();
+    if let Some(most) = sooner.iter().max() {
+        out.push(Shortened {
+            what: "probe schedule",
+            count: sooner.len() as u32,
+            rehearsed: Duration::ZERO,
+            cluster: *most,
+            default: "the kubelet probes at initialDelaySeconds, then every periodSeconds (--timing cluster)",
+        });
+    }
+    if report.argo_default_wave_delay_total > report.wave_delay_total {
+        out.push(Shortened {
+            what: "wave delay",
+            count: (report.argo_default_wave_delay_total.as_nanos() / CLUSTER_WAVE_DELAY.as_nanos())
+                as u32,
+            rehearsed: report.wave_delay_total,
+            cluster: report.argo_default_wave_delay_total,
+            default: "Argo CD sleeps 2s after each wave but the last (--wave-delay)",
+        });
+    }
+    out
 }
 
 #[cfg(test)]
@@ -284,6 +343,7 @@ mod tests {
             wave_delay_total: Duration::ZERO,
             argo_default_wave_delay_total: ms(4000),
             predicted_cluster_duration: None,
+            shortened: Vec::new(),
         };
         let obs = [Observation::Ready {
             at: t0 + ms(1000),
@@ -291,5 +351,71 @@ mod tests {
         }];
         // +4 s (kubelet), +1.5 s (the second step lasts the 2 s delay), +0 (final step).
         assert_eq!(predicted_cluster_duration(&report, &obs), ms(9500));
+    }
+
+    #[test]
+    fn every_shortened_wait_is_named_with_the_cluster_figure() {
+        use crate::engine::{OperationPhase, Outcome};
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let mut report = SyncReport {
+            app: "a".into(),
+            outcome: Outcome::Succeeded,
+            phase: OperationPhase::Succeeded,
+            message: String::new(),
+            started_at: t0,
+            finished_at: t0,
+            duration: Duration::ZERO,
+            tasks: Vec::new(),
+            steps: Vec::new(),
+            wave_delay_total: Duration::ZERO,
+            argo_default_wave_delay_total: ms(6000),
+            predicted_cluster_duration: None,
+            shortened: Vec::new(),
+        };
+        let obs = [
+            Observation::Backoff {
+                at: t0,
+                waited: ms(1000),
+                extra: ms(9000),
+            },
+            Observation::Backoff {
+                at: t0,
+                waited: ms(2000),
+                extra: ms(18000),
+            },
+            Observation::Ready {
+                at: t0,
+                extra: ms(4400),
+            },
+            Observation::Ready {
+                at: t0,
+                extra: ms(1200),
+            },
+            Observation::Ready {
+                at: t0,
+                extra: Duration::ZERO,
+            },
+        ];
+        let got = shortened(&report, &obs);
+        let figures: Vec<_> = got
+            .iter()
+            .map(|s| (s.what, s.count, s.rehearsed, s.cluster))
+            .collect();
+        assert_eq!(
+            figures,
+            [
+                ("Job backoff", 2, ms(3000), ms(30000)),
+                ("probe schedule", 2, Duration::ZERO, ms(4400)),
+                ("wave delay", 3, Duration::ZERO, ms(6000)),
+            ]
+        );
+        // Cluster timing: nothing shortened, nothing named.
+        report.wave_delay_total = ms(6000);
+        let cluster = [Observation::Backoff {
+            at: t0,
+            waited: ms(10000),
+            extra: Duration::ZERO,
+        }];
+        assert!(shortened(&report, &cluster).is_empty());
     }
 }
