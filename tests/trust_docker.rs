@@ -341,3 +341,44 @@ fn an_immutable_field_fails_the_resync(name: &str, before: &str, after: &str, me
     assert!(all.contains(message), "{all}");
     assert!(all.contains("one or more objects failed to apply"), "{all}");
 }
+
+/// pkg/kubelet/images/image_manager.go (`ErrImageNeverPull`) with the kubelet's image back-off
+/// (10 s doubling, pkg/kubelet/kubelet.go): the kubelet keeps looking for a missing image, so a
+/// pod waiting for one starts once it arrives (here: `docker tag` during the run).
+#[test]
+#[ignore = "needs docker"]
+fn a_pod_waiting_for_an_image_starts_once_it_arrives() {
+    common::ensure_test_image();
+    let late = "syncsim-test/arrives-late:1";
+    let docker = |args: &[&str]| Command::new("docker").args(args).output().unwrap();
+    docker(&["rmi", late]);
+    let yaml = statefulset("web", late, "          imagePullPolicy: Never\n") + LATER_WAVE;
+    let (_d, file) = source(&yaml, "{}");
+    let state = std::env::temp_dir().join("syncsim-trust-state-trust-late");
+    let child = Command::new(env!("CARGO_BIN_EXE_syncsim"))
+        .env("SYNCSIM_STATE_DIR", &state)
+        .arg("sync")
+        .arg(&file)
+        .args([
+            "--app",
+            "trust-late",
+            "--allow-missing-images",
+            "--timeout",
+            "90s",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run syncsim");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(docker(&["tag", IMAGE, late]).status.success());
+    let out = child.wait_with_output().unwrap();
+    docker(&["rmi", late]);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("ErrImageNeverPull"), "it waited first: {all}");
+}

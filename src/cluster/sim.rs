@@ -19,6 +19,7 @@ use crate::{
         LABEL_RESOURCE, LABEL_RUN, MANAGED_BY_VALUE,
     },
     state::PodRecord,
+    util::Backoff,
 };
 use serde_json::Value;
 use std::{
@@ -26,6 +27,7 @@ use std::{
     sync::{Arc, Mutex},
     time::Duration,
 };
+use tokio::time::Instant;
 /// Settings of the simulated cluster.
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
@@ -122,7 +124,7 @@ pub(crate) struct Inner {
     /// Old controllers of Deployments being rolled, removed once the new pods are Ready.
     retiring: Mutex<Vec<Retiring>>,
     pub ledger: Ledger,
-    image_checks: tokio::sync::Mutex<HashMap<String, Result<(), ImageError>>>,
+    image_checks: tokio::sync::Mutex<HashMap<String, ImageCheck>>,
     /// What a cluster would have waited longer for (see `probe/timing.rs`).
     timeline: Mutex<Vec<Observation>>,
     /// The API server's rules for the current operation (see `api.rs`).
@@ -292,23 +294,30 @@ impl Inner {
 
     /// Makes `image` unavailable for the rest of the run, whatever the engine holds.
     pub(super) async fn refuse_image(&self, image: &str, why: &str) {
-        self.image_checks
-            .lock()
-            .await
-            .insert(image.to_string(), Err(ImageError::Refused(why.to_string())));
+        self.image_checks.lock().await.insert(
+            image.to_string(),
+            ImageCheck {
+                result: Err(ImageError::Refused(why.to_string())),
+                retry_at: None,
+                failures: 0,
+            },
+        );
     }
 
-    /// Checks (once per image) that an image is available locally, pulling it unless
-    /// `imagePullPolicy: Never`.
+    /// Checks that an image is available locally, pulling it unless `imagePullPolicy: Never`.
+    /// A found image is remembered; a missing one is looked for again after the kubelet's
+    /// image back-off ([`IMAGE_BACKOFF`]), so a pod starts once the image arrives.
     pub async fn ensure_image(
         &self,
         image: &str,
         pull_policy: Option<&str>,
     ) -> Result<(), ImageError> {
         let mut cache = self.image_checks.lock().await;
-        if let Some(r) = cache.get(image) {
-            return r.clone();
-        }
+        let failures = match cache.get(image) {
+            Some(c) if c.retry_at.is_none_or(|at| Instant::now() < at) => return c.result.clone(),
+            Some(c) => c.failures,
+            None => 0,
+        };
         let r = match self.rt.image_exists(image).await {
             Ok(true) => Ok(()),
             Ok(false) if pull_policy == Some("Never") => Err(ImageError::NeverPulled),
@@ -319,9 +328,32 @@ impl Inner {
                 .map_err(|e| ImageError::Runtime(Arc::new(e))),
             Err(e) => Err(ImageError::Runtime(Arc::new(e))),
         };
-        cache.insert(image.to_string(), r.clone());
+        let retry_at = r
+            .is_err()
+            .then(|| Instant::now() + IMAGE_BACKOFF.delay(failures));
+        cache.insert(
+            image.to_string(),
+            ImageCheck {
+                result: r.clone(),
+                retry_at,
+                failures: failures + u32::from(r.is_err()),
+            },
+        );
         r
     }
+}
+
+/// The kubelet's back-off between attempts to find or pull a missing image: 10 s doubling up
+/// to 5 min (`backOffPeriod` and `MaxContainerBackOff` in Kubernetes' pkg/kubelet/kubelet.go).
+pub const IMAGE_BACKOFF: Backoff =
+    Backoff::new(Duration::from_secs(10), 2, Duration::from_secs(300));
+
+/// What [`Inner::ensure_image`] found for one image, and when to look again.
+struct ImageCheck {
+    result: Result<(), ImageError>,
+    /// `None`: final (found, or refused by a scenario fault).
+    retry_at: Option<Instant>,
+    failures: u32,
 }
 
 /// The simulated cluster. Cheap to clone.
