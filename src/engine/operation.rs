@@ -70,6 +70,8 @@ pub struct Operation {
     origin: Instant,
     /// Discovery and destination namespace for Argo CD's check of task kinds (§2.1.6).
     kinds: Option<(Arc<Discovery>, String)>,
+    /// The `argocd-cm` health customizations in effect (§5.5).
+    health: health::Customizations,
 }
 
 /// What happened in one step, besides the new phase.
@@ -137,12 +139,18 @@ impl Operation {
             failure_message: None,
             origin: Instant::now(),
             kinds: None,
+            health: health::Customizations::default(),
         }
     }
 
     /// Checks every task's kind against `discovery` before anything runs (§2.1.6).
     pub fn check_kinds(&mut self, discovery: Arc<Discovery>, dest_namespace: &str) {
         self.kinds = Some((discovery, dest_namespace.to_string()));
+    }
+
+    /// Assesses health with the `argocd-cm` customizations `custom` (§5.5).
+    pub fn customize_health(&mut self, custom: health::Customizations) {
+        self.health = custom;
     }
 
     pub fn phase(&self) -> OperationPhase {
@@ -456,7 +464,7 @@ impl Operation {
         let lives = join_all(keys.iter().map(|k| cluster.get(k))).await;
         for (i, live) in running.into_iter().zip(lives) {
             let Some(live) = live else { continue };
-            let assessed = health::assess(&live);
+            let assessed = self.health.assess(&live);
             let hook = self.tasks[i].task.hook;
             let (next, message) = completion(self.tasks[i].task.name(), hook, &assessed);
             let t = &mut self.tasks[i];

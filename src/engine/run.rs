@@ -37,6 +37,8 @@ pub struct EngineOptions {
     pub dest_namespace: String,
     /// Tasks Argo CD adds to the plan: the Namespace of `CreateNamespace=true` (§2.1.4).
     pub extra_tasks: Vec<Task>,
+    /// The `argocd-cm` health customizations (`--argocd-cm`, §5.5).
+    pub health: crate::health::Customizations,
 }
 
 impl Default for EngineOptions {
@@ -50,6 +52,7 @@ impl Default for EngineOptions {
             discovery: None,
             dest_namespace: "default".into(),
             extra_tasks: Vec::new(),
+            health: crate::health::Customizations::default(),
         }
     }
 }
@@ -90,6 +93,7 @@ pub async fn run_with_prunes<C: Cluster + ?Sized>(
     if let Some(d) = &opts.discovery {
         op.check_kinds(d.clone(), &opts.dest_namespace);
     }
+    op.customize_health(opts.health);
     let outcome = loop {
         if shutdown.is_cancelled() {
             break Outcome::Interrupted;
