@@ -45,6 +45,8 @@ pub struct Environment {
     pub adopted_objects: usize,
     /// Salt of the record's Secret hashes (kept across re-syncs; empty: chosen at `keep`).
     pub secret_salt: String,
+    /// The application's `PruneLast=true`: every prune in the extra last wave (§2.5).
+    pub prune_last: bool,
 }
 
 impl Environment {
@@ -77,6 +79,7 @@ impl Environment {
                         adopted: true,
                         adopted_objects: rec.objects.len(),
                         secret_salt: rec.secret_salt,
+                        prune_last: false,
                     })
                 }
                 Err(runtime::Error::NotFound { object }) => {
@@ -124,13 +127,30 @@ impl Environment {
     ) -> Result<Self, runtime::Error> {
         let app = opts.app.clone();
         let cluster = DockerCluster::new(rt, opts, desired).await?;
-        Ok(Self {
+        Ok(Self::of(cluster, app))
+    }
+
+    /// A fresh environment on an existing `network` (a child of an app of apps joins its
+    /// parent's): tearing it down leaves the network to its owner.
+    pub fn join(
+        rt: Arc<dyn ContainerRuntime>,
+        opts: ClusterOptions,
+        network: &str,
+        desired: &[Object],
+    ) -> Self {
+        let app = opts.app.clone();
+        Self::of(DockerCluster::join(rt, opts, network, desired), app)
+    }
+
+    fn of(cluster: DockerCluster, app: String) -> Self {
+        Self {
             cluster,
             app,
             adopted: false,
             adopted_objects: 0,
             secret_salt: String::new(),
-        })
+            prune_last: false,
+        }
     }
 
     /// Prune tasks for `plan` (§2.1.1): non-hook objects of the environment without a target.
@@ -162,9 +182,24 @@ impl Environment {
         shutdown: &CancellationToken,
         on_event: &mut dyn FnMut(RunEvent),
     ) -> SyncReport {
+        self.sync_through(&self.cluster, plan, desired, opts, shutdown, on_event)
+            .await
+    }
+
+    /// [`Self::sync`] with the engine talking to `cluster`, a wrapper of this environment's
+    /// (an app of apps' parent syncs its child Applications through one).
+    pub async fn sync_through(
+        &self,
+        cluster: &dyn engine::Cluster,
+        plan: &Plan,
+        desired: &[Object],
+        opts: &EngineOptions,
+        shutdown: &CancellationToken,
+        on_event: &mut dyn FnMut(RunEvent),
+    ) -> SyncReport {
         self.cluster.set_desired(desired);
-        let prunes = self.prune_tasks(plan, false);
-        engine::run_with_prunes(plan, &prunes, &self.cluster, opts, shutdown, on_event).await
+        let prunes = self.prune_tasks(plan, self.prune_last);
+        engine::run_with_prunes(plan, &prunes, cluster, opts, shutdown, on_event).await
     }
 
     /// A self-heal sync (§6.4): when workloads drifted (a pod lost a container), a selective

@@ -9,6 +9,9 @@
 //!
 //! Above `engine`, `cluster`, `state`, `build` and `report`; below `scenario` and `cli`.
 pub mod app;
+pub mod application;
+mod apps;
+mod argocd_cm;
 pub mod autosync;
 mod compare;
 mod connect;
@@ -23,6 +26,8 @@ mod sync;
 mod watch;
 
 pub use app::{app_name, default_app_name, recorded_source, sanitize, validate_app, MAX_APP_LEN};
+pub use apps::ChildSync;
+pub use argocd_cm::{ArgoCdConfig, APP_HEALTH_KEY};
 pub use compare::{app_sync_status, compare, Compared, SyncStatus};
 pub use connect::{connect, connect_within, endpoint, CONNECT_DEADLINE};
 pub use down::{down, is_claim_volume, DownReport};
@@ -32,5 +37,5 @@ pub use images::{build_images, cluster_description, missing_images, Built, Missi
 pub use signal::{escalation, Escalation, Interrupts};
 pub use source::{plan_options, render, Rendered};
 pub use status::{status, Status};
-pub use sync::{sync, Event, Opened, SyncRequest};
+pub use sync::{prepare, sync, Event, Opened, SyncRequest, Synced};
 pub use watch::{watch, PathSource, WatchEvent, WatchRequest};
