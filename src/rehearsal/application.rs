@@ -170,6 +170,21 @@ impl Settings {
             app.map(|a| a.sync_options.as_slice()).unwrap_or(&[]),
             &flags.sync_options,
         );
+        let mut notes = notes;
+        for (i, d) in app
+            .map(|a| a.ignore_differences.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            if !d.jq_path_expressions.is_empty() || !d.managed_fields_managers.is_empty() {
+                notes.push(format!(
+                    "ignoreDifferences[{i}]: only jsonPointers are applied by syncsim; \
+                     jqPathExpressions and managedFieldsManagers are not (rewrite them as \
+                     jsonPointers to rehearse them)"
+                ));
+            }
+        }
         let notes = match app {
             Some(a) => notes
                 .into_iter()

@@ -1,6 +1,7 @@
 //! The rehearsal layer: the story every subcommand tells, told once.
 //!
-//! resolve the source ([`app`]) → render and plan ([`source`]) → build the images of
+//! resolve the source ([`app`], [`application`]: an Argo CD Application's settings) → render
+//! and plan ([`prepare`]) → build the images of
 //! `syncsim.yaml` ([`images`]) → open or adopt the environment ([`env`]) → run the operation
 //! → keep or tear down, reported as events ([`sync()`], [`watch()`], [`status()`],
 //! [`down()`]). The automated-sync policy of `watch` is [`autosync`]. Failures are one
@@ -35,7 +36,7 @@ pub use env::{last_operation, EnvError, Environment};
 pub use error::Error;
 pub use images::{build_images, cluster_description, missing_images, Built, MissingImage};
 pub use signal::{escalation, Escalation, Interrupts};
-pub use source::{plan_options, render, Rendered};
+pub use source::{plan_options, Rendered};
 pub use status::{status, Status};
-pub use sync::{prepare, sync, Event, Opened, SyncRequest, Synced};
-pub use watch::{watch, PathSource, WatchEvent, WatchRequest};
+pub use sync::{namespace_task, prepare, sync, Event, Opened, SyncRequest, Synced};
+pub use watch::{retry_policy, watch, PathSource, Policy, WatchEvent, WatchRequest};

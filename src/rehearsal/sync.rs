@@ -402,7 +402,7 @@ pub(super) async fn open(
             opts.create_namespace,
             &settings.dest_namespace,
             settings.managed_namespace_metadata.as_ref(),
-            &rendered.objects,
+            &rendered.plan,
             |ns| cluster.has_namespace(ns) || live_namespaces.iter().any(|l| l == ns),
         )
         .into_iter()
@@ -489,19 +489,21 @@ pub(super) async fn teardown(
 pub const CREATED_NAMESPACE: &str = "syncsim.dev/created-namespace";
 
 /// The Namespace task Argo CD adds with `CreateNamespace=true` (§2.1.4): a synthetic
-/// `Namespace/<dest>` in phase PreSync, when the source has no Namespace of that name and the
+/// `Namespace/<dest>` in phase PreSync, when the plan has no Namespace of that name and the
 /// namespace does not exist yet (`exists`), or exists and `managedNamespaceMetadata` asks for
-/// labels and annotations on it (they go on the Namespace).
+/// labels and annotations on it (they go on the Namespace). Like any Namespace it is moved
+/// before the first task in it (§2.4): a PreSync hook of an earlier wave in the namespace takes
+/// it to that wave.
 pub fn namespace_task(
     create_namespace: bool,
     dest_namespace: &str,
     metadata: Option<&ManagedNamespaceMetadata>,
-    objects: &[crate::manifest::Object],
+    plan: &crate::plan::Plan,
     exists: impl Fn(&str) -> bool,
 ) -> Option<crate::plan::Task> {
-    let in_source = objects
-        .iter()
-        .any(|o| o.group().is_empty() && o.kind() == "Namespace" && o.name() == dest_namespace);
+    let in_source = plan
+        .tasks()
+        .any(|t| t.group().is_empty() && t.kind() == "Namespace" && t.name() == dest_namespace);
     if !create_namespace
         || dest_namespace.is_empty()
         || in_source
@@ -527,31 +529,56 @@ pub fn namespace_task(
     let yaml =
         serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": meta}).to_string();
     let objects = crate::manifest::from_yaml_str(&yaml, "(CreateNamespace=true)").ok()?;
-    let plan = crate::plan::build(&objects, &crate::plan::PlanOptions::default()).ok()?;
-    let mut task = plan.tasks().next()?.clone();
+    let ns_plan = crate::plan::build(&objects, &crate::plan::PlanOptions::default()).ok()?;
+    let mut task = ns_plan.tasks().next()?.clone();
     task.phase = crate::plan::Phase::PreSync;
+    task.wave = plan
+        .tasks()
+        .filter(|t| t.phase == crate::plan::Phase::PreSync && t.namespace() == dest_namespace)
+        .map(|t| t.wave)
+        .fold(task.wave, i64::min);
     Some(task)
 }
 
 #[cfg(test)]
 mod tests {
     use super::namespace_task;
+    use crate::plan::{Phase, Plan, PlanOptions};
+
+    fn plan(yaml: &str) -> Plan {
+        let objects = crate::manifest::from_yaml_str(yaml, "t.yaml").unwrap();
+        let opts = PlanOptions {
+            dest_namespace: "shortlink".into(),
+            ..PlanOptions::default()
+        };
+        crate::plan::build(&objects, &opts).unwrap()
+    }
 
     #[test]
     fn create_namespace_adds_a_presync_namespace_task_only_when_needed() {
-        let t = namespace_task(true, "shortlink", None, &[], |_| false).unwrap();
+        let empty = plan("");
+        let t = namespace_task(true, "shortlink", None, &empty, |_| false).unwrap();
         assert_eq!(
-            (t.phase, t.kind(), t.name()),
-            (crate::plan::Phase::PreSync, "Namespace", "shortlink")
+            (t.phase, t.wave, t.kind(), t.name()),
+            (Phase::PreSync, 0, "Namespace", "shortlink")
         );
-        assert!(namespace_task(false, "shortlink", None, &[], |_| false).is_none());
-        assert!(namespace_task(true, "shortlink", None, &[], |ns| ns == "shortlink").is_none());
-        let ns = crate::manifest::from_yaml_str(
-            "apiVersion: v1\nkind: Namespace\nmetadata: {name: shortlink}\n",
-            "ns.yaml",
-        )
-        .unwrap();
+        assert!(namespace_task(false, "shortlink", None, &empty, |_| false).is_none());
+        assert!(namespace_task(true, "shortlink", None, &empty, |ns| ns == "shortlink").is_none());
+        let ns = plan("apiVersion: v1\nkind: Namespace\nmetadata: {name: shortlink}\n");
         assert!(namespace_task(true, "shortlink", None, &ns, |_| false).is_none());
+    }
+
+    #[test]
+    fn the_namespace_comes_before_an_earlier_presync_hook_in_it() {
+        let hooks = plan(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: init\n  annotations:\n    \
+             argocd.argoproj.io/hook: PreSync\n    argocd.argoproj.io/sync-wave: \"-5\"\n\
+             ---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: elsewhere\n  \
+             namespace: other\n  annotations:\n    argocd.argoproj.io/hook: PreSync\n    \
+             argocd.argoproj.io/sync-wave: \"-9\"\n",
+        );
+        let t = namespace_task(true, "shortlink", None, &hooks, |_| false).unwrap();
+        assert_eq!((t.phase, t.wave), (Phase::PreSync, -5));
     }
 
     #[test]
@@ -560,11 +587,11 @@ mod tests {
             labels: [("team".to_string(), "links".to_string())].into(),
             annotations: [("owner".to_string(), "sre".to_string())].into(),
         };
-        let t = namespace_task(true, "shortlink", Some(&m), &[], |_| true).unwrap();
+        let t = namespace_task(true, "shortlink", Some(&m), &plan(""), |_| true).unwrap();
         let meta = &t.object.value["metadata"];
         assert_eq!(meta["labels"]["team"], "links");
         assert_eq!(meta["annotations"]["owner"], "sre");
         assert_eq!(meta["annotations"][super::CREATED_NAMESPACE], "true");
-        assert!(namespace_task(false, "shortlink", Some(&m), &[], |_| true).is_none());
+        assert!(namespace_task(false, "shortlink", Some(&m), &plan(""), |_| true).is_none());
     }
 }

@@ -13,7 +13,10 @@ use crate::{
     engine::{self, Cluster, EngineOptions, RunEvent, SyncReport},
     manifest::{self, Object, ObjectKey},
     plan::{self, Plan, PlanOptions},
-    rehearsal::Environment,
+    rehearsal::{
+        application::{self, Flags, Settings, SourceOptions},
+        Environment,
+    },
     runtime::{ContainerRuntime, ContainerStatus},
     util::unix_now,
 };
@@ -36,6 +39,9 @@ pub struct Prepared {
     pub objects: Vec<Object>,
     pub plan: Plan,
     plan_options: PlanOptions,
+    /// The source's settings: an Application's (destination namespace, sync options,
+    /// `syncsim.yaml` beside its source) under the scenario's `sync:` values.
+    settings: Settings,
 }
 
 /// Renders the source and applies patches, file edits and manifest faults; builds the plan and
@@ -49,13 +55,23 @@ pub fn prepare(scenario: Scenario) -> Result<Prepared, Error> {
     let file = scenario.path.display().to_string();
     let source = scenario.dir().join(&s.source);
     let source_str = source.to_string_lossy().to_string();
-    let loaded = manifest::load(&source_str, &manifest::LoadOptions::default()).map_err(|e| {
-        Error::Source {
-            file: file.clone(),
-            source_path: source_str.clone(),
-            source: Box::new(e),
-        }
-    })?;
+    let source_error = |e: manifest::Error| Error::Source {
+        file: file.clone(),
+        source_path: source_str.clone(),
+        source: Box::new(e),
+    };
+    let loaded =
+        application::load(&source_str, &SourceOptions::default()).map_err(|e| match e {
+            crate::rehearsal::Error::Manifest(e) => source_error(e),
+            other => scenario.invalid("source", crate::error::render_chain(&other)),
+        })?;
+    let flags = Flags {
+        dest_namespace: s.sync.dest_namespace.clone(),
+        revision: s.sync.revision.clone(),
+        ..Flags::default()
+    };
+    let settings = Settings::resolve(&source_str, &loaded, &flags)
+        .map_err(|e| scenario.invalid("source", crate::error::render_chain(&e)))?;
     let mut objects = loaded.objects;
     for p in &s.patches {
         let (needle, r) = match p {
@@ -108,12 +124,8 @@ pub fn prepare(scenario: Scenario) -> Result<Prepared, Error> {
     faults::apply_to_objects(&mut objects, &s.faults)
         .map_err(|(i, e)| scenario.invalid(s.faults[i].name(), e))?;
     let plan_options = PlanOptions {
-        dest_namespace: s
-            .sync
-            .dest_namespace
-            .clone()
-            .unwrap_or_else(|| "default".into()),
-        revision: s.sync.revision.clone().unwrap_or_else(|| "HEAD".into()),
+        dest_namespace: settings.dest_namespace.clone(),
+        revision: settings.revision.clone(),
         started_at_unix: unix_now(),
     };
     let plan = plan::build(&objects, &plan_options).map_err(|e| Error::Plan {
@@ -126,6 +138,7 @@ pub fn prepare(scenario: Scenario) -> Result<Prepared, Error> {
         objects,
         plan,
         plan_options,
+        settings,
     })
 }
 
@@ -339,18 +352,30 @@ async fn sync_and_observe(
 ) -> Result<SyncOutcome, String> {
     let sc = &prepared.scenario;
     let sync = &sc.spec.sync;
-    // The cluster of the source's syncsim.yaml `cluster:` section, as `syncsim sync` uses it.
-    let source = sc.dir().join(&sc.spec.source).to_string_lossy().to_string();
-    let described = crate::rehearsal::cluster_description(&source, None)
+    // The cluster of the source's syncsim.yaml `cluster:` section, as `syncsim sync` uses it
+    // (for an Application: the one beside its first source).
+    let settings = &prepared.settings;
+    let described = crate::rehearsal::cluster_description(&settings.config_anchor, None)
         .map_err(|e| crate::error::render_chain(&e))?;
     let dest = prepared.plan_options.dest_namespace.clone();
+    let app_opts = settings.sync_options;
     cluster.set_api_rules(crate::cluster::ApiRules::new(
         &described,
         &prepared.objects,
         &dest,
-        false,
-        crate::apiserver::UpdateOptions::default(),
+        app_opts.create_namespace,
+        crate::apiserver::UpdateOptions {
+            force: false,
+            replace: app_opts.replace,
+        },
     ));
+    let namespace = crate::rehearsal::namespace_task(
+        app_opts.create_namespace,
+        &dest,
+        settings.managed_namespace_metadata.as_ref(),
+        &prepared.plan,
+        |ns| described.has_namespace(ns),
+    );
     let eopts = EngineOptions {
         app: cluster.network().trim_start_matches("syncsim-").to_string(),
         wave_delay: sync.wave_delay.map_or(Duration::ZERO, |d| d.0),
@@ -360,6 +385,7 @@ async fn sync_and_observe(
             &prepared.objects,
         ))),
         dest_namespace: dest,
+        extra_tasks: namespace.into_iter().collect(),
         ..EngineOptions::default()
     };
     let times = sync.times.unwrap_or(1);
