@@ -323,23 +323,14 @@ pub async fn watch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::source::{Backoff, Destination, Retry};
+    use crate::manifest::source::{Backoff, Retry};
 
     fn app(retry: Option<Retry>) -> Application {
         Application {
             name: "shortlink".into(),
             file: "argocd/app.yaml".into(),
-            project: "default".into(),
-            destination: Destination::default(),
-            sync_options: vec![],
-            automated: None,
             retry,
-            managed_namespace_metadata: None,
-            ignore_differences: vec![],
-            info: vec![],
-            revisions: vec![],
-            revision: "HEAD".into(),
-            source_dirs: vec![],
+            ..Application::default()
         }
     }
 
