@@ -1,0 +1,234 @@
+//! Argo CD Application files as SOURCE, synced on Docker through the CLI: the local overlay's
+//! Application (`syncsim sync argocd/application-local.yaml`), and apps of apps: the small
+//! fixture (tests/fixtures/apps) with and without the Application health check of `argocd-cm`,
+//! and the example argocd/app-of-apps.yaml. Needs Docker, the test image, the image kit (and helm
+//! for the example's Helm child): `cargo test --test application_docker -- --include-ignored`.
+mod common;
+
+use serde_json::Value;
+use std::{path::Path, process::Command, time::SystemTime};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+struct Run {
+    code: Option<i32>,
+    json: Value,
+    stderr: String,
+}
+
+/// `syncsim ARGS -o json` from the repository root with its own state directory.
+fn syncsim(args: &[&str], state: &Path) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_syncsim"))
+        .args(args)
+        .args(["-o", "json"])
+        .current_dir(ROOT)
+        .env("SYNCSIM_STATE_DIR", state)
+        .output()
+        .expect("run syncsim");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("no JSON report ({e}):\n{stdout}\nstderr:\n{stderr}"));
+    Run {
+        code: out.status.code(),
+        json,
+        stderr,
+    }
+}
+
+fn time(v: &Value) -> SystemTime {
+    humantime::parse_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a time: {v}"))).unwrap()
+}
+
+fn secs_between(a: &Value, b: &Value) -> f64 {
+    match time(b).duration_since(time(a)) {
+        Ok(d) => d.as_secs_f64(),
+        Err(e) => -e.duration().as_secs_f64(),
+    }
+}
+
+/// The start of the parent's Sync step of `wave`.
+fn step_start(report: &Value, wave: i64) -> Value {
+    report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["phase"] == "Sync" && s["wave"] == wave)
+        .unwrap_or_else(|| panic!("no Sync wave {wave}: {}", report["steps"]))["startedAt"]
+        .clone()
+}
+
+fn child<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["applications"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no applications in {report}"))
+        .iter()
+        .find(|a| a["name"] == name)
+        .unwrap_or_else(|| panic!("no child {name}"))
+}
+
+fn labelled(app: &str) -> String {
+    let out = Command::new("docker")
+        .args(["ps", "-aq", "--filter"])
+        .arg(format!("label=dev.syncsim.app={app}"))
+        .output()
+        .expect("docker ps");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn assert_nothing_left(apps: &[&str]) {
+    for app in apps {
+        assert_eq!(labelled(app), "", "{app}: containers left");
+    }
+}
+
+fn networks(name: &str) -> String {
+    let out = Command::new("docker")
+        .args(["network", "ls", "-q", "--filter"])
+        .arg(format!("name=^{name}$"))
+        .output()
+        .expect("docker network ls");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+#[ignore = "needs docker and the image kit"]
+fn the_local_overlays_application_syncs_with_its_own_settings() {
+    common::ensure_kit();
+    let state = tempfile::tempdir().unwrap();
+    let run = syncsim(&["sync", "argocd/application-local.yaml"], state.path());
+    let r = &run.json;
+    assert_eq!(run.code, Some(0), "{}\n{}", r["operation"], run.stderr);
+    // The app is the Application: its name, project and destination namespace.
+    assert_eq!(r["app"], "shortlink-local");
+    assert_eq!(r["application"]["name"], "shortlink-local");
+    assert_eq!(r["application"]["project"], "default");
+    assert_eq!(r["application"]["destination"]["namespace"], "shortlink");
+    assert_eq!(r["application"]["syncOptions"][0], "CreateNamespace=true");
+    assert_eq!(r["application"]["automated"]["selfHeal"], true);
+    let resources = r["resources"].as_array().unwrap();
+    assert!(resources
+        .iter()
+        .filter(|t| t["kind"] != "Namespace")
+        .all(|t| t["namespace"] == "shortlink"));
+    // k8s/overlays/local/syncsim.yaml (beside the Application's source) says the namespace
+    // exists, so CreateNamespace=true adds no Namespace task; its images were built or present.
+    assert!(!resources.iter().any(|t| t["kind"] == "Namespace"));
+    assert!(
+        run.stderr.contains("k8s/overlays/local/syncsim.yaml"),
+        "{}",
+        run.stderr
+    );
+    for hook in ["flyway-admin", "flyway-shortlink", "clickhouse-init"] {
+        let t = resources.iter().find(|t| t["name"] == hook).unwrap();
+        assert_eq!(t["hookPhase"], "Succeeded", "{hook}");
+    }
+    assert_nothing_left(&["shortlink-local"]);
+}
+
+#[test]
+#[ignore = "needs docker"]
+fn an_app_of_apps_holds_back_the_next_wave_only_with_the_application_health_check() {
+    common::ensure_test_image();
+    let state = tempfile::tempdir().unwrap();
+    let parent = "tests/fixtures/apps/app-of-apps.yaml";
+
+    // Argo CD >= 1.8: an Application has no health, so fixture-web (wave 2) starts right after
+    // fixture-db (wave 1) is applied, and its hook finds fixture-db not answering yet.
+    let run = syncsim(&["sync", parent, "--junit", "/dev/null"], state.path());
+    let r = &run.json;
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert_eq!(r["outcome"], "Succeeded", "the parent itself succeeds");
+    assert_eq!(r["overallExitCode"], 1);
+    let names: Vec<&str> = r["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["fixture-db", "fixture-web"],
+        "the parent's wave order"
+    );
+    assert_eq!(child(r, "fixture-db")["wave"], 1);
+    assert_eq!(child(r, "fixture-web")["wave"], 2);
+    assert_eq!(child(r, "fixture-db")["report"]["outcome"], "Succeeded");
+    let web = &child(r, "fixture-web")["report"];
+    assert_eq!(web["outcome"], "Failed", "{}", web["operation"]);
+    let check = web["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "check-db")
+        .unwrap();
+    assert_eq!(check["hookPhase"], "Failed");
+    let gap = secs_between(&step_start(r, 1), &step_start(r, 2));
+    assert!(gap < 5.0, "wave 2 did not wait for fixture-db: {gap}s");
+    assert_eq!(
+        child(r, "fixture-web")["application"]["info"][0]["value"],
+        "team-web"
+    );
+    assert_nothing_left(&["fixture-apps", "fixture-db", "fixture-web"]);
+    assert_eq!(networks("syncsim-fixture-apps"), "");
+
+    // With argocd-cm's Application health check the parent waits until fixture-db is Healthy
+    // (its pod answers after ~8 s): fixture-web's hook then reaches it through its Service.
+    let junit = state.path().join("apps.xml");
+    let run = syncsim(
+        &[
+            "sync",
+            parent,
+            "--argocd-cm",
+            "tests/fixtures/apps/argocd-cm.yaml",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        state.path(),
+    );
+    let r = &run.json;
+    assert_eq!(run.code, Some(0), "{}\n{}", r, run.stderr);
+    assert_eq!(r["overallExitCode"], 0);
+    assert_eq!(child(r, "fixture-web")["report"]["outcome"], "Succeeded");
+    let gap = secs_between(&step_start(r, 1), &step_start(r, 2));
+    assert!(
+        gap >= 7.0,
+        "wave 2 waited for fixture-db to be Healthy: {gap}s"
+    );
+    let db_apply = &child(r, "fixture-db")["report"]["operation"]["startedAt"];
+    let web_start = &child(r, "fixture-web")["report"]["operation"]["startedAt"];
+    assert!(secs_between(db_apply, web_start) >= 7.0);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    for suite in ["sync fixture-apps", "sync fixture-db", "sync fixture-web"] {
+        assert!(xml.contains(&format!("name=\"{suite}\"")), "{suite}: {xml}");
+    }
+    assert_nothing_left(&["fixture-apps", "fixture-db", "fixture-web"]);
+}
+
+#[test]
+#[ignore = "needs docker, the image kit and helm"]
+fn the_app_of_apps_example_syncs_both_children_on_one_network() {
+    common::ensure_kit();
+    let state = tempfile::tempdir().unwrap();
+    let run = syncsim(&["sync", "argocd/app-of-apps.yaml"], state.path());
+    let r = &run.json;
+    assert_eq!(run.code, Some(0), "{}\n{}", r, run.stderr);
+    assert_eq!(r["app"], "shortlink-apps");
+    let names: Vec<&str> = r["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["shortlink-local", "shortlink-status"]);
+    for c in ["shortlink-local", "shortlink-status"] {
+        assert_eq!(child(r, c)["report"]["outcome"], "Succeeded", "{c}");
+    }
+    // Both children joined the parent's network.
+    assert!(
+        run.stderr.matches("network syncsim-shortlink-apps").count() >= 3,
+        "{}",
+        run.stderr
+    );
+    assert_nothing_left(&["shortlink-apps", "shortlink-local", "shortlink-status"]);
+}
