@@ -232,3 +232,110 @@ fn the_app_of_apps_example_syncs_both_children_on_one_network() {
     );
     assert_nothing_left(&["shortlink-apps", "shortlink-local", "shortlink-status"]);
 }
+
+fn git(dir: &Path, args: &[&str]) {
+    let st = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args)
+        .status()
+        .expect("git");
+    assert!(st.success(), "git {args:?}");
+}
+
+fn cli(args: &[&str], state: &Path) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_syncsim"))
+        .args(args)
+        .env("SYNCSIM_STATE_DIR", state)
+        .output()
+        .expect("run syncsim");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: a\n  replicas-hint: \"1\"\n";
+
+#[test]
+#[ignore = "needs docker"]
+fn a_kept_applications_status_leaves_its_ignored_differences_out() {
+    common::ensure_test_image();
+    let repo = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("app")).unwrap();
+    std::fs::write(repo.path().join("app/cm.yaml"), CM).unwrap();
+    std::fs::write(
+        repo.path().join("app.yaml"),
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: ignore-diff\n  \
+         namespace: argocd\nspec:\n  project: team\n  source:\n    repoURL: https://git.example.invalid/t.git\n    \
+         path: app\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: team\n  \
+         syncPolicy:\n    syncOptions: [CreateNamespace=true]\n    managedNamespaceMetadata:\n      \
+         labels: {owner: team}\n  ignoreDifferences:\n    - group: \"\"\n      kind: ConfigMap\n      \
+         jsonPointers: [/data/replicas-hint]\n",
+    )
+    .unwrap();
+    git(repo.path(), &["init", "-q"]);
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "app"]);
+    let app = repo.path().join("app.yaml");
+    let app = app.to_str().unwrap();
+
+    // The namespace exists on no cluster: the Application's CreateNamespace=true creates it
+    // first (PreSync), with the project shown.
+    let (code, out, err) = cli(
+        &["sync", app, "--keep", "--no-build", "-o", "json"],
+        state.path(),
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["app"], "ignore-diff");
+    assert_eq!(r["application"]["project"], "team");
+    let ns = r["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "Namespace")
+        .unwrap_or_else(|| panic!("no Namespace task: {}", r["resources"]));
+    assert_eq!(
+        (&ns["name"], &ns["syncPhase"]),
+        (&"team".into(), &"PreSync".into())
+    );
+    let cm = r["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "ConfigMap")
+        .unwrap();
+    assert_eq!(cm["namespace"], "team");
+
+    let status = || {
+        let (code, out, err) = cli(&["status", app], state.path());
+        assert_eq!(code, Some(0), "{out}\n{err}");
+        out.lines()
+            .find(|l| l.starts_with("Sync Status:"))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_string()
+    };
+    assert!(status().ends_with("Synced"), "{}", status());
+    // A change only in an ignored field keeps the app Synced; any other makes it OutOfSync.
+    std::fs::write(
+        repo.path().join("app/cm.yaml"),
+        CM.replace("\"1\"", "\"3\""),
+    )
+    .unwrap();
+    assert!(status().ends_with("Synced"), "{}", status());
+    std::fs::write(
+        repo.path().join("app/cm.yaml"),
+        CM.replace("mode: a", "mode: b"),
+    )
+    .unwrap();
+    assert!(status().contains("OutOfSync (1 resources)"), "{}", status());
+
+    let (code, _, err) = cli(&["down", "--app", "ignore-diff"], state.path());
+    assert_eq!(code, Some(0), "{err}");
+    assert_nothing_left(&["ignore-diff"]);
+}

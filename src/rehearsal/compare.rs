@@ -68,6 +68,14 @@ fn glob(pattern: &str, s: &str) -> bool {
     true
 }
 
+/// Whether `obj` is the Namespace `CreateNamespace=true` created.
+pub(super) fn created_namespace(obj: &crate::manifest::Object) -> bool {
+    obj.value
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(super::sync::CREATED_NAMESPACE))
+        .is_some()
+}
+
 /// Removes the value at JSON pointer `pointer` from `v`, if there is one.
 fn remove_pointer(v: &mut Value, pointer: &str) {
     let Some((parent, last)) = pointer.rsplit_once('/') else {
@@ -137,10 +145,12 @@ pub fn compare(plan: &Plan, record: &EnvRecord, ignore: &[IgnoreDifference]) -> 
             hook: false,
         });
     }
+    // The namespace of CreateNamespace=true is not the application's: never pruned (§2.1.4).
     let live: Vec<_> = record
         .objects
         .iter()
         .map(|r| (r.to_object(), r.hook))
+        .filter(|(o, _)| !created_namespace(o))
         .collect();
     for extra in plan::prune_candidates(live.iter().map(|(o, h)| (o, *h)), plan) {
         let key = extra.key();
@@ -282,7 +292,7 @@ mod tests {
             "",
             "/spec/template/spec/containers/0/image",
         );
-        assert_eq!(status(&[image.clone()]), ["cm"]);
+        assert_eq!(status(std::slice::from_ref(&image)), ["cm"]);
         let data = ignore("", "ConfigMap", "cm", "/data");
         assert_eq!(status(&[image.clone(), data]), Vec::<String>::new());
         // Another name, another kind or a pointer elsewhere does not hide the change.

@@ -161,12 +161,7 @@ impl Environment {
             .iter()
             .map(|r| (r.to_object(), r.hook))
             // The namespace CreateNamespace=true made is not the application's (§2.1.4).
-            .filter(|(o, _)| {
-                o.value
-                    .pointer("/metadata/annotations")
-                    .and_then(|a| a.get(super::sync::CREATED_NAMESPACE))
-                    .is_none()
-            })
+            .filter(|(o, _)| !super::compare::created_namespace(o))
             .collect();
         let extras = plan::prune_candidates(live.iter().map(|(o, h)| (o, *h)), plan);
         plan::prune_tasks(&extras, plan, app_prune_last)
