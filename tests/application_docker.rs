@@ -339,3 +339,93 @@ fn a_kept_applications_status_leaves_its_ignored_differences_out() {
     assert_eq!(code, Some(0), "{err}");
     assert_nothing_left(&["ignore-diff"]);
 }
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// Waits until `file` holds `needle` `n` times (the watch still running).
+fn wait_for(file: &Path, needle: &str, n: usize, child: &mut std::process::Child) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while read(file).matches(needle).count() < n {
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!("watch exited ({st}) before `{needle}`:\n{}", read(file));
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {n}× `{needle}` in:\n{}",
+            read(file)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+#[ignore = "needs docker"]
+fn watching_an_application_follows_its_automated_policy_retry_and_ignored_differences() {
+    common::ensure_test_image();
+    let repo = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let (out, err) = (logs.path().join("out"), logs.path().join("err"));
+    std::fs::create_dir_all(repo.path().join("app")).unwrap();
+    std::fs::write(repo.path().join("app/cm.yaml"), CM).unwrap();
+    std::fs::write(
+        repo.path().join("app/gone.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gone\ndata: {a: b}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.path().join("app.yaml"),
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: watch-app\n  \
+         namespace: argocd\nspec:\n  source:\n    repoURL: https://git.example.invalid/t.git\n    \
+         path: app\n  destination:\n    namespace: team\n  syncPolicy:\n    automated:\n      \
+         prune: true\n    retry:\n      limit: 2\n      backoff: {duration: 1m, factor: 3, maxDuration: 10m}\n  \
+         ignoreDifferences:\n    - kind: ConfigMap\n      group: \"\"\n      name: settings\n      \
+         jsonPointers: [/data/replicas-hint]\n",
+    )
+    .unwrap();
+    git(repo.path(), &["init", "-q"]);
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "app"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_syncsim"))
+        .env("SYNCSIM_STATE_DIR", state.path())
+        .args(["watch", "--interval", "200ms", "--debounce", "300ms"])
+        .arg(repo.path().join("app.yaml"))
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .expect("spawn watch");
+
+    // The Application's policy: automated.prune and its retry, without a flag.
+    wait_for(&out, "Phase:              Succeeded", 1, &mut child);
+    let e = read(&err);
+    assert!(
+        e.contains(
+            "for app `watch-app` (automated sync, prune, retry: limit 2, 1m × 3^n up to 10m;"
+        ),
+        "{e}"
+    );
+    // A file of the Application's source removed: an automated sync prunes it.
+    std::fs::remove_file(repo.path().join("app/gone.yaml")).unwrap();
+    wait_for(&out, "Phase:              Succeeded", 2, &mut child);
+    let second = read(&out);
+    let second = &second[second.rfind("Application:").unwrap()..];
+    assert!(second.contains("Pruned"), "{second}");
+    // A change only in an ignored field leaves the app Synced: no sync.
+    std::fs::write(
+        repo.path().join("app/cm.yaml"),
+        CM.replace("\"1\"", "\"5\""),
+    )
+    .unwrap();
+    wait_for(&err, "the app is Synced", 1, &mut child);
+    assert_eq!(read(&out).matches("Application:").count(), 2);
+
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(child.wait().unwrap().code(), Some(130), "{}", read(&err));
+    assert_nothing_left(&["watch-app"]);
+}
