@@ -10,6 +10,14 @@ use std::{path::Path, process::Command, time::SystemTime};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
+/// The tests that sync the example stack name their apps after its Applications
+/// (`shortlink-local` both alone and as a child): one at a time, as one team's cluster.
+static STACK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn stack() -> std::sync::MutexGuard<'static, ()> {
+    STACK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 struct Run {
     code: Option<i32>,
     json: Value,
@@ -94,6 +102,7 @@ fn networks(name: &str) -> String {
 #[test]
 #[ignore = "needs docker and the image kit"]
 fn the_local_overlays_application_syncs_with_its_own_settings() {
+    let _stack = stack();
     common::ensure_kit();
     let state = tempfile::tempdir().unwrap();
     let run = syncsim(&["sync", "argocd/application-local.yaml"], state.path());
@@ -208,6 +217,7 @@ fn an_app_of_apps_holds_back_the_next_wave_only_with_the_application_health_chec
 #[test]
 #[ignore = "needs docker, the image kit and helm"]
 fn the_app_of_apps_example_syncs_both_children_on_one_network() {
+    let _stack = stack();
     common::ensure_kit();
     let state = tempfile::tempdir().unwrap();
     let run = syncsim(&["sync", "argocd/app-of-apps.yaml"], state.path());
