@@ -3,7 +3,7 @@
 //! see it as [`Event`]s and a [`Synced`]. A source that renders Argo CD Applications (an app of
 //! apps) continues in [`super::apps`].
 use super::{
-    app::recorded_source,
+    app::{recorded_source, validate_app},
     application::{self, Flags, Settings, SourceOptions},
     apps::{self, ChildSync},
     argocd_cm::ArgoCdConfig,
@@ -193,6 +193,10 @@ pub async fn sync(
     interrupts: &Interrupts,
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
 ) -> Result<Synced, Error> {
+    // A bad name is refused before the source is even read.
+    if let Some(a) = &req.app {
+        validate_app(a)?;
+    }
     let src = SourceOptions {
         app: req.app.clone(),
         repos: req.repos.clone(),
@@ -238,7 +242,7 @@ pub async fn sync(
         on_event,
     )
     .await?;
-    let Open { env, eopts, .. } = opened;
+    let Open { env, eopts } = opened;
     let (mut report, children) = if children.is_empty() {
         (
             run(&env, &rendered, &eopts, interrupts, on_event).await,

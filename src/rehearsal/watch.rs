@@ -193,6 +193,9 @@ pub async fn watch(
             "`watch` needs a file or directory to watch, not stdin".into(),
         ));
     }
+    if let Some(a) = &req.app {
+        super::app::validate_app(a)?;
+    }
     let source = PathSource::with(
         PathBuf::from(&req.source),
         SourceOptions {
