@@ -915,3 +915,138 @@ fn several_applications_need_app() {
         .code(2)
         .stderr(predicate::str::contains("no Application named `third`"));
 }
+
+// ---------------------------------------------------------------- sync, watch: bad input before Docker
+
+/// `syncsim ARGS` with an engine that does not exist: reaching Docker would be exit 3, so an
+/// exit 2 proves the input was refused first.
+fn without_docker(args: &[&str]) -> assert_cmd::assert::Assert {
+    let state = tempfile::tempdir().unwrap();
+    syncsim()
+        .args(args)
+        .env("SYNCSIM_STATE_DIR", state.path())
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .assert()
+}
+
+/// A repository with an app of apps: `parent.yaml` renders `apps/`, whose `child.yaml` points
+/// at `child_path`.
+fn app_of_apps_repo(child_path: &str) -> tempfile::TempDir {
+    let r = kustomize_repo();
+    write(
+        r.path(),
+        "parent.yaml",
+        &application(json!({"repoURL": REPO_URL, "path": "apps"}), json!({})),
+    );
+    let child = application(json!({"repoURL": REPO_URL, "path": child_path}), json!({}))
+        .replace("name: app\n", "name: child\n");
+    write(r.path(), "apps/child.yaml", &child);
+    r
+}
+
+#[test]
+fn an_app_of_apps_with_a_bad_child_exits_2_naming_the_childs_file_and_field() {
+    let r = app_of_apps_repo("nowhere");
+    let parent = r.path().join("parent.yaml");
+    without_docker(&["sync", parent.to_str().unwrap()])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "apps/child.yaml: Application `child`: spec.source.path",
+        ))
+        .stderr(predicate::str::contains("`nowhere` is not a directory"));
+}
+
+#[test]
+fn an_app_of_apps_cannot_be_kept_yet() {
+    let r = app_of_apps_repo("app");
+    let parent = r.path().join("parent.yaml");
+    without_docker(&["sync", parent.to_str().unwrap(), "--keep"])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--keep is not supported for an app of apps",
+        ));
+}
+
+#[test]
+fn an_argocd_cm_with_another_application_check_exits_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "argocd-cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: argocd-cm}\ndata:\n  \
+         resource.customizations.health.argoproj.io_Application: |\n    \
+         hs = {}\n    hs.status = \"Healthy\"\n    return hs\n",
+    );
+    let cm = dir.path().join("argocd-cm.yaml");
+    without_docker(&[
+        "sync",
+        "tests/fixtures/sync/small.yaml",
+        "--argocd-cm",
+        cm.to_str().unwrap(),
+    ])
+    .code(2)
+    .stderr(predicate::str::contains(
+        "data.resource.customizations.health.argoproj.io_Application: syncsim runs no Lua",
+    ));
+}
+
+#[test]
+fn watch_of_an_application_with_a_bad_retry_backoff_exits_2_naming_the_field() {
+    let r = kustomize_repo();
+    write(
+        r.path(),
+        "app.yaml",
+        &application(
+            json!({"repoURL": REPO_URL, "path": "app"}),
+            json!({"syncPolicy": {"automated": {"prune": true},
+                   "retry": {"limit": 2, "backoff": {"duration": "soon"}}}}),
+        ),
+    );
+    let file = r.path().join("app.yaml");
+    without_docker(&["watch", file.to_str().unwrap()])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "Application `app`: spec.syncPolicy.retry.backoff.duration: `soon` is not a duration",
+        ));
+}
+
+// ---------------------------------------------------------------- scenarios
+
+#[test]
+fn a_scenario_whose_source_is_an_application_takes_its_destination_namespace() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sc = syncsim::scenario::read(&root.join("scenarios/application-local.yaml")).unwrap();
+    let p = syncsim::scenario::prepare(sc).unwrap_or_else(|e| {
+        panic!("{}", syncsim::error::render_chain(&e));
+    });
+    let namespaces: std::collections::BTreeSet<&str> =
+        p.plan.tasks().map(|t| t.namespace()).collect();
+    assert_eq!(namespaces.into_iter().collect::<Vec<_>>(), ["shortlink"]);
+}
+
+#[test]
+#[ignore = "needs helm"]
+fn the_helm_applications_scenario_prepares_with_its_hooks_in_argo_cd_phases() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sc = syncsim::scenario::read(&root.join("scenarios/application-helm.yaml")).unwrap();
+    let p = syncsim::scenario::prepare(sc).unwrap_or_else(|e| {
+        panic!("{}", syncsim::error::render_chain(&e));
+    });
+    let steps: Vec<String> = p
+        .plan
+        .steps
+        .iter()
+        .map(|s| format!("{}/{}", s.phase, s.wave))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "PreSync/-10",
+            "PreSync/-5",
+            "PreSync/1",
+            "Sync/0",
+            "PostSync/1",
+            "PostSync/3"
+        ]
+    );
+}

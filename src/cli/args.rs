@@ -48,17 +48,8 @@ pub(super) fn parse_job_backoff(s: &str) -> Result<Duration, String> {
     bounded(s, MAX_JOB_BACKOFF, "largest Job backoff base")
 }
 
-/// Application sync options syncsim rehearses (`--sync-option`, Argo CD's
-/// `spec.syncPolicy.syncOptions`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AppSyncOptions {
-    /// `CreateNamespace=true`: the destination namespace is created first (§2.1.4).
-    pub create_namespace: bool,
-    /// `Replace=true`: `kubectl replace` instead of `kubectl apply` (§6.2).
-    pub replace: bool,
-}
-
-/// One `--sync-option NAME=true|false`.
+/// One `--sync-option NAME=true|false`: an application sync option syncsim rehearses
+/// ([`crate::rehearsal::application::REHEARSED_SYNC_OPTIONS`]).
 pub(super) fn parse_sync_option(s: &str) -> Result<(String, bool), String> {
     let (name, value) = s
         .split_once('=')
@@ -68,28 +59,15 @@ pub(super) fn parse_sync_option(s: &str) -> Result<(String, bool), String> {
         "false" => false,
         _ => return Err(format!("`{s}`: the value must be true or false")),
     };
-    match name {
-        "CreateNamespace" | "Replace" => Ok((name.to_string(), value)),
-        _ => Err(format!(
-            "`{name}` is not an application sync option syncsim rehearses (supported: \
-             CreateNamespace, Replace; per-object options go in the \
-             argocd.argoproj.io/sync-options annotation)"
-        )),
-    }
-}
-
-impl AppSyncOptions {
-    /// The options given, later ones winning.
-    pub(super) fn from_flags(flags: &[(String, bool)]) -> Self {
-        let mut o = Self::default();
-        for (name, value) in flags {
-            match name.as_str() {
-                "CreateNamespace" => o.create_namespace = *value,
-                "Replace" => o.replace = *value,
-                _ => {}
-            }
-        }
-        o
+    let supported = crate::rehearsal::application::REHEARSED_SYNC_OPTIONS;
+    if supported.contains(&name) {
+        Ok((name.to_string(), value))
+    } else {
+        Err(format!(
+            "`{name}` is not an application sync option syncsim rehearses (supported: {}; \
+             per-object options go in the argocd.argoproj.io/sync-options annotation)",
+            supported.join(", ")
+        ))
     }
 }
 
@@ -99,23 +77,16 @@ mod tests {
 
     #[test]
     fn sync_options_are_argo_names_with_a_boolean() {
-        let flags = vec![
-            parse_sync_option("CreateNamespace=true").unwrap(),
-            parse_sync_option("Replace=true").unwrap(),
-            parse_sync_option("Replace=false").unwrap(),
-        ];
         assert_eq!(
-            AppSyncOptions::from_flags(&flags),
-            AppSyncOptions {
-                create_namespace: true,
-                replace: false
-            }
+            parse_sync_option("Replace=false").unwrap(),
+            ("Replace".to_string(), false)
         );
+        assert!(parse_sync_option("PruneLast=true").is_ok());
         assert!(parse_sync_option("CreateNamespace").is_err());
         assert!(parse_sync_option("CreateNamespace=yes").is_err());
-        assert!(parse_sync_option("PruneLast=true")
+        assert!(parse_sync_option("ServerSideApply=true")
             .unwrap_err()
-            .contains("supported: CreateNamespace, Replace"));
+            .contains("supported: CreateNamespace, Replace, PruneLast"));
     }
     use test_case::test_case;
 

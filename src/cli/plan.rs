@@ -70,17 +70,14 @@ pub(super) fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<i32, CliError>
             app.automated
         );
     }
+    let (dest_namespace, revision) = crate::rehearsal::application::namespace_and_revision(
+        app,
+        args.dest_namespace.as_deref(),
+        args.revision.as_deref(),
+    );
     let opts = PlanOptions {
-        dest_namespace: args
-            .dest_namespace
-            .clone()
-            .or_else(|| app.and_then(|a| a.dest_namespace()).map(str::to_string))
-            .unwrap_or_else(|| "default".to_string()),
-        revision: args
-            .revision
-            .clone()
-            .or_else(|| app.map(|a| a.revision.clone()))
-            .unwrap_or_else(|| "HEAD".to_string()),
+        dest_namespace,
+        revision,
         // The plan shows names as of now; a sync fixes its own start time.
         started_at_unix: crate::util::unix_now(),
     };

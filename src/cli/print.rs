@@ -2,7 +2,9 @@
 use crate::{
     build::BuildEvent,
     cluster::TeardownReport,
-    rehearsal::{Built, Opened},
+    engine::{OperationPhase, RunEvent},
+    rehearsal::{Built, ChildSync, Opened, Synced},
+    report::ChildReport,
 };
 
 /// Prints a build step's progress: starts and finishes always, builder output with `-v` (step
@@ -67,4 +69,63 @@ pub(super) fn teardown(t: &TeardownReport) {
     for e in &t.errors {
         eprintln!("warning: cleanup: {e}");
     }
+}
+
+/// A line of a child Application's progress (an app of apps): step starts and finished tasks.
+pub(super) fn child_run_line(app: &str, ev: &RunEvent) -> Option<String> {
+    match ev {
+        RunEvent::StepStarted { phase, wave, tasks } => Some(format!(
+            "  [{app}] {phase} wave {wave}: {tasks} task{}",
+            if *tasks == 1 { "" } else { "s" }
+        )),
+        RunEvent::TaskUpdated(t) => {
+            let done = t.hook_phase.is_some_and(|p| p != OperationPhase::Running);
+            done.then(|| {
+                format!(
+                    "  [{app}] {}/{}: {} {}",
+                    t.task.kind(),
+                    t.task.name(),
+                    t.hook_phase.map(|p| p.as_str()).unwrap_or(""),
+                    t.message
+                )
+            })
+        }
+        RunEvent::Status {
+            phase: OperationPhase::Failed | OperationPhase::Error,
+            message,
+        } => Some(format!("  [{app}] {message}")),
+        _ => None,
+    }
+}
+
+/// The line when a child Application's sync ends.
+pub(super) fn child_synced_line(c: &ChildSync) -> String {
+    match (&c.report, &c.error) {
+        (Some(r), _) => format!(
+            "child Application `{}`: {} ({})",
+            c.name,
+            r.phase.as_str(),
+            r.message
+        ),
+        (None, e) => format!(
+            "child Application `{}`: {}",
+            c.name,
+            e.as_deref().unwrap_or("not synced")
+        ),
+    }
+}
+
+/// The children of a rehearsal as the report shows them.
+pub(super) fn child_reports(s: &Synced) -> Vec<ChildReport<'_>> {
+    s.children
+        .iter()
+        .map(|c| ChildReport {
+            name: &c.name,
+            application: c.application.as_ref(),
+            wave: c.wave,
+            report: c.report.as_ref(),
+            error: c.error.as_deref(),
+            exit_code: c.exit_code(),
+        })
+        .collect()
 }

@@ -14,23 +14,30 @@ use comfy_table::{presets::NOTHING, Table};
 pub struct StatusArgs {
     /// The source to compare with [default: the source of the last sync].
     pub source: Option<String>,
-    /// Application name [default: the source folder's name].
+    /// Application name; for a file of Applications, the one to compare with [default: the
+    /// Application's name, else the source folder's name].
     #[arg(long)]
     pub app: Option<String>,
+    /// Local checkout of an Application's repository: `DIR` for its first repoURL, or
+    /// `URL=DIR` (repeatable) [default: the checkout holding the Application file].
+    #[arg(long = "repo", value_name = "DIR|URL=DIR")]
+    pub repos: Vec<String>,
 }
 
 /// Runs the subcommand; returns the process exit code.
 pub async fn run(args: StatusArgs) -> Result<i32, CliError> {
-    let app = match (&args.app, &args.source) {
-        (Some(a), _) => a.clone(),
-        (None, Some(s)) => rehearsal::default_app_name(s),
-        (None, None) => {
-            return Err(CliError::BadInput(
-                "say which app: `--app NAME` or a SOURCE".into(),
-            ))
-        }
+    let src = rehearsal::application::SourceOptions {
+        app: args.app.clone(),
+        repos: args.repos.clone(),
+        ..Default::default()
     };
-    let st = rehearsal::status(&app, args.source.as_deref(), rehearsal::connect()).await?;
+    let st = rehearsal::status(
+        args.app.as_deref(),
+        args.source.as_deref(),
+        &src,
+        rehearsal::connect(),
+    )
+    .await?;
     print!("{}", render(&st));
     Ok(error::SUCCESS)
 }

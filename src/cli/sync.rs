@@ -2,14 +2,13 @@
 use super::{
     args::{
         parse_image_map, parse_job_backoff, parse_sync_option, parse_timeout, parse_wave_delay,
-        AppSyncOptions,
     },
     print, CliError,
 };
 use crate::{
     cluster::probe::Timing,
     engine::Outcome,
-    rehearsal::{self, Event, Interrupts, SyncRequest},
+    rehearsal::{self, ArgoCdConfig, Event, Interrupts, SyncRequest},
     report,
 };
 use clap::Args;
@@ -17,18 +16,32 @@ use std::{io::IsTerminal, time::Duration};
 
 #[derive(Debug, Clone, Args)]
 pub struct SyncArgs {
-    /// Kustomize directory, plain directory of manifests, a file, or `-` for stdin.
+    /// Kustomize directory, plain directory of manifests, a file, `-` for stdin, or a file
+    /// holding Argo CD Application(s).
     pub source: String,
-    /// Application name: Docker network `syncsim-<app>`, label `dev.syncsim.app`
-    /// [default: the source folder's name].
+    /// Application name: Docker network `syncsim-<app>`, label `dev.syncsim.app`; for a file of
+    /// Applications, the one to sync [default: the Application's name, else the source
+    /// folder's name].
     #[arg(long)]
     pub app: Option<String>,
-    /// Namespace for objects without one (Argo CD's destination namespace).
-    #[arg(long, default_value = "default")]
-    pub dest_namespace: String,
-    /// Sync revision, used to name generateName hooks.
-    #[arg(long, default_value = "HEAD")]
-    pub revision: String,
+    /// Local checkout of an Application's repository: `DIR` for its first repoURL, or
+    /// `URL=DIR` (repeatable) [default: the checkout holding the Application file].
+    #[arg(long = "repo", value_name = "DIR|URL=DIR")]
+    pub repos: Vec<String>,
+    /// Namespace for objects without one (Argo CD's destination namespace) [default: the
+    /// Application's destination.namespace, else `default`].
+    #[arg(long, value_name = "NS")]
+    pub dest_namespace: Option<String>,
+    /// Sync revision, used to name generateName hooks [default: the Application's resolved
+    /// revision, else `HEAD`].
+    #[arg(long, value_name = "REV")]
+    pub revision: Option<String>,
+    /// Argo CD's argocd-cm ConfigMap: its Application health check
+    /// (`resource.customizations.health.argoproj.io_Application`) makes an app of apps wait for
+    /// each child to be Healthy before the next wave; `kustomize.buildOptions` applies to
+    /// Applications' kustomize sources.
+    #[arg(long = "argocd-cm", value_name = "FILE")]
+    pub argocd_cm: Option<std::path::PathBuf>,
     /// Run image TO wherever a manifest says FROM (repeatable).
     #[arg(long = "image", value_name = "FROM=TO", value_parser = parse_image_map)]
     pub images: Vec<(String, String)>,
@@ -70,8 +83,10 @@ pub struct SyncArgs {
     /// Build config to use instead of the `syncsim.yaml` found next to SOURCE or above it.
     #[arg(long, value_name = "FILE", conflicts_with = "no_build")]
     pub config: Option<std::path::PathBuf>,
-    /// An application sync option (repeatable): `CreateNamespace=true` creates
-    /// --dest-namespace first, as Argo CD does; `Replace=true` replaces instead of applying.
+    /// An application sync option (repeatable), on top of an Application's
+    /// `syncPolicy.syncOptions`: `CreateNamespace=true` creates the destination namespace first,
+    /// as Argo CD does; `Replace=true` replaces instead of applying; `PruneLast=true` prunes
+    /// after every other wave.
     #[arg(long = "sync-option", value_name = "NAME=true|false", value_parser = parse_sync_option)]
     pub sync_options: Vec<(String, bool)>,
     /// Like `argocd app sync --force`: an update the API server refuses (an immutable field)
@@ -116,6 +131,21 @@ impl Printer {
     fn event(&mut self, ev: Event<'_>) {
         match ev {
             Event::Warning(w) => eprintln!("warning: {w}"),
+            Event::Note(n) => eprintln!("note: {n}"),
+            Event::ChildStarted { app, automated } => self.progress.println(format!(
+                "child Application `{app}` applied: its sync starts{}",
+                if automated {
+                    " (automated)"
+                } else {
+                    " (not automated: on a cluster it stays OutOfSync until someone syncs it; syncsim rehearses that sync)"
+                }
+            )),
+            Event::ChildRun { app, event } => {
+                if let Some(line) = print::child_run_line(app, &event) {
+                    self.progress.println(line);
+                }
+            }
+            Event::ChildSynced(c) => self.progress.println(print::child_synced_line(c)),
             Event::Build(ev) => print::build_event(ev),
             Event::Built(b) => print::built(b),
             Event::Opened(o) => eprintln!("{}", print::opened_line(o)),
@@ -142,10 +172,14 @@ impl Printer {
 pub async fn run(args: SyncArgs) -> Result<i32, CliError> {
     // First thing: from here on a signal never kills the process before it cleans up.
     let interrupts = Interrupts::install("`syncsim down` removes them");
-    let app_options = AppSyncOptions::from_flags(&args.sync_options);
+    let argocd = match &args.argocd_cm {
+        Some(p) => ArgoCdConfig::load(p)?,
+        None => ArgoCdConfig::default(),
+    };
     let req = SyncRequest {
         source: args.source.clone(),
         app: args.app.clone(),
+        repos: args.repos.clone(),
         dest_namespace: args.dest_namespace.clone(),
         revision: args.revision.clone(),
         images: args.images.clone(),
@@ -157,33 +191,43 @@ pub async fn run(args: SyncArgs) -> Result<i32, CliError> {
         prune: args.prune,
         build: !args.no_build,
         config: args.config.clone(),
-        create_namespace: app_options.create_namespace,
-        replace: app_options.replace,
+        sync_options: args.sync_options.clone(),
         force: args.force,
         allow_missing_images: args.allow_missing_images,
         hook_log_bytes: args.hook_log_bytes,
+        argocd,
     };
     let mut printer = Printer::new();
-    let report = rehearsal::sync(&req, rehearsal::connect(), &interrupts, &mut |ev| {
+    let synced = rehearsal::sync(&req, rehearsal::connect(), &interrupts, &mut |ev| {
         printer.event(ev)
     })
     .await?;
+    let children = print::child_reports(&synced);
+    let report = &synced.report;
+    let app = synced.application.as_ref();
     match args.output {
-        Output::Text => print!("{}", report::render(&report)),
+        Output::Text => print!("{}", report::render_all(report, app, &children)),
         Output::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&report::to_json(&report))
-                .expect("the JSON report serializes")
+            serde_json::to_string_pretty(&report::to_json_all(
+                report,
+                app,
+                &children,
+                synced.exit_code()
+            ))
+            .expect("the JSON report serializes")
         ),
     }
     if let Some(path) = &args.junit {
-        std::fs::write(path, report::to_junit(&report)).map_err(|source| CliError::Output {
-            what: format!("JUnit report {}", path.display()),
-            source,
+        std::fs::write(path, report::to_junit_all(report, &children)).map_err(|source| {
+            CliError::Output {
+                what: format!("JUnit report {}", path.display()),
+                source,
+            }
         })?;
     }
     if let Some(path) = &args.html {
-        report::html::write(path, &report::to_json(&report)).map_err(|source| {
+        report::html::write(path, &report::to_json(report)).map_err(|source| {
             CliError::Output {
                 what: format!("HTML report {}", path.display()),
                 source,
@@ -201,7 +245,7 @@ pub async fn run(args: SyncArgs) -> Result<i32, CliError> {
     if interrupts.cancel.is_cancelled() {
         return Ok(crate::error::INTERRUPTED);
     }
-    Ok(report.outcome.exit_code())
+    Ok(synced.exit_code())
 }
 
 /// What the operation was waiting for, never empty: a timeout shorter than the first step

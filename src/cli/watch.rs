@@ -22,18 +22,27 @@ use std::{io::IsTerminal, time::Duration};
 
 #[derive(Debug, Clone, Args)]
 pub struct WatchArgs {
-    /// Kustomize directory, plain directory of manifests or a file.
+    /// Kustomize directory, plain directory of manifests, a file, or a file holding Argo CD
+    /// Application(s) (its settings are the defaults: automated.prune/selfHeal, retry, …).
     pub source: String,
-    /// Application name [default: the source folder's name].
+    /// Application name; for a file of Applications, the one to watch [default: the
+    /// Application's name, else the source folder's name].
     #[arg(long)]
     pub app: Option<String>,
-    /// Namespace for objects without one (Argo CD's destination namespace).
-    #[arg(long, default_value = "default")]
-    pub dest_namespace: String,
-    /// Delete objects removed from the source (`automated.prune: true`).
+    /// Local checkout of an Application's repository: `DIR` for its first repoURL, or
+    /// `URL=DIR` (repeatable) [default: the checkout holding the Application file].
+    #[arg(long = "repo", value_name = "DIR|URL=DIR")]
+    pub repos: Vec<String>,
+    /// Namespace for objects without one (Argo CD's destination namespace) [default: the
+    /// Application's destination.namespace, else `default`].
+    #[arg(long, value_name = "NS")]
+    pub dest_namespace: Option<String>,
+    /// Delete objects removed from the source (`automated.prune: true`) [default: the
+    /// Application's automated.prune].
     #[arg(long)]
     pub prune: bool,
-    /// Re-apply workloads whose containers were removed, without hooks (`automated.selfHeal`).
+    /// Re-apply workloads whose containers were removed, without hooks (`automated.selfHeal`)
+    /// [default: the Application's automated.selfHeal].
     #[arg(long)]
     pub self_heal: bool,
     /// On Ctrl-C, keep the environment (and its record) instead of tearing it down.
@@ -57,13 +66,15 @@ pub struct WatchArgs {
     /// Base of the Job retry backoff (Kubernetes uses 10s).
     #[arg(long, value_parser = parse_job_backoff, default_value = "1s")]
     pub job_backoff: Duration,
-    /// Retries of a failed automated sync (Argo CD's default for automated syncs is 5; 0 = none,
-    /// negative = unlimited). Each retry restarts the operation from scratch.
-    #[arg(long, default_value_t = 5, allow_negative_numbers = true)]
-    pub retry_limit: i64,
-    /// Retry backoff base: the n-th retry waits base × 2^n, at most 3m (Argo CD: 5s).
-    #[arg(long, value_parser = parse_timeout, default_value = "5s")]
-    pub retry_backoff: Duration,
+    /// Retries of a failed automated sync (0 = none, negative = unlimited). Each retry restarts
+    /// the operation from scratch [default: the Application's retry.limit, else 5, Argo CD's
+    /// default for automated syncs].
+    #[arg(long, allow_negative_numbers = true)]
+    pub retry_limit: Option<i64>,
+    /// Retry backoff base: the n-th retry waits base × factor^n, capped [default: the
+    /// Application's retry.backoff (duration, factor, maxDuration), else 5s, ×2, at most 3m].
+    #[arg(long, value_parser = parse_timeout)]
+    pub retry_backoff: Option<Duration>,
 }
 
 /// Prints the policy's events: notices and progress on stderr, reports on stdout.
@@ -81,21 +92,21 @@ impl Printer {
     fn event(&mut self, args: &WatchArgs, ev: WatchEvent<'_>) {
         match ev {
             WatchEvent::Warning(w) => eprintln!("warning: {w}"),
-            WatchEvent::Opened(o) => {
-                tracing::info!("{}", print::opened_line(o));
-                eprintln!(
-                    "syncsim: watching {} for app `{}` (automated sync{}{}; Ctrl-C stops{})",
-                    args.source,
-                    o.app,
-                    if args.prune { ", prune" } else { "" },
-                    if args.self_heal { ", self-heal" } else { "" },
-                    if args.keep {
-                        " and keeps the environment"
-                    } else {
-                        " and tears down"
-                    },
-                );
-            }
+            WatchEvent::Note(n) => eprintln!("note: {n}"),
+            WatchEvent::Watching(p) => eprintln!(
+                "syncsim: watching {} for app `{}` (automated sync{}{}, {}; Ctrl-C stops{})",
+                args.source,
+                p.app,
+                if p.prune { ", prune" } else { "" },
+                if p.self_heal { ", self-heal" } else { "" },
+                retry_text(&p.retry),
+                if args.keep {
+                    " and keeps the environment"
+                } else {
+                    " and tears down"
+                },
+            ),
+            WatchEvent::Opened(o) => tracing::info!("{}", print::opened_line(o)),
             WatchEvent::Policy(ev) => self.policy(ev),
             WatchEvent::Kept { path } => {
                 self.finish();
@@ -172,6 +183,7 @@ pub async fn run(args: WatchArgs) -> Result<i32, CliError> {
     let req = WatchRequest {
         source: args.source.clone(),
         app: args.app.clone(),
+        repos: args.repos.clone(),
         dest_namespace: args.dest_namespace.clone(),
         images: args.images.clone(),
         wave_delay: args.wave_delay,
@@ -179,15 +191,12 @@ pub async fn run(args: WatchArgs) -> Result<i32, CliError> {
         job_backoff: args.job_backoff,
         prune: args.prune,
         keep: args.keep,
+        retry_limit: args.retry_limit,
+        retry_backoff: args.retry_backoff,
         policy: PolicyOptions {
             self_heal: args.self_heal,
             interval: args.interval,
             debounce: args.debounce,
-            retry: RetryPolicy {
-                limit: args.retry_limit,
-                duration: args.retry_backoff,
-                ..RetryPolicy::default()
-            },
             ..PolicyOptions::default()
         },
     };
@@ -201,4 +210,23 @@ pub async fn run(args: WatchArgs) -> Result<i32, CliError> {
         Some(Outcome::Failed) => error::SYNC_FAILED,
         _ => error::INTERRUPTED,
     })
+}
+
+/// `retry: limit 5, 5s × 2^n up to 3m`.
+fn retry_text(p: &RetryPolicy) -> String {
+    let limit = match p.limit {
+        0 => return "no retries".into(),
+        l if l < 0 => "unlimited".to_string(),
+        l => l.to_string(),
+    };
+    let cap = if p.max_duration.is_zero() {
+        String::new()
+    } else {
+        format!(" up to {}", humantime::format_duration(p.max_duration))
+    };
+    format!(
+        "retry: limit {limit}, {} × {}^n{cap}",
+        humantime::format_duration(p.duration),
+        p.factor
+    )
 }

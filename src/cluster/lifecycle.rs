@@ -36,6 +36,19 @@ impl DockerCluster {
         Ok(Self { inner })
     }
 
+    /// A cluster for one more app on an existing `network` (the children of an app of apps
+    /// share their parent's network, as they share one cluster). The network is not this
+    /// cluster's: its teardown leaves it to the cluster that created it.
+    pub fn join(
+        rt: Arc<dyn ContainerRuntime>,
+        opts: ClusterOptions,
+        network: &str,
+        desired: &[Object],
+    ) -> Self {
+        let inner = Arc::new(Inner::new(rt, opts, network.to_string(), desired));
+        Self { inner }
+    }
+
     pub fn network(&self) -> &str {
         &self.inner.network
     }

@@ -72,6 +72,8 @@ pub struct Operation {
     kinds: Option<(Arc<Discovery>, String)>,
     /// Size cap of each hook's captured log (`operation/hook_log.rs`).
     hook_log_bytes: usize,
+    /// The `argocd-cm` health customizations in effect (§5.5).
+    health: health::Customizations,
 }
 
 /// What happened in one step, besides the new phase.
@@ -140,12 +142,18 @@ impl Operation {
             origin: Instant::now(),
             kinds: None,
             hook_log_bytes: DEFAULT_HOOK_LOG_BYTES,
+            health: health::Customizations::default(),
         }
     }
 
     /// Checks every task's kind against `discovery` before anything runs (§2.1.6).
     pub fn check_kinds(&mut self, discovery: Arc<Discovery>, dest_namespace: &str) {
         self.kinds = Some((discovery, dest_namespace.to_string()));
+    }
+
+    /// Assesses health with the `argocd-cm` customizations `custom` (§5.5).
+    pub fn customize_health(&mut self, custom: health::Customizations) {
+        self.health = custom;
     }
 
     pub fn phase(&self) -> OperationPhase {
@@ -459,7 +467,7 @@ impl Operation {
         let lives = join_all(keys.iter().map(|k| cluster.get(k))).await;
         for (i, live) in running.into_iter().zip(lives) {
             let Some(live) = live else { continue };
-            let assessed = health::assess(&live);
+            let assessed = self.health.assess(&live);
             let hook = self.tasks[i].task.hook;
             let (next, message) = completion(self.tasks[i].task.name(), hook, &assessed);
             let t = &mut self.tasks[i];

@@ -40,6 +40,8 @@ pub struct EngineOptions {
     pub extra_tasks: Vec<Task>,
     /// Size cap of each hook's captured log: the tail is kept (0: no logs).
     pub hook_log_bytes: usize,
+    /// The `argocd-cm` health customizations (`--argocd-cm`, §5.5).
+    pub health: crate::health::Customizations,
 }
 
 impl Default for EngineOptions {
@@ -54,6 +56,7 @@ impl Default for EngineOptions {
             dest_namespace: "default".into(),
             extra_tasks: Vec::new(),
             hook_log_bytes: DEFAULT_HOOK_LOG_BYTES,
+            health: crate::health::Customizations::default(),
         }
     }
 }
@@ -123,6 +126,7 @@ pub async fn run_with_prunes<C: Cluster + ?Sized>(
         op.check_kinds(d.clone(), &opts.dest_namespace);
     }
     op.set_hook_log_bytes(opts.hook_log_bytes);
+    op.customize_health(opts.health);
     let outcome = loop {
         if shutdown.is_cancelled() {
             break Outcome::Interrupted;

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     engine::{EngineOptions, Outcome, RetryPolicy, RunEvent, SyncReport},
-    manifest::ObjectKey,
+    manifest::{source::IgnoreDifference, ObjectKey},
     plan::Plan,
     util::{backoff::Stepper, Backoff},
 };
@@ -45,6 +45,8 @@ pub struct PolicyOptions {
     pub debounce: Duration,
     pub retry: RetryPolicy,
     pub heal_backoff: Backoff,
+    /// The Application's `ignoreDifferences`: fields that never make the app OutOfSync.
+    pub ignore_differences: Vec<IgnoreDifference>,
 }
 
 impl Default for PolicyOptions {
@@ -55,6 +57,7 @@ impl Default for PolicyOptions {
             debounce: Duration::from_millis(500),
             retry: RetryPolicy::default(),
             heal_backoff: SELF_HEAL_BACKOFF,
+            ignore_differences: Vec::new(),
         }
     }
 }
@@ -153,9 +156,10 @@ impl RetryState {
     }
 }
 
-/// Whether `plan` differs from what the environment holds (§6.2).
-pub fn out_of_sync(env: &Environment, plan: &Plan) -> bool {
-    app_sync_status(&compare(plan, &env.live_record())) == SyncStatus::OutOfSync
+/// Whether `plan` differs from what the environment holds (§6.2), leaving out the fields of
+/// the Application's `ignoreDifferences`.
+pub fn out_of_sync(env: &Environment, plan: &Plan, ignore: &[IgnoreDifference]) -> bool {
+    app_sync_status(&compare(plan, &env.live_record(), ignore)) == SyncStatus::OutOfSync
 }
 
 /// Runs the policy until `cancel`: the initial sync (unless an adopted environment is
@@ -172,7 +176,7 @@ pub async fn run(
     let mut current = initial;
     let mut retry = RetryState::default();
     let mut last: Option<SyncReport> = None;
-    if !env.adopted || out_of_sync(env, &current.plan) {
+    if !env.adopted || out_of_sync(env, &current.plan, &opts.ignore_differences) {
         let r = sync_once(env, &current, eopts, cancel, "initial sync", on_event).await;
         after(&mut retry, opts, &r, on_event);
         last = Some(r);
@@ -212,7 +216,7 @@ pub async fn run(
                         on_event(PolicyEvent::Warning(w));
                     }
                     current = next;
-                    if out_of_sync(env, &current.plan) {
+                    if out_of_sync(env, &current.plan, &opts.ignore_differences) {
                         let why = "source changed: automated sync";
                         let r = sync_once(env, &current, eopts, cancel, why, on_event).await;
                         after(&mut retry, opts, &r, on_event);

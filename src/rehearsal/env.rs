@@ -49,6 +49,8 @@ pub struct Environment {
     /// The target cluster whose API-server checks (kinds, strict decoding, namespaces,
     /// immutable fields) every [`Self::sync`] applies; `None`: the caller installs them.
     pub api: Option<ClusterDescription>,
+    /// The application's `PruneLast=true`: every prune in the extra last wave (§2.5).
+    pub prune_last: bool,
 }
 
 impl Environment {
@@ -82,6 +84,7 @@ impl Environment {
                         adopted_objects: rec.objects.len(),
                         secret_salt: rec.secret_salt,
                         api: None,
+                        prune_last: false,
                     })
                 }
                 Err(runtime::Error::NotFound { object }) => {
@@ -129,14 +132,31 @@ impl Environment {
     ) -> Result<Self, runtime::Error> {
         let app = opts.app.clone();
         let cluster = DockerCluster::new(rt, opts, desired).await?;
-        Ok(Self {
+        Ok(Self::of(cluster, app))
+    }
+
+    /// A fresh environment on an existing `network` (a child of an app of apps joins its
+    /// parent's): tearing it down leaves the network to its owner.
+    pub fn join(
+        rt: Arc<dyn ContainerRuntime>,
+        opts: ClusterOptions,
+        network: &str,
+        desired: &[Object],
+    ) -> Self {
+        let app = opts.app.clone();
+        Self::of(DockerCluster::join(rt, opts, network, desired), app)
+    }
+
+    fn of(cluster: DockerCluster, app: String) -> Self {
+        Self {
             cluster,
             app,
             adopted: false,
             adopted_objects: 0,
             secret_salt: String::new(),
             api: None,
-        })
+            prune_last: false,
+        }
     }
 
     /// Prune tasks for `plan` (§2.1.1): non-hook objects of the environment without a target.
@@ -147,12 +167,7 @@ impl Environment {
             .iter()
             .map(|r| (r.to_object(), r.hook))
             // The namespace CreateNamespace=true made is not the application's (§2.1.4).
-            .filter(|(o, _)| {
-                o.value
-                    .pointer("/metadata/annotations")
-                    .and_then(|a| a.get(super::sync::CREATED_NAMESPACE))
-                    .is_none()
-            })
+            .filter(|(o, _)| !super::compare::created_namespace(o))
             .collect();
         let extras = plan::prune_candidates(live.iter().map(|(o, h)| (o, *h)), plan);
         plan::prune_tasks(&extras, plan, app_prune_last)
@@ -168,20 +183,40 @@ impl Environment {
         shutdown: &CancellationToken,
         on_event: &mut dyn FnMut(RunEvent),
     ) -> SyncReport {
+        self.sync_through(&self.cluster, plan, desired, opts, shutdown, on_event)
+            .await
+    }
+
+    /// [`Self::sync`] with the engine talking to `cluster`, a wrapper of this environment's
+    /// (an app of apps' parent syncs its child Applications through one).
+    pub async fn sync_through(
+        &self,
+        cluster: &dyn engine::Cluster,
+        plan: &Plan,
+        desired: &[Object],
+        opts: &EngineOptions,
+        shutdown: &CancellationToken,
+        on_event: &mut dyn FnMut(RunEvent),
+    ) -> SyncReport {
         self.cluster.set_desired(desired);
         let mut opts = opts.clone();
         if let Some(described) = &self.api {
+            // CreateNamespace=true: the operation creates the destination namespace (§2.1.4).
+            let create_namespace = opts
+                .extra_tasks
+                .iter()
+                .any(|t| t.kind() == "Namespace" && t.name() == opts.dest_namespace.as_str());
             self.cluster.set_api_rules(ApiRules::new(
                 described,
                 desired,
                 &opts.dest_namespace,
-                false,
+                create_namespace,
                 UpdateOptions::default(),
             ));
             opts.discovery = Some(Arc::new(Discovery::new(described, desired)));
         }
-        let prunes = self.prune_tasks(plan, false);
-        engine::run_with_prunes(plan, &prunes, &self.cluster, &opts, shutdown, on_event).await
+        let prunes = self.prune_tasks(plan, self.prune_last);
+        engine::run_with_prunes(plan, &prunes, cluster, &opts, shutdown, on_event).await
     }
 
     /// A self-heal sync (§6.4): when workloads drifted (a pod lost a container), a selective

@@ -1,8 +1,8 @@
-//! Resolve and render a source: load (kustomize, directory, file, stdin) and plan.
-use super::Error;
+//! A rendered source and the plan options of an operation (loading and settings:
+//! [`super::application`]; render and plan: [`super::prepare`]).
 use crate::{
-    manifest::{self, Object},
-    plan::{self, Plan, PlanOptions},
+    manifest::Object,
+    plan::{Plan, PlanOptions},
     util::unix_now,
 };
 
@@ -20,23 +20,4 @@ pub fn plan_options(dest_namespace: &str, revision: &str) -> PlanOptions {
         revision: revision.to_string(),
         started_at_unix: unix_now(),
     }
-}
-
-/// Loads `source` and builds its plan. The plan's warnings are the caller's to show.
-///
-/// # Errors
-///
-/// [`Error::Manifest`] (a missing kustomize is exit 3) or [`Error::Plan`].
-pub fn render(source: &str, opts: &PlanOptions) -> Result<Rendered, Error> {
-    let loaded = manifest::load(source, &manifest::LoadOptions::default())?;
-    tracing::info!(
-        "rendered {} objects with {:?}",
-        loaded.objects.len(),
-        loaded.renderer
-    );
-    let plan = plan::build(&loaded.objects, opts)?;
-    Ok(Rendered {
-        objects: loaded.objects,
-        plan,
-    })
 }

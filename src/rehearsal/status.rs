@@ -1,8 +1,8 @@
 //! `status`'s story: a kept environment against a render, with live health. Read-only.
 use super::{
     app::validate_app,
+    application::{self, Flags, Settings, SourceOptions},
     compare::{compare, Compared},
-    source::render,
     Error,
 };
 use crate::{
@@ -37,25 +37,59 @@ impl Status {
     }
 }
 
-/// Reads `app`'s record (`app` is checked, see `validate_app`), renders `source` (default: the recorded one),
-/// compares, and inspects the recorded containers for live health.
+/// Reads the app's record, renders `source` (default: the recorded one), compares (leaving
+/// out the fields of an Application's `ignoreDifferences`), and inspects the recorded
+/// containers for live health. The app is `app` (checked, see `validate_app`), else the
+/// source's: an Application's name, else its folder's.
 ///
 /// # Errors
 ///
-/// [`Error::NotKept`] without a record; the source's and the engine's errors.
+/// [`Error::BadInput`] with neither an app nor a source, [`Error::NotKept`] without a record;
+/// the source's and the engine's errors.
 pub async fn status(
-    app: &str,
+    app: Option<&str>,
     source: Option<&str>,
+    src: &SourceOptions,
     connect: impl Future<Output = Result<Arc<dyn ContainerRuntime>, Error>>,
 ) -> Result<Status, Error> {
-    let app = validate_app(app)?;
+    let (app, loaded) = match (app, source) {
+        (Some(a), s) => (
+            validate_app(a)?,
+            s.map(|s| application::load(s, src)).transpose()?,
+        ),
+        (None, Some(s)) => {
+            let loaded = application::load(s, src)?;
+            let settings = Settings::resolve(s, &loaded, &Flags::default())?;
+            (settings.app, Some(loaded))
+        }
+        (None, None) => {
+            return Err(Error::BadInput(
+                "say which app: `--app NAME` or a SOURCE".into(),
+            ))
+        }
+    };
     let record = EnvRecord::load(&app)?.ok_or_else(|| Error::NotKept { app: app.clone() })?;
     let source = source.map_or_else(|| record.source.clone(), str::to_string);
+    let loaded = match loaded {
+        Some(l) => l,
+        None => {
+            let recorded = SourceOptions {
+                app: Some(app.clone()),
+                ..src.clone()
+            };
+            application::load(&source, &recorded)?
+        }
+    };
+    let ignore = loaded
+        .application
+        .as_ref()
+        .map(|a| a.ignore_differences.clone())
+        .unwrap_or_default();
     let popts = PlanOptions {
         dest_namespace: record.dest_namespace.clone(),
         ..PlanOptions::default()
     };
-    let rendered = render(&source, &popts)?;
+    let plan = crate::plan::build(&loaded.objects, &popts)?;
     let rt = connect.await?;
     let ids: Vec<String> = record
         .objects
@@ -71,7 +105,7 @@ pub async fn status(
         .filter(|(_, s)| matches!(s, Ok(s) if s.status == ContainerStatus::Running))
         .map(|(id, _)| id)
         .collect();
-    let rows = compare(&rendered.plan, &record)
+    let rows = compare(&plan, &record, &ignore)
         .into_iter()
         .map(|r| {
             let h = health_of(&r, &running);

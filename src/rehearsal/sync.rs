@@ -1,19 +1,24 @@
 //! The rehearsal story, told once: resolve the source → render and plan → build images →
 //! open or adopt the environment → run the operation → keep or tear down. Callers (the CLI)
-//! see it as [`Event`]s and a [`SyncReport`].
+//! see it as [`Event`]s and a [`Synced`]. A source that renders Argo CD Applications (an app of
+//! apps) continues in [`super::apps`].
 use super::{
-    app::{app_name, recorded_source},
+    app::{recorded_source, validate_app},
+    application::{self, Flags, Settings, SourceOptions},
+    apps::{self, ChildSync},
+    argocd_cm::ArgoCdConfig,
     env::Environment,
     images::{build_images, cluster_description, missing_images, Built, MissingImage},
     signal::Interrupts,
-    source::{plan_options, render},
+    source::{plan_options, Rendered},
     Error,
 };
 use crate::{
-    apiserver::{Discovery, UpdateOptions},
+    apiserver::{ClusterDescription, Discovery, UpdateOptions},
     build::BuildEvent,
     cluster::{probe::Timing, ApiRules, ClusterOptions, PodWaiting, TeardownReport},
     engine::{EngineOptions, Outcome, RunEvent, SyncReport},
+    manifest::source::{Application, ManagedNamespaceMetadata},
     runtime::ContainerRuntime,
     state::AppLock,
 };
@@ -27,12 +32,17 @@ use std::{
 /// One sync, as `syncsim sync` asks for it.
 #[derive(Debug, Clone)]
 pub struct SyncRequest {
-    /// Kustomize directory, plain directory, file, or `-` for stdin.
+    /// Kustomize directory, plain directory, file (an Application file too), or `-` for stdin.
     pub source: String,
-    /// `--app` (sanitized); `None`: the source's name.
+    /// `--app`: the app name, and for an Application file the Application to sync. `None`: the
+    /// Application's name, else the source's name.
     pub app: Option<String>,
-    pub dest_namespace: String,
-    pub revision: String,
+    /// `--repo DIR` / `--repo URL=DIR`: the checkouts serving an Application's `repoURL`s.
+    pub repos: Vec<String>,
+    /// `--dest-namespace`; `None`: the Application's `destination.namespace`, else `default`.
+    pub dest_namespace: Option<String>,
+    /// `--revision`; `None`: the Application's resolved revision, else `HEAD`.
+    pub revision: Option<String>,
     /// `FROM=TO` image rewrites.
     pub images: Vec<(String, String)>,
     /// How probes, backoffs and the engine spend waiting time.
@@ -48,11 +58,10 @@ pub struct SyncRequest {
     pub build: bool,
     /// A build config instead of the `syncsim.yaml` search.
     pub config: Option<PathBuf>,
-    /// The application's `CreateNamespace=true` (`--sync-option`): the destination namespace
-    /// is created first, as a PreSync task (§2.1.4).
-    pub create_namespace: bool,
-    /// The application's `Replace=true` (`--sync-option`).
-    pub replace: bool,
+    /// `--sync-option` flags, on top of the Application's `syncPolicy.syncOptions`
+    /// (`CreateNamespace=true` creates the destination namespace first as a PreSync task,
+    /// §2.1.4; `Replace=true`; `PruneLast=true`).
+    pub sync_options: Vec<(String, bool)>,
     /// `--force`: a refused update deletes and re-creates the object (§6.2).
     pub force: bool,
     /// Rehearse the hang of images that can be neither found nor pulled instead of stopping
@@ -60,6 +69,29 @@ pub struct SyncRequest {
     pub allow_missing_images: bool,
     /// Size cap of each hook's captured log (`--hook-log-bytes`): the tail is kept.
     pub hook_log_bytes: usize,
+    /// `--argocd-cm`: health customizations and kustomize build options.
+    pub argocd: ArgoCdConfig,
+}
+
+/// The result of a rehearsal: the operation's report, the Application synced (when SOURCE was
+/// one) and, for an app of apps, each child Application's sync in the parent's order.
+#[derive(Debug, Clone)]
+pub struct Synced {
+    pub report: SyncReport,
+    pub application: Option<Application>,
+    pub children: Vec<ChildSync>,
+}
+
+impl Synced {
+    /// The exit code of the whole rehearsal: the worst of the parent's and the children's.
+    pub fn exit_code(&self) -> i32 {
+        let codes = std::iter::once(self.report.outcome.exit_code())
+            .chain(self.children.iter().map(ChildSync::exit_code));
+        if let Some(c) = codes.clone().find(|&c| c == crate::error::INTERRUPTED) {
+            return c;
+        }
+        codes.max().unwrap_or(crate::error::SUCCESS)
+    }
 }
 
 /// The environment a run opened.
@@ -77,6 +109,8 @@ pub struct Opened {
 pub enum Event<'a> {
     /// A plan warning (something Argo CD would not warn about, or would do unexpectedly).
     Warning(&'a crate::plan::Warning),
+    /// Something about the Application's settings worth knowing (a sync option without effect).
+    Note(&'a str),
     /// Progress of the image build step.
     Build(BuildEvent<'a>),
     /// The build step is over.
@@ -89,6 +123,12 @@ pub enum Event<'a> {
     PodWaiting(&'a PodWaiting),
     /// Progress of the operation.
     Run(RunEvent),
+    /// The parent of an app of apps applied child Application `app`, which starts syncing.
+    ChildStarted { app: &'a str, automated: bool },
+    /// Progress of a child Application's operation.
+    ChildRun { app: &'a str, event: RunEvent },
+    /// A child Application's sync ended, or could not run.
+    ChildSynced(&'a ChildSync),
     /// The environment is kept and recorded at `path`.
     Kept {
         app: &'a str,
@@ -112,11 +152,38 @@ pub(super) fn lock_app(app: &str) -> Result<AppLock, Error> {
     Ok(lock)
 }
 
-/// Runs one rehearsal. The app's lock is taken first (a second run of the same app is refused
-/// at once); `connect` is awaited only once the source renders (bad input never needs the
-/// engine). `interrupts` must be installed by the caller before this is called: a signal
-/// before the environment is created ends the run with [`Error::Interrupted`], one after it
-/// ends the operation and tears the environment down.
+/// Loads SOURCE and resolves its settings (an Application's fields as defaults under the
+/// flags), then plans it.
+///
+/// # Errors
+///
+/// [`Error::Manifest`], [`Error::Plan`], [`Error::BadInput`].
+pub fn prepare(
+    source: &str,
+    src: &SourceOptions,
+    flags: &Flags,
+) -> Result<(Settings, Rendered), Error> {
+    let loaded = application::load(source, src)?;
+    let settings = Settings::resolve(source, &loaded, flags)?;
+    let plan = crate::plan::build(
+        &loaded.objects,
+        &plan_options(&settings.dest_namespace, &settings.revision),
+    )?;
+    Ok((
+        settings,
+        Rendered {
+            objects: loaded.objects,
+            plan,
+        },
+    ))
+}
+
+/// Runs one rehearsal. The source renders first (an Application's name is the app name), then
+/// the app's lock is taken (a second run of the same app is refused at once); `connect` is
+/// awaited only once the source renders (bad input never needs the engine). `interrupts` must
+/// be installed by the caller before this is called: a signal before the environment is
+/// created ends the run with [`Error::Interrupted`], one after it ends the operation and tears
+/// the environment down.
 ///
 /// # Errors
 ///
@@ -127,28 +194,139 @@ pub async fn sync(
     connect: impl Future<Output = Result<Arc<dyn ContainerRuntime>, Error>>,
     interrupts: &Interrupts,
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
-) -> Result<SyncReport, Error> {
-    let app = app_name(req.app.as_deref(), &req.source)?;
+) -> Result<Synced, Error> {
+    // A bad name is refused before the source is even read.
+    if let Some(a) = &req.app {
+        validate_app(a)?;
+    }
+    let src = SourceOptions {
+        app: req.app.clone(),
+        repos: req.repos.clone(),
+        kustomize_build_options: req.argocd.kustomize_build_options.clone(),
+    };
+    let flags = Flags {
+        app: req.app.clone(),
+        dest_namespace: req.dest_namespace.clone(),
+        revision: req.revision.clone(),
+        sync_options: req.sync_options.clone(),
+    };
+    let (settings, rendered) = prepare(&req.source, &src, &flags)?;
+    let app = settings.app.clone();
     let _lock = lock_app(&app)?;
-    let rendered = render(
-        &req.source,
-        &plan_options(&req.dest_namespace, &req.revision),
-    )?;
     interrupts.check()?;
+    for n in &settings.notes {
+        on_event(Event::Note(n));
+    }
     for w in &rendered.plan.warnings {
         on_event(Event::Warning(w));
     }
+    let children = apps::prepare_children(&settings, &rendered, &src)?;
+    if !children.is_empty() && req.keep {
+        return Err(Error::BadInput(format!(
+            "`{}` renders Argo CD Applications (an app of apps): --keep is not supported for \
+             an app of apps yet; rehearse it without --keep, or keep one child with \
+             `syncsim sync --keep FILE --app NAME`",
+            req.source
+        )));
+    }
     let rt = interrupts.until_cancelled(connect).await??;
+    let extras = apps::parent_cluster(&rendered);
+    let opened = open(
+        req,
+        &settings,
+        &rendered,
+        &rt,
+        interrupts,
+        Joining::Own {
+            config: req.config.as_deref(),
+            extras: &extras,
+        },
+        on_event,
+    )
+    .await?;
+    let Open { env, eopts } = opened;
+    let (mut report, children) = if children.is_empty() {
+        (
+            run(&env, &rendered, &eopts, interrupts, on_event).await,
+            Vec::new(),
+        )
+    } else {
+        apps::run_parent(
+            req, children, &env, &rendered, &eopts, &rt, interrupts, on_event,
+        )
+        .await
+    };
+    finish(&env, &mut report);
 
+    // Keep or tear down before the verdict, so nothing is left on an early exit.
+    if req.keep {
+        let path = env
+            .keep(
+                &recorded_source(&req.source),
+                &settings.dest_namespace,
+                &req.images,
+                Some(&report),
+            )
+            .await?;
+        on_event(Event::Kept {
+            app: &app,
+            network: env.cluster.network(),
+            path: &path,
+        });
+    } else {
+        let t = teardown(&env, &report, interrupts).await;
+        on_event(Event::TornDown(&t));
+    }
+    Ok(Synced {
+        report,
+        application: settings.application,
+        children,
+    })
+}
+
+/// Where an environment lives.
+pub(super) enum Joining<'a> {
+    /// Its own network (`syncsim-<app>`), adopting a kept environment; `config` overrides the
+    /// `syncsim.yaml` search; `extras` are what the cluster has besides that description.
+    Own {
+        config: Option<&'a Path>,
+        extras: &'a ClusterDescription,
+    },
+    /// A child of an app of apps: a fresh environment on its parent's network.
+    Network(&'a str),
+}
+
+/// An open environment and the options of its operation.
+pub(super) struct Open {
+    pub env: Environment,
+    pub eopts: EngineOptions,
+}
+
+/// Builds the images, checks them, opens the environment and sets the API server's rules:
+/// everything before the operation.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn open(
+    req: &SyncRequest,
+    settings: &Settings,
+    rendered: &Rendered,
+    rt: &Arc<dyn ContainerRuntime>,
+    interrupts: &Interrupts,
+    joining: Joining<'_>,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+) -> Result<Open, Error> {
+    let config = match &joining {
+        Joining::Own { config, .. } => *config,
+        Joining::Network(_) => None,
+    };
     // Build before the dry run, so images built here are not reported missing.
     if req.build {
         let built = interrupts
             .until_cancelled(build_images(
-                &req.source,
-                req.config.as_deref(),
+                &settings.config_anchor,
+                config,
                 false,
                 false,
-                &*rt,
+                &**rt,
                 &mut |ev| on_event(Event::Build(ev)),
             ))
             .await??;
@@ -158,9 +336,15 @@ pub async fn sync(
     }
     interrupts.check()?;
 
-    let cluster = cluster_description(&req.source, req.config.as_deref())?;
+    let mut cluster = cluster_description(&settings.config_anchor, config)?;
+    if let Joining::Own { extras, .. } = &joining {
+        cluster
+            .custom_kinds
+            .extend(extras.custom_kinds.iter().cloned());
+        cluster.namespaces.extend(extras.namespaces.iter().cloned());
+    }
     // Syncsim's preflight, not Argo CD's: an image nobody can pull hangs a real sync.
-    let missing = missing_images(&*rt, &rendered.objects, &req.images).await;
+    let missing = missing_images(&**rt, &rendered.objects, &req.images).await;
     if !missing.is_empty() {
         if !req.allow_missing_images {
             return Err(Error::MissingImages(missing));
@@ -169,7 +353,7 @@ pub async fn sync(
     }
 
     let copts = ClusterOptions {
-        app: app.clone(),
+        app: settings.app.clone(),
         images: req.images.clone(),
         job_backoff_base: req.job_backoff,
         timing: req.timing,
@@ -178,23 +362,30 @@ pub async fn sync(
         ..ClusterOptions::default()
     };
     let run_id = copts.run_id.clone();
-    // Not abandoned on a signal: what it creates is torn down below (the operation sees the
-    // cancelled token at once and ends Interrupted).
-    let env = Environment::open(rt, copts, &rendered.objects).await?;
+    // Not abandoned on a signal: what it creates is torn down by the caller (the operation
+    // sees the cancelled token at once and ends Interrupted).
+    let mut env = match joining {
+        Joining::Own { .. } => Environment::open(rt.clone(), copts, &rendered.objects).await?,
+        Joining::Network(network) => {
+            Environment::join(rt.clone(), copts, network, &rendered.objects)
+        }
+    };
+    env.prune_last = settings.sync_options.prune_last;
     on_event(Event::Opened(&Opened {
-        app: app.clone(),
+        app: settings.app.clone(),
         run_id,
         network: env.cluster.network().to_string(),
         adopted: env.adopted.then_some(env.adopted_objects),
     }));
+    let opts = settings.sync_options;
     env.cluster.set_api_rules(ApiRules::new(
         &cluster,
         &rendered.objects,
-        &req.dest_namespace,
-        req.create_namespace,
+        &settings.dest_namespace,
+        opts.create_namespace,
         UpdateOptions {
             force: req.force,
-            replace: req.replace,
+            replace: opts.replace,
         },
     ));
 
@@ -206,83 +397,99 @@ pub async fn sync(
         .map(|r| r.name)
         .collect();
     let eopts = EngineOptions {
-        app: app.clone(),
+        app: settings.app.clone(),
         wave_delay: req.wave_delay,
         timeout: req.timeout,
         prune: req.prune,
         poll_interval: req.timing.engine_poll(),
         discovery: Some(Arc::new(Discovery::new(&cluster, &rendered.objects))),
-        dest_namespace: req.dest_namespace.clone(),
+        dest_namespace: settings.dest_namespace.clone(),
         extra_tasks: namespace_task(
-            req.create_namespace,
-            &req.dest_namespace,
-            &rendered.objects,
+            opts.create_namespace,
+            &settings.dest_namespace,
+            settings.managed_namespace_metadata.as_ref(),
+            &rendered.plan,
             |ns| cluster.has_namespace(ns) || live_namespaces.iter().any(|l| l == ns),
         )
         .into_iter()
         .collect(),
         hook_log_bytes: req.hook_log_bytes,
+        health: req.argocd.health,
     };
-    let mut report = {
-        // Pods that cannot start are shown as they happen (the engine only sees health).
-        let on_event = std::sync::Mutex::new(&mut *on_event);
-        let emit = |ev: Event<'_>| (on_event.lock().unwrap_or_else(|e| e.into_inner()))(ev);
-        let waiting = async {
-            loop {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                for w in env.cluster.take_new_waiting_pods() {
-                    emit(Event::PodWaiting(&w));
-                }
+    Ok(Open { env, eopts })
+}
+
+/// Runs the operation on `env`, showing pods that cannot start as they happen.
+pub(super) async fn run(
+    env: &Environment,
+    rendered: &Rendered,
+    eopts: &EngineOptions,
+    interrupts: &Interrupts,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+) -> SyncReport {
+    run_through(env, &env.cluster, rendered, eopts, interrupts, on_event).await
+}
+
+/// [`run`] with the engine talking to `cluster` (a wrapper of `env`'s).
+pub(super) async fn run_through(
+    env: &Environment,
+    cluster: &dyn crate::engine::Cluster,
+    rendered: &Rendered,
+    eopts: &EngineOptions,
+    interrupts: &Interrupts,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+) -> SyncReport {
+    // Pods that cannot start are shown as they happen (the engine only sees health).
+    let on_event = std::sync::Mutex::new(on_event);
+    let emit = |ev: Event<'_>| (on_event.lock().unwrap_or_else(|e| e.into_inner()))(ev);
+    let waiting = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            for w in env.cluster.take_new_waiting_pods() {
+                emit(Event::PodWaiting(&w));
             }
-        };
-        let mut on_run = |ev| emit(Event::Run(ev));
-        let run = env.sync(
-            &rendered.plan,
-            &rendered.objects,
-            &eopts,
-            &interrupts.cancel,
-            &mut on_run,
-        );
-        tokio::select! {
-            r = run => r,
-            () = waiting => unreachable!("the waiting-pod ticker never ends"),
         }
     };
+    let mut on_run = |ev| emit(Event::Run(ev));
+    let run = env.sync_through(
+        cluster,
+        &rendered.plan,
+        &rendered.objects,
+        eopts,
+        &interrupts.cancel,
+        &mut on_run,
+    );
+    tokio::select! {
+        r = run => r,
+        () = waiting => unreachable!("the waiting-pod ticker never ends"),
+    }
+}
+
+/// What a report gets from the cluster once the operation ended: the pods a timed-out
+/// operation was still waiting for, and the predicted duration on a cluster.
+pub(super) fn finish(env: &Environment, report: &mut SyncReport) {
     if let Outcome::TimedOut { waiting } = &mut report.outcome {
         for w in env.cluster.waiting_pods() {
             waiting.push_str(&format!("; {w}"));
         }
     }
-    report.predicted_cluster_duration = Some(env.cluster.predicted_cluster_duration(&report));
-    report.shortened = env.cluster.shortened(&report);
+    report.predicted_cluster_duration = Some(env.cluster.predicted_cluster_duration(report));
+    report.shortened = env.cluster.shortened(report);
+}
 
-    // Keep or tear down before the verdict, so nothing is left on an early exit.
-    if req.keep {
-        let path = env
-            .keep(
-                &recorded_source(&req.source),
-                &req.dest_namespace,
-                &req.images,
-                Some(&report),
-            )
-            .await?;
-        on_event(Event::Kept {
-            app: &app,
-            network: env.cluster.network(),
-            path: &path,
-        });
+/// Tears `env` down. After an interruption, containers get a grace period to stop (a second
+/// signal cuts it short); after a normal end there is nothing to preserve: their volumes go too.
+pub(super) async fn teardown(
+    env: &Environment,
+    report: &SyncReport,
+    interrupts: &Interrupts,
+) -> TeardownReport {
+    let grace = if report.outcome == Outcome::Interrupted {
+        Duration::from_secs(3)
     } else {
-        // After an interruption, containers get a grace period to stop (a second signal cuts
-        // it short); after a normal end there is nothing to preserve: their volumes go too.
-        let grace = if report.outcome == Outcome::Interrupted {
-            Duration::from_secs(3)
-        } else {
-            Duration::ZERO
-        };
-        let t = env.teardown_unless_forced(grace, &interrupts.force).await;
-        on_event(Event::TornDown(&t));
-    }
-    Ok(report)
+        Duration::ZERO
+    };
+    env.teardown_unless_forced(grace, &interrupts.force).await
 }
 
 /// Marks the Namespace created by `CreateNamespace=true`: Argo CD does not track it, so it is
@@ -290,49 +497,109 @@ pub async fn sync(
 pub const CREATED_NAMESPACE: &str = "syncsim.dev/created-namespace";
 
 /// The Namespace task Argo CD adds with `CreateNamespace=true` (§2.1.4): a synthetic
-/// `Namespace/<dest>` in phase PreSync, when the source has no Namespace of that name and the
-/// namespace does not exist yet (`exists`).
+/// `Namespace/<dest>` in phase PreSync, when the plan has no Namespace of that name and the
+/// namespace does not exist yet (`exists`), or exists and `managedNamespaceMetadata` asks for
+/// labels and annotations on it (they go on the Namespace). Like any Namespace it is moved
+/// before the first task in it (§2.4): a PreSync hook of an earlier wave in the namespace takes
+/// it to that wave.
 pub fn namespace_task(
     create_namespace: bool,
     dest_namespace: &str,
-    objects: &[crate::manifest::Object],
+    metadata: Option<&ManagedNamespaceMetadata>,
+    plan: &crate::plan::Plan,
     exists: impl Fn(&str) -> bool,
 ) -> Option<crate::plan::Task> {
-    let in_source = objects
-        .iter()
-        .any(|o| o.group().is_empty() && o.kind() == "Namespace" && o.name() == dest_namespace);
-    if !create_namespace || dest_namespace.is_empty() || in_source || exists(dest_namespace) {
+    let in_source = plan
+        .tasks()
+        .any(|t| t.group().is_empty() && t.kind() == "Namespace" && t.name() == dest_namespace);
+    if !create_namespace
+        || dest_namespace.is_empty()
+        || in_source
+        || (exists(dest_namespace) && metadata.is_none())
+    {
         return None;
     }
-    let yaml = format!(
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {dest_namespace}\n  \
-         annotations: {{{CREATED_NAMESPACE}: \"true\"}}\n"
-    );
+    let mut annotations = serde_json::Map::new();
+    let mut labels = serde_json::Map::new();
+    if let Some(m) = metadata {
+        for (k, v) in &m.annotations {
+            annotations.insert(k.clone(), v.clone().into());
+        }
+        for (k, v) in &m.labels {
+            labels.insert(k.clone(), v.clone().into());
+        }
+    }
+    annotations.insert(CREATED_NAMESPACE.into(), "true".into());
+    let mut meta = serde_json::json!({"name": dest_namespace, "annotations": annotations});
+    if !labels.is_empty() {
+        meta["labels"] = labels.into();
+    }
+    let yaml =
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": meta}).to_string();
     let objects = crate::manifest::from_yaml_str(&yaml, "(CreateNamespace=true)").ok()?;
-    let plan = crate::plan::build(&objects, &crate::plan::PlanOptions::default()).ok()?;
-    let mut task = plan.tasks().next()?.clone();
+    let ns_plan = crate::plan::build(&objects, &crate::plan::PlanOptions::default()).ok()?;
+    let mut task = ns_plan.tasks().next()?.clone();
     task.phase = crate::plan::Phase::PreSync;
+    task.wave = plan
+        .tasks()
+        .filter(|t| t.phase == crate::plan::Phase::PreSync && t.namespace() == dest_namespace)
+        .map(|t| t.wave)
+        .fold(task.wave, i64::min);
     Some(task)
 }
 
 #[cfg(test)]
 mod tests {
     use super::namespace_task;
+    use crate::plan::{Phase, Plan, PlanOptions};
+
+    fn plan(yaml: &str) -> Plan {
+        let objects = crate::manifest::from_yaml_str(yaml, "t.yaml").unwrap();
+        let opts = PlanOptions {
+            dest_namespace: "shortlink".into(),
+            ..PlanOptions::default()
+        };
+        crate::plan::build(&objects, &opts).unwrap()
+    }
 
     #[test]
     fn create_namespace_adds_a_presync_namespace_task_only_when_needed() {
-        let t = namespace_task(true, "shortlink", &[], |_| false).unwrap();
+        let empty = plan("");
+        let t = namespace_task(true, "shortlink", None, &empty, |_| false).unwrap();
         assert_eq!(
-            (t.phase, t.kind(), t.name()),
-            (crate::plan::Phase::PreSync, "Namespace", "shortlink")
+            (t.phase, t.wave, t.kind(), t.name()),
+            (Phase::PreSync, 0, "Namespace", "shortlink")
         );
-        assert!(namespace_task(false, "shortlink", &[], |_| false).is_none());
-        assert!(namespace_task(true, "shortlink", &[], |ns| ns == "shortlink").is_none());
-        let ns = crate::manifest::from_yaml_str(
-            "apiVersion: v1\nkind: Namespace\nmetadata: {name: shortlink}\n",
-            "ns.yaml",
-        )
-        .unwrap();
-        assert!(namespace_task(true, "shortlink", &ns, |_| false).is_none());
+        assert!(namespace_task(false, "shortlink", None, &empty, |_| false).is_none());
+        assert!(namespace_task(true, "shortlink", None, &empty, |ns| ns == "shortlink").is_none());
+        let ns = plan("apiVersion: v1\nkind: Namespace\nmetadata: {name: shortlink}\n");
+        assert!(namespace_task(true, "shortlink", None, &ns, |_| false).is_none());
+    }
+
+    #[test]
+    fn the_namespace_comes_before_an_earlier_presync_hook_in_it() {
+        let hooks = plan(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: init\n  annotations:\n    \
+             argocd.argoproj.io/hook: PreSync\n    argocd.argoproj.io/sync-wave: \"-5\"\n\
+             ---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: elsewhere\n  \
+             namespace: other\n  annotations:\n    argocd.argoproj.io/hook: PreSync\n    \
+             argocd.argoproj.io/sync-wave: \"-9\"\n",
+        );
+        let t = namespace_task(true, "shortlink", None, &hooks, |_| false).unwrap();
+        assert_eq!((t.phase, t.wave), (Phase::PreSync, -5));
+    }
+
+    #[test]
+    fn managed_namespace_metadata_goes_on_the_namespace_even_when_it_exists() {
+        let m = crate::manifest::source::ManagedNamespaceMetadata {
+            labels: [("team".to_string(), "links".to_string())].into(),
+            annotations: [("owner".to_string(), "sre".to_string())].into(),
+        };
+        let t = namespace_task(true, "shortlink", Some(&m), &plan(""), |_| true).unwrap();
+        let meta = &t.object.value["metadata"];
+        assert_eq!(meta["labels"]["team"], "links");
+        assert_eq!(meta["annotations"]["owner"], "sre");
+        assert_eq!(meta["annotations"][super::CREATED_NAMESPACE], "true");
+        assert!(namespace_task(false, "shortlink", Some(&m), &plan(""), |_| true).is_none());
     }
 }

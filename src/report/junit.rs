@@ -8,6 +8,18 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 /// test case's `system-out`.
 pub fn to_junit(r: &SyncReport) -> String {
     let mut report = Report::new(format!("syncsim-{}", r.app));
+    report.add_test_suite(suite(r));
+    render(&report)
+}
+
+pub(super) fn render(report: &Report) -> String {
+    report
+        .to_string()
+        .unwrap_or_else(|e| format!("<!-- failed to render JUnit: {e} -->"))
+}
+
+/// The test suite of one sync.
+pub(super) fn suite(r: &SyncReport) -> TestSuite {
     let mut suite = TestSuite::new(format!("sync {}", r.app));
     for t in &r.tasks {
         let name = format!(
@@ -48,8 +60,5 @@ pub fn to_junit(r: &SyncReport) -> String {
         suite.add_test_case(case);
     }
     suite.set_time(r.duration);
-    report.add_test_suite(suite);
-    report
-        .to_string()
-        .unwrap_or_else(|e| format!("<!-- failed to render JUnit: {e} -->"))
+    suite
 }

@@ -1,6 +1,7 @@
 //! Consumers of the engine's results: the terminal (live progress and the final table like
 //! `argocd app sync`), a stable JSON report, JUnit XML, and an HTML timeline rendered from the
 //! JSON report ([`html`]).
+mod apps;
 pub mod html;
 mod html_assets;
 pub(crate) mod html_text;
@@ -9,6 +10,10 @@ mod junit;
 mod progress;
 mod table;
 
+pub use apps::{
+    application_json, application_lines, render_all, render_application, to_json_all, to_junit_all,
+    ChildReport,
+};
 pub use json::{to_json, JSON_SCHEMA_VERSION};
 pub use junit::to_junit;
 pub use progress::Progress;

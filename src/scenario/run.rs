@@ -13,7 +13,10 @@ use crate::{
     engine::{self, Cluster, EngineOptions, RunEvent, SyncReport},
     manifest::{self, Object, ObjectKey},
     plan::{self, Plan, PlanOptions},
-    rehearsal::Environment,
+    rehearsal::{
+        application::{self, Flags, Settings, SourceOptions},
+        Environment,
+    },
     runtime::{ContainerRuntime, ContainerStatus},
     util::unix_now,
 };
@@ -38,6 +41,9 @@ pub struct Prepared {
     plan_options: PlanOptions,
     /// The `live:` state synced before the rehearsed sync: its objects and plan.
     live: Option<(Vec<Object>, Plan)>,
+    /// The source's settings: an Application's (destination namespace, sync options,
+    /// `syncsim.yaml` beside its source) under the scenario's `sync:` values.
+    settings: Settings,
 }
 
 /// Renders the source and applies patches, file edits and manifest faults; builds the plan and
@@ -48,8 +54,18 @@ pub struct Prepared {
 /// Any of [`Error`], pointing at the scenario file's line.
 pub fn prepare(scenario: Scenario) -> Result<Prepared, Error> {
     let s = &scenario.spec;
-    let objects = load_source(&scenario, &s.source)?;
-    prepare_objects(scenario, objects)
+    let file = scenario.path.display().to_string();
+    let source_str = scenario.dir().join(&s.source).to_string_lossy().to_string();
+    let loaded =
+        application::load(&source_str, &SourceOptions::default()).map_err(|e| match e {
+            crate::rehearsal::Error::Manifest(e) => Error::Source {
+                file: file.clone(),
+                source_path: source_str.clone(),
+                source: Box::new(e),
+            },
+            other => scenario.invalid("source", crate::error::render_chain(&other)),
+        })?;
+    prepare_loaded(scenario, &source_str, loaded)
 }
 
 /// [`prepare`] on objects already rendered (`syncsim replay --rehearse` renders the source at
@@ -58,9 +74,37 @@ pub fn prepare(scenario: Scenario) -> Result<Prepared, Error> {
 /// # Errors
 ///
 /// As [`prepare`], minus the render.
-pub fn prepare_objects(scenario: Scenario, mut objects: Vec<Object>) -> Result<Prepared, Error> {
+pub fn prepare_objects(scenario: Scenario, objects: Vec<Object>) -> Result<Prepared, Error> {
+    let source_str = scenario
+        .dir()
+        .join(&scenario.spec.source)
+        .to_string_lossy()
+        .to_string();
+    let loaded = manifest::Loaded {
+        objects,
+        renderer: manifest::Renderer::File,
+        application: None,
+    };
+    prepare_loaded(scenario, &source_str, loaded)
+}
+
+/// Settings, patches, file edits, manifest faults, the plan, reference checks and the `live:`
+/// state of a scenario whose source is `loaded`.
+fn prepare_loaded(
+    scenario: Scenario,
+    source_str: &str,
+    loaded: manifest::Loaded,
+) -> Result<Prepared, Error> {
     let s = &scenario.spec;
     let file = scenario.path.display().to_string();
+    let flags = Flags {
+        dest_namespace: s.sync.dest_namespace.clone(),
+        revision: s.sync.revision.clone(),
+        ..Flags::default()
+    };
+    let settings = Settings::resolve(source_str, &loaded, &flags)
+        .map_err(|e| scenario.invalid("source", crate::error::render_chain(&e)))?;
+    let mut objects = loaded.objects;
     apply_patches(&scenario, &mut objects, &s.patches, &s.source)?;
     for f in &s.files {
         let content = match &f.content {
@@ -90,12 +134,8 @@ pub fn prepare_objects(scenario: Scenario, mut objects: Vec<Object>) -> Result<P
     faults::apply_to_objects(&mut objects, &s.faults)
         .map_err(|(i, e)| scenario.invalid(s.faults[i].name(), e))?;
     let plan_options = PlanOptions {
-        dest_namespace: s
-            .sync
-            .dest_namespace
-            .clone()
-            .unwrap_or_else(|| "default".into()),
-        revision: s.sync.revision.clone().unwrap_or_else(|| "HEAD".into()),
+        dest_namespace: settings.dest_namespace.clone(),
+        revision: settings.revision.clone(),
         started_at_unix: unix_now(),
     };
     let plan = plan::build(&objects, &plan_options).map_err(|e| Error::Plan {
@@ -122,6 +162,7 @@ pub fn prepare_objects(scenario: Scenario, mut objects: Vec<Object>) -> Result<P
         plan,
         plan_options,
         live,
+        settings,
     })
 }
 
@@ -384,18 +425,23 @@ async fn sync_and_observe(
 ) -> Result<SyncOutcome, String> {
     let sc = &prepared.scenario;
     let sync = &sc.spec.sync;
-    // The cluster of the source's syncsim.yaml `cluster:` section, as `syncsim sync` uses it.
-    let source = sc.dir().join(&sc.spec.source).to_string_lossy().to_string();
-    let described = crate::rehearsal::cluster_description(&source, None)
+    // The cluster of the source's syncsim.yaml `cluster:` section, as `syncsim sync` uses it
+    // (for an Application: the one beside its first source).
+    let settings = &prepared.settings;
+    let described = crate::rehearsal::cluster_description(&settings.config_anchor, None)
         .map_err(|e| crate::error::render_chain(&e))?;
     let dest = prepared.plan_options.dest_namespace.clone();
+    let app_opts = settings.sync_options;
     let rules = |objects: &[Object]| {
         crate::cluster::ApiRules::new(
             &described,
             objects,
             &dest,
-            false,
-            crate::apiserver::UpdateOptions::default(),
+            app_opts.create_namespace,
+            crate::apiserver::UpdateOptions {
+                force: false,
+                replace: app_opts.replace,
+            },
         )
     };
     if let Some((objects, plan)) = &prepared.live {
@@ -418,6 +464,13 @@ async fn sync_and_observe(
         cluster.set_desired(&prepared.objects);
     }
     cluster.set_api_rules(rules(&prepared.objects));
+    let namespace = crate::rehearsal::namespace_task(
+        app_opts.create_namespace,
+        &dest,
+        settings.managed_namespace_metadata.as_ref(),
+        &prepared.plan,
+        |ns| described.has_namespace(ns),
+    );
     let eopts = EngineOptions {
         app: cluster.network().trim_start_matches("syncsim-").to_string(),
         wave_delay: sync.wave_delay.map_or(Duration::ZERO, |d| d.0),
@@ -427,6 +480,7 @@ async fn sync_and_observe(
             &prepared.objects,
         ))),
         dest_namespace: dest,
+        extra_tasks: namespace.into_iter().collect(),
         ..EngineOptions::default()
     };
     let times = sync.times.unwrap_or(1);

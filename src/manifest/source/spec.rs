@@ -271,7 +271,7 @@ pub struct Info {
 
 /// What the rest of syncsim needs from an Application besides its objects: the defaults of
 /// `plan`, `sync`, `watch` and `status`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Application {
     /// `metadata.name`.
     pub name: String,
@@ -335,19 +335,8 @@ mod tests {
 
     fn app(opts: &[&str]) -> Application {
         Application {
-            name: "a".into(),
-            file: "f".into(),
-            project: "default".into(),
-            destination: Destination::default(),
             sync_options: opts.iter().map(|s| s.to_string()).collect(),
-            automated: None,
-            retry: None,
-            managed_namespace_metadata: None,
-            ignore_differences: vec![],
-            info: vec![],
-            revisions: vec![],
-            revision: "HEAD".into(),
-            source_dirs: vec![],
+            ..Application::default()
         }
     }
 
