@@ -217,6 +217,7 @@ fn an_app_of_apps_holds_back_the_next_wave_only_with_the_application_health_chec
 #[test]
 #[ignore = "needs docker, the image kit and helm"]
 fn the_app_of_apps_example_syncs_both_children_on_one_network() {
+    common::ensure_helm();
     let _stack = stack();
     common::ensure_kit();
     let state = tempfile::tempdir().unwrap();

@@ -8,6 +8,8 @@
 //!
 //! Needs `chromium` on PATH (`.ci/run` installs Debian's package). With
 //! `SYNCSIM_UPDATE_SCREENSHOT=1` the screenshot test also refreshes `docs/timeline.png`.
+mod common;
+
 use serde_json::{json, Value};
 use std::{
     path::{Path, PathBuf},
@@ -22,6 +24,7 @@ fn fixture() -> Value {
 }
 
 fn chromium() -> &'static str {
+    common::ensure_chromium();
     for c in ["chromium", "chromium-browser", "google-chrome"] {
         if Command::new(c)
             .arg("--version")

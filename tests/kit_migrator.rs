@@ -10,6 +10,8 @@
 //! containers share a user-defined network that testcontainers creates and removes.
 //!
 //! Needs Docker and the kit images: `#[ignore = "needs docker"]`, like the other Docker tests.
+mod common;
+
 use std::time::Duration;
 use testcontainers::{
     core::{wait::ExitWaitStrategy, ExecCommand, WaitFor},
@@ -90,6 +92,7 @@ async fn history(pg: &ContainerAsync<GenericImage>) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs docker"]
 async fn migrations_apply_in_version_order_and_a_failure_keeps_only_the_succeeded_ones() {
+    common::ensure_kit();
     let id = uuid::Uuid::new_v4().simple().to_string();
     let network = format!("syncsim-tc-{}", &id[..12]);
     let db_host = format!("{network}-pg");

@@ -9,6 +9,7 @@ use std::process::Command;
 fn every_stack_scenario_passes_and_the_junit_report_lists_them_all() {
     let root = env!("CARGO_MANIFEST_DIR");
     common::ensure_kit();
+    common::ensure_helm(); // scenarios/application-helm.yaml
     let scenarios: Vec<_> = std::fs::read_dir(format!("{root}/scenarios"))
         .expect("scenarios/")
         .filter_map(|e| e.ok())

@@ -1,6 +1,8 @@
 //! An Argo CD Application file as SOURCE, against real kustomize (`kubectl kustomize` or
 //! `kustomize`), real helm (`compose/install-helm.sh`) and real git: each Application field,
 //! the examples under argocd/, and the errors of bad Applications (exit 2, file and field named).
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::{json, Value};
@@ -270,6 +272,7 @@ fn kustomize_components_are_added() {
 #[test]
 #[ignore = "needs helm"]
 fn kustomize_kube_version_and_api_versions_reach_the_helm_inflator_with_enable_helm() {
+    common::ensure_helm();
     // Argo CD passes them as --helm-kube-version/--helm-api-versions only when argocd-cm's
     // kustomize.buildOptions hold --enable-helm (util/kustomize/kustomize.go).
     let chart = chart_repo();
@@ -388,6 +391,7 @@ fn app_of_apps_plan_lists_the_children_in_their_waves() {
 #[test]
 #[ignore = "needs helm"]
 fn helm_example_plan_follows_argo_cd_hook_mapping() {
+    common::ensure_helm();
     // docs/argo-cd-semantics.md §1.3: pre-install/pre-upgrade → PreSync, post-install and
     // post-upgrade → PostSync, hook-weight → wave, a pre-install,post-install hook in both
     // phases, `test` hooks dropped; Helm delete policies mapped.
@@ -467,6 +471,7 @@ fn config(loaded: &Loaded) -> &Value {
 #[test]
 #[ignore = "needs helm"]
 fn helm_release_name_defaults_to_the_application_name() {
+    common::ensure_helm();
     let (_r, app) = helm_app(json!({}));
     let loaded = load(&app, LoadOptions::default());
     assert_eq!(find(&loaded, "Deployment").name(), "app");
@@ -480,6 +485,7 @@ fn helm_release_name_defaults_to_the_application_name() {
 #[test]
 #[ignore = "needs helm"]
 fn helm_namespace_is_the_destination_unless_set() {
+    common::ensure_helm();
     let (_r, app) = helm_app(json!({}));
     assert_eq!(
         config(&load(&app, LoadOptions::default()))["namespace"],
@@ -495,6 +501,7 @@ fn helm_namespace_is_the_destination_unless_set() {
 #[test]
 #[ignore = "needs helm"]
 fn helm_value_files_then_values_then_values_object() {
+    common::ensure_helm();
     let (_r, app) = helm_app(json!({"valueFiles": ["values-prod.yaml"]}));
     let loaded = load(&app, LoadOptions::default());
     assert_eq!(find(&loaded, "Deployment").value["spec"]["replicas"], 2);
@@ -519,6 +526,7 @@ fn helm_value_files_then_values_then_values_object() {
 #[test]
 #[ignore = "needs helm"]
 fn helm_missing_value_files_fail_unless_ignored() {
+    common::ensure_helm();
     let (_r, app) = helm_app(json!({"valueFiles": ["values-prod.yaml", "nope.yaml"]}));
     syncsim()
         .args(["plan", app.to_str().unwrap()])
@@ -539,6 +547,7 @@ fn helm_missing_value_files_fail_unless_ignored() {
 #[test]
 #[ignore = "needs helm"]
 fn helm_parameters_and_file_parameters() {
+    common::ensure_helm();
     let (_r, app) = helm_app(json!({
         "parameters": [
             {"name": "replicas", "value": "3"},
@@ -561,6 +570,7 @@ fn helm_parameters_and_file_parameters() {
 #[test]
 #[ignore = "needs helm"]
 fn helm_crds_are_included_unless_skip_crds() {
+    common::ensure_helm();
     let (_r, app) = helm_app(json!({}));
     assert!(names(&load(&app, LoadOptions::default()))
         .iter()
@@ -574,6 +584,7 @@ fn helm_crds_are_included_unless_skip_crds() {
 #[test]
 #[ignore = "needs helm"]
 fn helm_skip_schema_validation() {
+    common::ensure_helm();
     let bad = json!([{"name": "replicas", "value": "many", "forceString": true}]);
     let (_r, app) = helm_app(json!({"parameters": bad}));
     let err = manifest::load(app.to_str().unwrap(), &LoadOptions::default()).unwrap_err();
@@ -593,6 +604,7 @@ fn helm_skip_schema_validation() {
 #[test]
 #[ignore = "needs helm"]
 fn helm_kube_version_and_api_versions() {
+    common::ensure_helm();
     let (_r, app) = helm_app(json!({}));
     let loaded = load(&app, LoadOptions::default());
     assert_eq!(
@@ -610,6 +622,7 @@ fn helm_kube_version_and_api_versions() {
 #[test]
 #[ignore = "needs helm"]
 fn helm_version_v2_is_refused() {
+    common::ensure_helm();
     let (_r, app) = helm_app(json!({"version": "v2"}));
     let err = manifest::load(app.to_str().unwrap(), &LoadOptions::default()).unwrap_err();
     assert_eq!(err.exit_code(), 2);
@@ -622,6 +635,7 @@ fn helm_version_v2_is_refused() {
 #[test]
 #[ignore = "needs helm"]
 fn multi_source_values_come_from_a_ref_source() {
+    common::ensure_helm();
     let chart = chart_repo();
     let values = repo(&[(
         "envs/prod.yaml",
@@ -1027,6 +1041,7 @@ fn a_scenario_whose_source_is_an_application_takes_its_destination_namespace() {
 #[test]
 #[ignore = "needs helm"]
 fn the_helm_applications_scenario_prepares_with_its_hooks_in_argo_cd_phases() {
+    common::ensure_helm();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let sc = syncsim::scenario::read(&root.join("scenarios/application-helm.yaml")).unwrap();
     let p = syncsim::scenario::prepare(sc).unwrap_or_else(|e| {

