@@ -386,6 +386,12 @@ fn watching_an_application_follows_its_automated_policy_retry_and_ignored_differ
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gone\ndata: {a: b}\n",
     )
     .unwrap();
+    // The cluster's namespace `team` exists: watch's syncs are checked by the API server.
+    std::fs::write(
+        repo.path().join("syncsim.yaml"),
+        "apiVersion: syncsim.dev/v1alpha1\nkind: Config\ncluster:\n  namespaces: [team]\n",
+    )
+    .unwrap();
     std::fs::write(
         repo.path().join("app.yaml"),
         "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: watch-app\n  \
