@@ -45,11 +45,13 @@ fn sync(app: &str, file: &Path, extra: &[&str]) -> Out {
     }
 }
 
+/// Removes everything of `app`, PersistentVolumeClaim volumes included (`down` keeps them by
+/// default, like a cluster keeps claims' data).
 fn down(app: &str) {
     let state = std::env::temp_dir().join(format!("syncsim-trust-state-{app}"));
     let _ = Command::new(env!("CARGO_BIN_EXE_syncsim"))
         .env("SYNCSIM_STATE_DIR", &state)
-        .args(["down", "--app", app])
+        .args(["down", "--app", app, "--volumes"])
         .output();
 }
 

@@ -227,11 +227,9 @@ pub async fn run(args: SyncArgs) -> Result<i32, CliError> {
         })?;
     }
     if let Some(path) = &args.html {
-        report::html::write(path, &report::to_json(report)).map_err(|source| {
-            CliError::Output {
-                what: format!("HTML report {}", path.display()),
-                source,
-            }
+        report::html::write(path, &report::to_json(report)).map_err(|source| CliError::Output {
+            what: format!("HTML report {}", path.display()),
+            source,
         })?;
     }
     if let Outcome::TimedOut { waiting } = &report.outcome {
