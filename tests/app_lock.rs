@@ -10,9 +10,6 @@ use std::{
     process::{Child, Command, Output, Stdio},
     time::Duration,
 };
-use syncsim::runtime::{
-    docker::DockerRuntime, ContainerRuntime, Listed, LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE,
-};
 
 fn small() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sync/small.yaml")
@@ -48,20 +45,7 @@ fn sync_child(app: &str) -> Child {
         .expect("spawn syncsim")
 }
 
-fn labelled(app: &str) -> Vec<Listed> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let docker = DockerRuntime::connect().await.expect("docker");
-        let labels = [
-            (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
-            (LABEL_APP.to_string(), app.to_string()),
-        ];
-        docker.list_labelled(&labels).await.expect("list labelled")
-    })
-}
+use common::labelled;
 
 fn clean(app: &str) {
     if !labelled(app).is_empty() {

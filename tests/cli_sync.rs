@@ -15,10 +15,7 @@ use std::{
     sync::mpsc,
     time::{Duration, Instant},
 };
-use syncsim::runtime::{
-    docker::DockerRuntime, ContainerRuntime, Listed, ListedKind, LABEL_APP, LABEL_MANAGED_BY,
-    MANAGED_BY_VALUE,
-};
+use syncsim::runtime::{Listed, ListedKind};
 
 const SMALL: &str = include_str!("fixtures/sync/small.yaml");
 
@@ -71,20 +68,7 @@ fn syncsim() -> Command {
 }
 
 /// Every Docker object labelled as syncsim's for `app`.
-fn labelled(app: &str) -> Vec<Listed> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    rt.block_on(async {
-        let docker = DockerRuntime::connect().await.expect("docker");
-        let labels = [
-            (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
-            (LABEL_APP.to_string(), app.to_string()),
-        ];
-        docker.list_labelled(&labels).await.expect("list labelled")
-    })
-}
+use common::labelled;
 
 fn assert_nothing_left(app: &str) {
     let left = labelled(app);

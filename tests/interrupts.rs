@@ -16,9 +16,7 @@ use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
-use syncsim::runtime::{
-    docker::DockerRuntime, ContainerRuntime, Listed, LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE,
-};
+use syncsim::runtime::Listed;
 
 fn small() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sync/small.yaml")
@@ -55,20 +53,7 @@ fn sync_child(app: &str) -> Child {
         .expect("spawn syncsim")
 }
 
-fn labelled(app: &str) -> Vec<Listed> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let docker = DockerRuntime::connect().await.expect("docker");
-        let labels = [
-            (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
-            (LABEL_APP.to_string(), app.to_string()),
-        ];
-        docker.list_labelled(&labels).await.expect("list labelled")
-    })
-}
+use common::labelled;
 
 fn describe(left: &[Listed]) -> Vec<String> {
     left.iter()

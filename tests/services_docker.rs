@@ -15,9 +15,6 @@ use std::{
     process::Command,
     time::Instant,
 };
-use syncsim::runtime::{
-    docker::DockerRuntime, ContainerRuntime, Listed, LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE,
-};
 
 const IMAGE: &str = "syncsim-test/busybox:1";
 
@@ -36,20 +33,7 @@ fn syncsim() -> Command {
     cmd
 }
 
-fn labelled(app: &str) -> Vec<Listed> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    rt.block_on(async {
-        let docker = DockerRuntime::connect().await.expect("docker");
-        let labels = [
-            (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
-            (LABEL_APP.to_string(), app.to_string()),
-        ];
-        docker.list_labelled(&labels).await.expect("list labelled")
-    })
-}
+use common::labelled;
 
 struct Output {
     code: i32,

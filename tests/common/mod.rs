@@ -38,3 +38,22 @@ pub fn ensure_chromium() {
     static ONCE: OnceLock<()> = OnceLock::new();
     run_once(&ONCE, "compose/install-chromium.sh");
 }
+
+/// Every Docker object labelled as syncsim's for `app` (containers, networks, volumes).
+pub fn labelled(app: &str) -> Vec<syncsim::runtime::Listed> {
+    use syncsim::runtime::{
+        docker::DockerRuntime, ContainerRuntime, LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async {
+        let docker = DockerRuntime::connect().await.expect("docker");
+        let labels = [
+            (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
+            (LABEL_APP.to_string(), app.to_string()),
+        ];
+        docker.list_labelled(&labels).await.expect("list labelled")
+    })
+}
