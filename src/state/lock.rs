@@ -103,11 +103,21 @@ impl AppLock {
         }
         let mut file = opts.open(&path).map_err(|e| io("open the lock", e))?;
         if !try_lock(&file).map_err(|e| io("lock", e))? {
-            let mut text = String::new();
-            let _ = file.read_to_string(&mut text);
+            // The holder writes who it is right after taking the lock: give it a moment.
+            let mut holder = None;
+            for _ in 0..25 {
+                let mut text = String::new();
+                let _ = file.seek(SeekFrom::Start(0));
+                let _ = file.read_to_string(&mut text);
+                holder = Holder::parse(&text);
+                if holder.is_some() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
             return Err(StateError::Locked {
                 app: app.to_string(),
-                holder: Holder::parse(&text)
+                holder: holder
                     .map_or_else(|| "another syncsim process".to_string(), |h| h.to_string()),
             });
         }
