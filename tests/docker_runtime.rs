@@ -465,6 +465,43 @@ async fn exit_code_status_and_logs_tail() {
 
 #[tokio::test]
 #[ignore = "needs docker"]
+async fn wait_exit_resolves_when_the_container_exits_whatever_its_code_and_when_it_is_gone() {
+    with_run("wait", |ctx| async move {
+        let id = ctx
+            .rt
+            .create_container(&ctx.spec("wait", "sleep 1; exit 5"))
+            .await
+            .unwrap();
+        ctx.rt.start_container(&id).await.unwrap();
+        // Still running: the wait does not resolve.
+        let early = tokio::time::timeout(Duration::from_millis(300), ctx.rt.wait_exit(&id)).await;
+        assert!(early.is_err(), "resolved while the container runs");
+        tokio::time::timeout(Duration::from_secs(20), ctx.rt.wait_exit(&id))
+            .await
+            .expect("the wait resolves once the container exits")
+            .expect("a non-zero exit is an exit, not an error");
+        let state = ctx.rt.inspect_container(&id).await.unwrap();
+        assert_eq!(
+            state.status,
+            ContainerStatus::Exited {
+                code: 5,
+                oom_killed: false
+            },
+            "resolved only once the container had exited"
+        );
+        // Already exited, then gone: both resolve at once.
+        ctx.rt.wait_exit(&id).await.expect("exited");
+        ctx.teardown(&[&id], &[], &[]).await;
+        ctx.rt
+            .wait_exit(&id)
+            .await
+            .expect("a missing container is not running");
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs docker"]
 async fn published_port_answers_on_localhost() {
     with_run("port", |ctx| async move {
         let net = ctx.network("net").await;

@@ -116,4 +116,8 @@ impl Cluster for DockerCluster {
     async fn logs(&self, key: &ObjectKey, tail: usize) -> Vec<String> {
         self.logs_of(key, tail).await
     }
+
+    async fn step_applied(&self) {
+        self.inner.next_step();
+    }
 }

@@ -86,6 +86,7 @@ impl DockerCluster {
     pub(super) async fn apply_task(&self, task: &Task) -> Result<ApplyOutcome, Error> {
         let action = self.admit(task)?;
         let key = task.key();
+        self.inner.applied_now(&key);
         let (group, kind) = (task.group().to_string(), task.kind().to_string());
         let value = kinds::with_defaults(&group, &kind, task.object.value.clone());
         let res = format!("{}/{}", resource_name(&group, &kind), task.name());

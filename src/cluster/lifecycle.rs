@@ -209,6 +209,7 @@ impl DockerCluster {
     /// Stops every controller and removes every Docker object this cluster created, giving
     /// containers `grace` to stop first (zero: remove at once).
     pub async fn teardown(&self, grace: Duration) -> TeardownReport {
+        self.proxies_set_up().await;
         let controllers = self.take_controllers();
         for c in &controllers {
             c.stop();
@@ -283,6 +284,7 @@ impl DockerCluster {
     /// (at most `limit`) for each controller to start the pods it can start right away: an
     /// operation that does not wait for its last wave ends before those pods exist.
     pub async fn detach(&self, limit: Duration) {
+        self.proxies_set_up().await;
         let controllers = self.take_controllers();
         let until = tokio::time::Instant::now() + limit;
         for c in &controllers {

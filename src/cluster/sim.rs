@@ -131,6 +131,10 @@ pub(crate) struct Inner {
     pub(super) api: Mutex<Option<Arc<super::api::ApiRules>>>,
     /// Pods the kubelet cannot start yet (Pending).
     pub(super) waiting_pods: super::kubelet::WaitingPods,
+    /// The engine's current step (see [`Inner::next_step`]).
+    step: std::sync::atomic::AtomicU64,
+    /// The step each object was last applied in.
+    applied_in: Mutex<HashMap<ObjectKey, u64>>,
 }
 
 /// The old pods of a rolling update, and the task that removes them once the new pods are ready.
@@ -159,8 +163,41 @@ impl Inner {
             timeline: Mutex::new(Vec::new()),
             api: Mutex::new(None),
             waiting_pods: Default::default(),
+            step: Default::default(),
+            applied_in: Default::default(),
             opts,
         }
+    }
+
+    /// The engine has applied every task of a step: what is applied next belongs to a later
+    /// one. Pods use it to wait for the Service proxies of earlier steps only (see
+    /// `service::proxies_set_up`).
+    pub(crate) fn next_step(&self) {
+        self.step.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The current step.
+    pub(crate) fn step(&self) -> u64 {
+        self.step.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records that `key` is being applied in the current step.
+    pub(crate) fn applied_now(&self, key: &ObjectKey) {
+        let step = self.step();
+        self.applied_in
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.clone(), step);
+    }
+
+    /// The step `key` was last applied in (the current one when it never was: a kept object).
+    pub(crate) fn applied_in(&self, key: &ObjectKey) -> u64 {
+        self.applied_in
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .copied()
+            .unwrap_or_else(|| self.step())
     }
 
     /// Records something a cluster would have waited longer for.

@@ -48,4 +48,7 @@ pub trait Cluster: Send + Sync {
     async fn get(&self, key: &ObjectKey) -> Option<Value>;
     /// The last `tail` log lines of the object's most recent pod, for failed hooks.
     async fn logs(&self, key: &ObjectKey, tail: usize) -> Vec<String>;
+    /// Every task of the current step has been applied (the engine now waits for them): what
+    /// is applied from now on belongs to a later step. Wrappers must pass it on.
+    async fn step_applied(&self);
 }

@@ -373,4 +373,7 @@ impl Cluster for FakeCluster {
         let skip = logs.len().saturating_sub(tail);
         logs.into_iter().skip(skip).collect()
     }
+
+    /// Scripted objects do not depend on the step they were applied in.
+    async fn step_applied(&self) {}
 }

@@ -563,6 +563,7 @@ impl Operation {
                 self.emit_task(i, ev);
             }
         }
+        cluster.step_applied().await;
         if failed {
             WaveResult::Failed
         } else {

@@ -259,6 +259,10 @@ impl Cluster for AppsCluster {
     async fn logs(&self, key: &ObjectKey, tail: usize) -> Vec<String> {
         self.inner.logs(key, tail).await
     }
+
+    async fn step_applied(&self) {
+        self.inner.step_applied().await;
+    }
 }
 
 /// An application's health from its resources (Argo CD's aggregation): the worst status, a

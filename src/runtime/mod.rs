@@ -46,6 +46,13 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     async fn create_container(&self, spec: &ContainerSpec) -> Result<String>;
     async fn start_container(&self, id: &str) -> Result<()>;
     async fn inspect_container(&self, id: &str) -> Result<ContainerState>;
+    /// Resolves once the container is not running (it exited, or it is gone); an error when the
+    /// engine cannot say. Lets callers react to an exit at once instead of at their next poll.
+    /// The default never resolves: callers keep polling.
+    async fn wait_exit(&self, id: &str) -> Result<()> {
+        let _ = id;
+        std::future::pending().await
+    }
     /// Runs `cmd` inside a running container and waits for it (at most `timeout`).
     async fn exec(&self, id: &str, cmd: &[String], timeout: Duration) -> Result<ExecResult>;
     /// The last `tail` lines of stdout+stderr, interleaved as the engine returns them.

@@ -6,9 +6,9 @@
 //! cost). Compare the ratio, not absolute figures: the machines are shared and noisy.
 //!
 //! It also prints what Services cost (see `cluster::service`): how many are plain DNS names and
-//! how many need a proxy container, the time spent starting proxies (part of the Services'
-//! apply, inside the steps), the endpoint updates, and one HTTP round trip through a proxy
-//! against the same request straight to the pod.
+//! how many need a proxy container, the time spent starting proxies (in the background after
+//! the Services' apply, off the steps' critical path), the endpoint updates, and one HTTP round
+//! trip through a proxy against the same request straight to the pod.
 use std::{sync::Arc, time::Duration};
 use syncsim::{
     cluster::{ClusterOptions, DockerCluster, ServiceCosts},

@@ -114,6 +114,11 @@ impl Ctr {
         }
         self.observed_ready = true;
         let since_start = passed.saturating_duration_since(self.started_at);
+        tracing::debug!(
+            "container {}: Ready, probe passed {} ms after its start",
+            self.id,
+            since_start.as_millis()
+        );
         let startup = self
             .started_probe_passed
             .map(|at| (probe_of(&self.probes, ProbeKind::Startup), at));

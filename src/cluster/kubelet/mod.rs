@@ -32,21 +32,34 @@ use std::{collections::BTreeMap, time::Duration};
 use tokio::time::Instant;
 use translate::translate;
 
-/// Sleeps until the next poll of `pods`: `inner.opts.poll_interval` from now, or earlier when
-/// a probe is due (never less than 2 ms, so a stuck schedule cannot spin).
+/// Sleeps until the next poll of `pods`: `inner.opts.poll_interval` from now, earlier when a
+/// probe is due (never less than 2 ms, so a stuck schedule cannot spin), or as soon as a
+/// container of a pod that runs to completion exits (Docker's wait API, see
+/// [`RunningPod::start`]).
 pub(crate) async fn sleep_until_due<'a>(
     inner: &Inner,
     pods: impl IntoIterator<Item = &'a RunningPod>,
 ) {
     let now = Instant::now();
-    let due = pods
-        .into_iter()
-        .filter_map(RunningPod::next_probe_at)
-        .min()
-        .map_or(now + inner.opts.poll_interval, |at| {
-            at.min(now + inner.opts.poll_interval)
-        });
-    tokio::time::sleep_until(due.max(now + Duration::from_millis(2))).await;
+    let mut due = now + inner.opts.poll_interval;
+    let mut exits = Vec::new();
+    for pod in pods {
+        if let Some(at) = pod.next_probe_at() {
+            due = due.min(at);
+        }
+        if !pod.waiters.is_empty() {
+            exits.push(pod.exited.clone());
+        }
+    }
+    let sleep = tokio::time::sleep_until(due.max(now + Duration::from_millis(2)));
+    if exits.is_empty() {
+        return sleep.await;
+    }
+    let any_exit = futures_util::future::select_all(exits.iter().map(|n| Box::pin(n.notified())));
+    tokio::select! {
+        () = sleep => {}
+        _ = any_exit => {}
+    }
 }
 
 /// What a controller asks the kubelet to run.
@@ -97,6 +110,18 @@ pub(crate) struct RunningPod {
     /// be pulled): Pending, never Failed, retried on every poll from `retry_at`.
     retry: Option<Box<PodInput>>,
     retry_at: Instant,
+    /// Notified when a main container exits (pods that run to completion only).
+    exited: std::sync::Arc<tokio::sync::Notify>,
+    /// Tasks waiting on Docker for those exits; aborted with the pod.
+    waiters: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for RunningPod {
+    fn drop(&mut self) {
+        for w in &self.waiters {
+            w.abort();
+        }
+    }
 }
 
 /// `ErrCreateContainerConfig` (pkg/kubelet/kuberuntime/kuberuntime_container.go): a container
@@ -183,6 +208,8 @@ impl RunningPod {
             host_ip: None,
             retry: None,
             retry_at: Instant::now(),
+            exited: Default::default(),
+            waiters: Vec::new(),
         }
     }
 
@@ -208,6 +235,7 @@ impl RunningPod {
     /// Creates and starts the pod. Never fails: a pod that cannot start reports why in its
     /// status (as Kubernetes does), and Job pods that cannot start count as failed.
     pub async fn start(inner: &Inner, input: PodInput) -> RunningPod {
+        let began = Instant::now();
         let resource = format!("/Pod/{}/{}", input.namespace, input.pod_name);
         let mut plan = match translate(inner, &input) {
             Ok(p) => p,
@@ -235,6 +263,8 @@ impl RunningPod {
             host_ip: None,
             retry: None,
             retry_at: Instant::now(),
+            exited: Default::default(),
+            waiters: Vec::new(),
         };
         for v in &plan.volumes {
             if let Err(e) = inner.create_volume(&v.docker_name, &resource).await {
@@ -280,7 +310,15 @@ impl RunningPod {
                         );
                         return pod;
                     }
-                    Ok(_) => tokio::time::sleep(inner.opts.poll_interval).await,
+                    Ok(_) => {
+                        // Woken by the exit itself, else inspected again after a poll.
+                        let wait = inner.rt.wait_exit(&id);
+                        if let Ok(Err(_)) =
+                            tokio::time::timeout(inner.opts.poll_interval, wait).await
+                        {
+                            tokio::time::sleep(inner.opts.poll_interval).await;
+                        }
+                    }
                     Err(e) => {
                         pod.fail_start("Init:Error", crate::error::render_chain(&e));
                         return pod;
@@ -309,6 +347,8 @@ impl RunningPod {
             pod.containers
                 .push(Ctr::new(c.name, Some(id), probes, inner.opts.timing));
         }
+        // Services of earlier steps route before this pod starts, as on a cluster.
+        super::service::proxies_set_up(inner, inner.applied_in(&input.owner)).await;
         for i in 0..pod.containers.len() {
             let id = pod.containers[i].id.clone();
             if let Err(e) = inner.rt.start_container(&id).await {
@@ -316,9 +356,24 @@ impl RunningPod {
                 return pod;
             }
             pod.containers[i].on_started();
+            if pod.restart != RestartPolicy::Always {
+                // A Job's pod: its exit is what the controller waits for, so hear of it from
+                // Docker at once rather than at the next inspection.
+                let (rt, exited) = (inner.rt.clone(), pod.exited.clone());
+                pod.waiters.push(tokio::spawn(async move {
+                    let _ = rt.wait_exit(&id).await;
+                    exited.notify_one();
+                }));
+            }
         }
         pod.phase = PodPhase::Running;
         inner.waiting_pods.started(&pod.name);
+        tracing::debug!(
+            "pod {}: {} container(s) created and started in {} ms",
+            pod.name,
+            pod.containers.len(),
+            began.elapsed().as_millis()
+        );
         pod
     }
 
@@ -473,6 +528,8 @@ impl RunningPod {
             host_ip: None,
             retry: None,
             retry_at: Instant::now(),
+            exited: Default::default(),
+            waiters: Vec::new(),
         };
         for c in plan.containers {
             let id = rec

@@ -166,6 +166,9 @@ async fn a_remapped_service_gets_a_proxy_fed_with_ready_endpoints_and_removed_wi
     )
     .await;
     s.apply("web", "Service").await;
+    // The proxy is set up in the background, as kube-proxy programs a Service's routing.
+    s.wait_for("the proxy", || s.fake.container_spec(PROXY).is_some())
+        .await;
     let aliases = s.aliases(PROXY);
     assert_eq!(
         aliases,
@@ -221,7 +224,8 @@ async fn a_probed_or_already_running_backend_needs_a_proxy_even_with_equal_ports
     )
     .await;
     s.apply("web", "Service").await;
-    assert!(s.fake.container_spec(PROXY).is_some(), "probed: proxy");
+    s.wait_for("probed: proxy", || s.fake.container_spec(PROXY).is_some())
+        .await;
     s.cluster.teardown(Duration::ZERO).await;
 
     let s = sim(
@@ -238,7 +242,10 @@ async fn a_probed_or_already_running_backend_needs_a_proxy_even_with_equal_ports
     })
     .await;
     s.apply("web", "Service").await;
-    assert!(s.fake.container_spec(PROXY).is_some(), "pods first: proxy");
+    s.wait_for("pods first: proxy", || {
+        s.fake.container_spec(PROXY).is_some()
+    })
+    .await;
     s.cluster.teardown(Duration::ZERO).await;
 }
 

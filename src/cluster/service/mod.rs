@@ -13,7 +13,9 @@
 //!   busybox image of `compose/testimages/build.sh` tagged [`DEFAULT_PROXY_IMAGE`]) owns the
 //!   Service's names and forwards each TCP port to the `targetPort` of a Ready endpoint, picked
 //!   per connection. The cluster rewrites its endpoint files whenever readiness changes
-//!   (`proxy.rs`). With no Ready endpoint a connection is accepted and closed at once.
+//!   (`proxy.rs`). With no Ready endpoint a connection is accepted and closed at once. The
+//!   proxy is set up in the background: the Service's apply is an API call, as on a cluster
+//!   (where kube-proxy and DNS catch up asynchronously too), so proxies cost a wave no time.
 //!
 //! Headless Services (`clusterIP: None`) get the same treatment for their own name (a proxy
 //! reaching Ready pods only, one address rather than one per pod), and a StatefulSet's pods
@@ -25,7 +27,7 @@ mod proxy;
 mod realise;
 
 pub(crate) use proxy::ProxyHandle;
-pub(crate) use realise::pod_aliases;
+pub(crate) use realise::{pod_aliases, proxies_set_up};
 
 use crate::manifest::Object;
 use serde_json::Value;
@@ -137,7 +139,7 @@ pub struct ServiceCosts {
     pub plain_dns: usize,
     /// Services realised by a proxy container (one container and one hop each).
     pub proxies: usize,
-    /// Time spent creating and starting proxies (inside the Service's apply).
+    /// Time spent creating and starting proxies (in the background, after the Service's apply).
     pub proxy_setup: std::time::Duration,
     /// Endpoint updates (one `exec` into a proxy each).
     pub endpoint_updates: usize,

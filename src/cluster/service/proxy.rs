@@ -1,5 +1,7 @@
-//! A Service's proxy container: created when the Service is applied, fed with the Ready
-//! endpoints while the cluster runs, removed with the Service.
+//! A Service's proxy container: set up in the background when the Service is applied (the apply
+//! itself is an API call, as on a cluster, where kube-proxy programs the Service's routing
+//! asynchronously too), fed with the Ready endpoints while the cluster runs, removed with the
+//! Service.
 use super::{endpoint_lines, proxy_command, write_endpoints_command, Endpoint, ServiceSpec};
 use crate::{
     cluster::{error::Error, sim::Inner},
@@ -9,26 +11,70 @@ use std::{
     collections::BTreeMap,
     sync::{
         atomic::{AtomicUsize, Ordering},
-        Arc,
+        Arc, Mutex, OnceLock,
     },
     time::{Duration, Instant},
 };
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
-/// A running proxy and the task that keeps its endpoints current.
+/// How often a proxy compares its endpoints with the Ready pods: an in-memory check, so often
+/// enough that a pod's readiness reaches the proxy about as soon as it reaches the engine (a
+/// Service's clients start in the next wave, right after the gate opens).
+const FEED_POLL: Duration = Duration::from_millis(20);
+
+/// What the proxy's task reports back.
+#[derive(Debug, Default)]
+struct Shared {
+    /// The container's id, once created.
+    id: OnceLock<String>,
+    /// How long creating and starting the container took, once done.
+    setup: Mutex<Option<Duration>>,
+    /// Endpoint files rewritten so far (one `exec` each).
+    updates: AtomicUsize,
+}
+
+/// A proxy being set up or running, and the task that keeps its endpoints current.
 #[derive(Debug)]
 pub(crate) struct ProxyHandle {
+    /// The container's name (Docker takes a name wherever it takes an id).
     pub container: String,
+    shared: Arc<Shared>,
+    stop: CancellationToken,
+    /// `true` once the setup is over (succeeded or failed).
+    set_up: watch::Receiver<bool>,
+    /// The engine's step the Service was applied in.
+    pub step: u64,
     task: tokio::task::JoinHandle<()>,
-    /// How long creating and starting the container took.
-    pub setup: Duration,
-    /// Endpoint files rewritten so far (one `exec` each).
-    pub updates: Arc<AtomicUsize>,
 }
 
 impl ProxyHandle {
-    /// Stops updating the endpoints (the container keeps running).
+    /// Stops updating the endpoints (the container keeps running). A setup in flight completes
+    /// first, so that the container it creates is recorded and removed with the rest.
     pub fn stop(&self) {
-        self.task.abort();
+        self.stop.cancel();
+    }
+
+    /// Turns `true` once the setup is over (the container exists, or creating it failed).
+    pub fn set_up_signal(&self) -> watch::Receiver<bool> {
+        self.set_up.clone()
+    }
+
+    /// Stops the task and waits for it; the container's id when it was created.
+    pub async fn stopped(self) -> Option<String> {
+        self.stop.cancel();
+        let _ = self.task.await;
+        self.shared.id.get().cloned()
+    }
+
+    /// How long creating and starting the container took (`None` while in flight or failed).
+    pub fn setup(&self) -> Option<Duration> {
+        *self.shared.setup.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Endpoint files rewritten so far.
+    pub fn updates(&self) -> usize {
+        self.shared.updates.load(Ordering::Relaxed)
     }
 }
 
@@ -37,10 +83,11 @@ pub(crate) fn container_name(app: &str, svc: &ServiceSpec) -> String {
     format!("syncsim-{app}-svc-{}-{}", svc.namespace, svc.name)
 }
 
-/// Creates and starts the proxy of `svc`, answering to the Service's names, and the task that
-/// rewrites its endpoint files whenever the Ready pods it selects change.
+/// Starts setting up the proxy of `svc`, answering to the Service's names, and the task that
+/// rewrites its endpoint files whenever the Ready pods it selects change. Only a missing proxy
+/// image fails here (a fault of the machine, named with its fix); the container is created and
+/// started in the background.
 pub(crate) async fn start(inner: &Arc<Inner>, svc: ServiceSpec) -> Result<ProxyHandle, Error> {
-    let started = Instant::now();
     let image = inner.opts.service_proxy_image.clone();
     if let Err(error) = inner.ensure_image(&image, Some("Never")).await {
         return Err(Error::ServiceProxyImage {
@@ -50,12 +97,71 @@ pub(crate) async fn start(inner: &Arc<Inner>, svc: ServiceSpec) -> Result<ProxyH
         });
     }
     let name = container_name(&inner.opts.app, &svc);
-    // A proxy left by a kept environment is replaced.
-    inner.rt.remove_container(&name).await?;
-    let spec = ContainerSpec {
-        name: name.clone(),
+    let shared = Arc::new(Shared::default());
+    let stop = CancellationToken::new();
+    let (done_tx, set_up) = watch::channel(false);
+    let task = tokio::spawn(run(
+        inner.clone(),
+        svc,
         image,
-        entrypoint: Some(proxy_command(&svc)),
+        name.clone(),
+        shared.clone(),
+        stop.clone(),
+        done_tx,
+    ));
+    Ok(ProxyHandle {
+        container: name,
+        shared,
+        stop,
+        set_up,
+        step: inner.step(),
+        task,
+    })
+}
+
+/// The proxy's task: setup, then feeding until stopped.
+async fn run(
+    inner: Arc<Inner>,
+    svc: ServiceSpec,
+    image: String,
+    name: String,
+    shared: Arc<Shared>,
+    stop: CancellationToken,
+    done: watch::Sender<bool>,
+) {
+    let started = Instant::now();
+    let setup = set_up(&inner, &svc, image, &name, &shared).await;
+    let _ = done.send(true);
+    match setup {
+        Ok(()) => {
+            *shared.setup.lock().unwrap_or_else(|e| e.into_inner()) = Some(started.elapsed());
+            tokio::select! {
+                () = stop.cancelled() => {}
+                () = feed(&inner, &name, &svc, &shared) => {}
+            }
+        }
+        Err(e) => tracing::warn!(
+            "Service {}/{}: its proxy could not start, so its name does not resolve: {}",
+            svc.namespace,
+            svc.name,
+            crate::error::render_chain(&e)
+        ),
+    }
+}
+
+async fn set_up(
+    inner: &Inner,
+    svc: &ServiceSpec,
+    image: String,
+    name: &str,
+    shared: &Shared,
+) -> Result<(), crate::runtime::Error> {
+    // A proxy left by a kept environment is replaced.
+    inner.rt.remove_container(name).await?;
+    let spec = ContainerSpec {
+        name: name.to_string(),
+        image,
+        entrypoint: Some(proxy_command(svc)),
         hostname: Some(svc.name.clone()),
         network: NetworkAttachment::Network {
             name: inner.network.clone(),
@@ -66,28 +172,21 @@ pub(crate) async fn start(inner: &Arc<Inner>, svc: ServiceSpec) -> Result<ProxyH
     };
     let id = inner.rt.create_container(&spec).await?;
     inner.ledger.record(ListedKind::Container, &id);
-    inner.rt.start_container(&id).await?;
-    let updates = Arc::new(AtomicUsize::new(0));
-    let task = tokio::spawn(feed(inner.clone(), id.clone(), svc, updates.clone()));
-    Ok(ProxyHandle {
-        container: id,
-        task,
-        setup: started.elapsed(),
-        updates,
-    })
+    let _ = shared.id.set(id.clone());
+    inner.rt.start_container(&id).await
 }
 
 /// Keeps the proxy's endpoint files equal to the Ready pods the Service selects.
-async fn feed(inner: Arc<Inner>, id: String, svc: ServiceSpec, updates: Arc<AtomicUsize>) {
+async fn feed(inner: &Inner, id: &str, svc: &ServiceSpec, shared: &Shared) {
     let mut written: BTreeMap<u16, String> = BTreeMap::new();
     loop {
         let pods: Vec<Endpoint> = inner.endpoints();
-        for (port, lines) in endpoint_lines(&svc, &pods) {
+        for (port, lines) in endpoint_lines(svc, &pods) {
             if written.get(&port) == Some(&lines) {
                 continue;
             }
             let cmd = write_endpoints_command(port, &lines);
-            match inner.rt.exec(&id, &cmd, Duration::from_secs(5)).await {
+            match inner.rt.exec(id, &cmd, Duration::from_secs(5)).await {
                 Ok(r) if r.exit_code == 0 => {
                     tracing::debug!(
                         "Service {}/{} port {port}: endpoints {:?}",
@@ -96,12 +195,12 @@ async fn feed(inner: Arc<Inner>, id: String, svc: ServiceSpec, updates: Arc<Atom
                         lines.lines().collect::<Vec<_>>()
                     );
                     written.insert(port, lines);
-                    updates.fetch_add(1, Ordering::Relaxed);
+                    shared.updates.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok(r) => tracing::debug!("proxy {}: update failed: {}", svc.name, r.output),
                 Err(e) => tracing::debug!("proxy {}: update failed: {e}", svc.name),
             }
         }
-        tokio::time::sleep(inner.opts.poll_interval).await;
+        tokio::time::sleep(FEED_POLL).await;
     }
 }

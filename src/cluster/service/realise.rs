@@ -55,9 +55,14 @@ impl DockerCluster {
     pub(in crate::cluster) async fn forget_service(&self, key: &ObjectKey) {
         let gone = self.inner.services().remove(key);
         if let Some(proxy) = gone.and_then(|r| r.proxy) {
-            proxy.stop();
-            match self.inner.rt.remove_container(&proxy.container).await {
-                Ok(()) => self.inner.ledger.forget(&proxy.container),
+            let name = proxy.container.clone();
+            let id = proxy.stopped().await;
+            match self.inner.rt.remove_container(&name).await {
+                Ok(()) => {
+                    if let Some(id) = id {
+                        self.inner.ledger.forget(&id);
+                    }
+                }
                 Err(e) => tracing::warn!("failed to remove Service proxy: {e}"),
             }
         }
@@ -70,8 +75,8 @@ impl DockerCluster {
             match &r.proxy {
                 Some(p) => {
                     c.proxies += 1;
-                    c.proxy_setup += p.setup;
-                    c.endpoint_updates += p.updates.load(std::sync::atomic::Ordering::Relaxed);
+                    c.proxy_setup += p.setup().unwrap_or_default();
+                    c.endpoint_updates += p.updates();
                 }
                 None => c.plain_dns += 1,
             }
@@ -88,6 +93,12 @@ impl DockerCluster {
         }
     }
 
+    /// Waits until every proxy's setup is over, so that what teardown or `--keep` records holds
+    /// every container (a proxy is created in the background after its Service's apply).
+    pub(in crate::cluster) async fn proxies_set_up(&self) {
+        proxies_set_up(&self.inner, u64::MAX).await;
+    }
+
     /// Realises the Services of an adopted environment again (their proxies are replaced).
     pub(in crate::cluster) async fn realise_kept_services(&self) {
         let services: Vec<(ObjectKey, Value)> = self
@@ -102,6 +113,26 @@ impl DockerCluster {
                 tracing::warn!("{key}: {e}");
             }
         }
+    }
+}
+
+/// Waits until the proxies of the Services applied in a step before `step` are set up
+/// (started, or failed).
+///
+/// A pod waits for the Services of earlier steps before its containers start: on a cluster a
+/// Service's name and routing exist milliseconds after it is created, long before a pod
+/// created in a later step starts, and such a pod may connect at once. A pod of the Service's
+/// own step does not wait (on a cluster both are created together, and here the proxy is set
+/// up while the pod's containers are, so the wave pays for one setup, not two in a row).
+pub(crate) async fn proxies_set_up(inner: &Inner, step: u64) {
+    let waits: Vec<_> = inner
+        .services()
+        .values()
+        .filter_map(|r| r.proxy.as_ref().filter(|p| p.step < step))
+        .map(|p| p.set_up_signal())
+        .collect();
+    for mut rx in waits {
+        let _ = rx.wait_for(|done| *done).await;
     }
 }
 

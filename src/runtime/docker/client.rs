@@ -198,6 +198,12 @@ impl ContainerRuntime for DockerRuntime {
         .await
     }
 
+    async fn wait_exit(&self, id: &str) -> Result<()> {
+        // No deadline: a container may run for as long as its workload does. The connection
+        // ends with the process (callers drop the future when they stop caring).
+        containers::wait_exit(self, id).await
+    }
+
     async fn exec(&self, id: &str, cmd: &[String], timeout: Duration) -> Result<ExecResult> {
         within(
             timeout + CALL_DEADLINE,

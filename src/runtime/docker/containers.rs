@@ -19,7 +19,7 @@ use bollard::{
     query_parameters::{
         ContainerArchiveInfoOptionsBuilder, CreateContainerOptionsBuilder, LogsOptionsBuilder,
         RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
-        UploadToContainerOptionsBuilder,
+        UploadToContainerOptionsBuilder, WaitContainerOptionsBuilder,
     },
     ClientVersion,
 };
@@ -273,6 +273,22 @@ pub(super) async fn start(rt: &DockerRuntime, id: &str) -> Result<()> {
         .start_container(id, None)
         .await
         .map_err(|e| not_found_or(e, "start container", id))
+}
+
+/// Docker's wait API (`POST /containers/{id}/wait?condition=not-running`): resolves when the
+/// container stops. A non-zero exit is still an exit (bollard reports it as an error); a
+/// missing container has exited too.
+pub(super) async fn wait_exit(rt: &DockerRuntime, id: &str) -> Result<()> {
+    let options = WaitContainerOptionsBuilder::new()
+        .condition("not-running")
+        .build();
+    let mut stream = rt.docker.wait_container(id, Some(options));
+    match stream.next().await {
+        None | Some(Ok(_)) => Ok(()),
+        Some(Err(bollard::errors::Error::DockerContainerWaitError { .. })) => Ok(()),
+        Some(Err(e)) if status(&e) == Some(404) => Ok(()),
+        Some(Err(e)) => Err(classify(e, "wait for container", id)),
+    }
 }
 
 pub(super) async fn inspect(rt: &DockerRuntime, id: &str) -> Result<ContainerState> {

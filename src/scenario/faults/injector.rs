@@ -309,6 +309,10 @@ impl Cluster for FaultCluster {
     async fn logs(&self, key: &ObjectKey, tail: usize) -> Vec<String> {
         self.env.cluster.logs(key, tail).await
     }
+
+    async fn step_applied(&self) {
+        self.env.cluster.step_applied().await;
+    }
 }
 
 #[cfg(test)]
