@@ -14,8 +14,10 @@
 //!   exit) separately.
 //!
 //! A step's time runs from the end of the previous step (the contender's start for the first),
-//! so steps add up to the total. Settings (environment): `SYNCSIM_BENCH_ROUNDS` (3),
-//! `SYNCSIM_BENCH_WARMUP` (1), `SYNCSIM_BENCH_ONLY` (comma list of contenders).
+//! so steps add up to the total. After the rounds, `syncsim test scenarios/ -j N` measures
+//! scenario throughput. Settings (environment): `SYNCSIM_BENCH_ROUNDS` (3),
+//! `SYNCSIM_BENCH_WARMUP` (1), `SYNCSIM_BENCH_ONLY` (comma list of `compose`, `floor`, `fast`,
+//! `cluster`, `scenarios`), `SYNCSIM_BENCH_JOBS` (`-j` of the scenario run, 2).
 use bollard::{
     exec::{CreateExecOptions, StartExecResults},
     models::{
@@ -668,6 +670,50 @@ async fn main() {
         }
     }
     print_table(&results, rounds);
+    if wanted("scenarios") && !timings.is_empty() {
+        scenario_throughput(&bin, root);
+    }
+}
+
+/// `syncsim test scenarios/ -j N` (fast timing, `SYNCSIM_BENCH_JOBS`, default 2): scenarios per
+/// minute, and how much running them side by side gains over their summed durations.
+fn scenario_throughput(bin: &str, root: &str) {
+    let jobs = env_num("SYNCSIM_BENCH_JOBS", 2).max(1);
+    let t0 = Instant::now();
+    let out = Command::new(bin)
+        .args([
+            "test",
+            &format!("{root}/scenarios"),
+            "-j",
+            &jobs.to_string(),
+        ])
+        .output()
+        .expect("syncsim test");
+    let wall = t0.elapsed().as_secs_f64();
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        println!(
+            "\nscenario throughput: `syncsim test scenarios -j {jobs}` failed ({}); not measured:\n{}{}",
+            out.status,
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    // `PASS  name (path) in 27.4s`
+    let each: Vec<f64> = text
+        .lines()
+        .filter(|l| l.starts_with("PASS"))
+        .filter_map(|l| l.rsplit(" in ").next()?.strip_suffix('s')?.parse().ok())
+        .collect();
+    let summed: f64 = each.iter().sum();
+    println!(
+        "\nscenario throughput: {} scenarios in {wall:.1} s with `syncsim test scenarios -j {jobs}`: \
+         {:.1} per minute (their own durations add up to {summed:.1} s: {:.2}x from -j {jobs})",
+        each.len(),
+        each.len() as f64 / wall * 60.0,
+        summed / wall
+    );
 }
 
 fn print_table(results: &BTreeMap<&str, Vec<Run>>, rounds: usize) {
