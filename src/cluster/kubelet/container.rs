@@ -6,8 +6,14 @@ use crate::{
     },
     runtime::{ContainerState, ContainerStatus},
 };
-use std::time::{Duration, SystemTime};
-use tokio::time::Instant;
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::{Duration, SystemTime},
+};
+use tokio::{sync::Notify, time::Instant};
 
 /// One main container of a running pod.
 #[derive(Debug)]
@@ -35,6 +41,27 @@ pub(super) struct Ctr {
     pub(super) done: bool,
     /// The Docker container no longer exists (removed behind our back): only a new pod helps.
     pub(super) gone: bool,
+    /// The last inspection of this start, while it runs: a running container is inspected
+    /// again only when Docker says it stopped, or every [`REINSPECT`] (an inspection every
+    /// poll of every container was a quarter of the engine's CPU on 2 cores).
+    inspected: Option<(Instant, ContainerState)>,
+    /// Set by [`Self::waiter`] when the container stops.
+    stopped: Arc<AtomicBool>,
+    /// Waits on Docker for this start to end (wait API); aborted on restart and with the pod.
+    waiter: Option<tokio::task::JoinHandle<()>>,
+    /// Whom the waiter wakes (the pod's controller), kept for restarts.
+    wake: Option<Arc<Notify>>,
+}
+
+/// How often a running container that Docker has not reported stopped is inspected anyway.
+const REINSPECT: Duration = Duration::from_secs(1);
+
+impl Drop for Ctr {
+    fn drop(&mut self) {
+        if let Some(w) = &self.waiter {
+            w.abort();
+        }
+    }
 }
 
 impl Ctr {
@@ -64,7 +91,54 @@ impl Ctr {
             last_exit: None,
             failures_untaken: 0,
             done: false,
+            inspected: None,
+            stopped: Default::default(),
+            waiter: None,
+            wake: None,
         }
+    }
+
+    /// Starts watching this start of the container: Docker's wait API sets [`Self::stopped`]
+    /// and wakes the pod's controller (`exited`) the moment it stops.
+    pub(super) fn watch(&mut self, inner: &Inner, exited: &Arc<Notify>) {
+        if let Some(w) = self.waiter.take() {
+            w.abort();
+        }
+        self.inspected = None;
+        self.wake = Some(exited.clone());
+        self.stopped.store(false, Ordering::SeqCst);
+        let (rt, id) = (inner.rt.clone(), self.id.clone());
+        let (stopped, exited) = (self.stopped.clone(), exited.clone());
+        self.waiter = Some(tokio::spawn(async move {
+            let _ = rt.wait_exit(&id).await;
+            stopped.store(true, Ordering::SeqCst);
+            exited.notify_one();
+        }));
+    }
+
+    /// Whether this container is watched by [`Self::watch`].
+    pub(super) fn watched(&self) -> bool {
+        self.waiter.is_some()
+    }
+
+    /// The container's state: the cached inspection while it runs, is watched, has not been
+    /// reported stopped and is younger than [`REINSPECT`]; else a fresh one.
+    pub(super) async fn state(
+        &mut self,
+        inner: &Inner,
+    ) -> Result<ContainerState, crate::runtime::Error> {
+        if let Some((at, s)) = &self.inspected {
+            if self.waiter.is_some()
+                && !self.stopped.load(Ordering::SeqCst)
+                && at.elapsed() < REINSPECT
+            {
+                return Ok(s.clone());
+            }
+        }
+        let s = inner.rt.inspect_container(&self.id).await?;
+        self.inspected =
+            (s.status == ContainerStatus::Running).then(|| (Instant::now(), s.clone()));
+        Ok(s)
     }
 
     pub(super) fn on_started(&mut self) {
@@ -216,6 +290,9 @@ impl Ctr {
         self.restarts += 1;
         if inner.rt.start_container(&self.id).await.is_ok() {
             self.on_started();
+            if let Some(wake) = self.wake.clone() {
+                self.watch(inner, &wake);
+            }
         }
     }
 }

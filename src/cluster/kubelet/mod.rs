@@ -34,8 +34,7 @@ use translate::translate;
 
 /// Sleeps until the next poll of `pods`: `inner.opts.poll_interval` from now, earlier when a
 /// probe is due (never less than 2 ms, so a stuck schedule cannot spin), or as soon as a
-/// container of a pod that runs to completion exits (Docker's wait API, see
-/// [`RunningPod::start`]).
+/// watched container stops (Docker's wait API, see [`Ctr::watch`]).
 pub(crate) async fn sleep_until_due<'a>(
     inner: &Inner,
     pods: impl IntoIterator<Item = &'a RunningPod>,
@@ -47,7 +46,7 @@ pub(crate) async fn sleep_until_due<'a>(
         if let Some(at) = pod.next_probe_at() {
             due = due.min(at);
         }
-        if !pod.waiters.is_empty() {
+        if pod.containers.iter().any(Ctr::watched) {
             exits.push(pod.exited.clone());
         }
     }
@@ -110,18 +109,8 @@ pub(crate) struct RunningPod {
     /// be pulled): Pending, never Failed, retried on every poll from `retry_at`.
     retry: Option<Box<PodInput>>,
     retry_at: Instant,
-    /// Notified when a main container exits (pods that run to completion only).
+    /// Notified when a main container stops (Docker's wait API, see [`Ctr::watch`]).
     exited: std::sync::Arc<tokio::sync::Notify>,
-    /// Tasks waiting on Docker for those exits; aborted with the pod.
-    waiters: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Drop for RunningPod {
-    fn drop(&mut self) {
-        for w in &self.waiters {
-            w.abort();
-        }
-    }
 }
 
 /// `ErrCreateContainerConfig` (pkg/kubelet/kuberuntime/kuberuntime_container.go): a container
@@ -209,7 +198,6 @@ impl RunningPod {
             retry: None,
             retry_at: Instant::now(),
             exited: Default::default(),
-            waiters: Vec::new(),
         }
     }
 
@@ -264,7 +252,6 @@ impl RunningPod {
             retry: None,
             retry_at: Instant::now(),
             exited: Default::default(),
-            waiters: Vec::new(),
         };
         for v in &plan.volumes {
             if let Err(e) = inner.create_volume(&v.docker_name, &resource).await {
@@ -356,15 +343,8 @@ impl RunningPod {
                 return pod;
             }
             pod.containers[i].on_started();
-            if pod.restart != RestartPolicy::Always {
-                // A Job's pod: its exit is what the controller waits for, so hear of it from
-                // Docker at once rather than at the next inspection.
-                let (rt, exited) = (inner.rt.clone(), pod.exited.clone());
-                pod.waiters.push(tokio::spawn(async move {
-                    let _ = rt.wait_exit(&id).await;
-                    exited.notify_one();
-                }));
-            }
+            // Hear of its exit from Docker at once rather than at an inspection.
+            pod.containers[i].watch(inner, &pod.exited);
         }
         pod.phase = PodPhase::Running;
         inner.waiting_pods.started(&pod.name);
@@ -406,11 +386,12 @@ impl RunningPod {
         // (Job pods, whose restart policy is not Always, failed instead).
         let retry_start = restart == RestartPolicy::Always
             && matches!(&self.error, Some((reason, _)) if reason == "RunContainerError");
+        let exited = self.exited.clone();
         for c in self.containers.iter_mut() {
             if c.done {
                 continue;
             }
-            let state = match inner.rt.inspect_container(&c.id).await {
+            let state = match c.state(inner).await {
                 Ok(s) => s,
                 Err(e) => {
                     // Removed behind our back (fault injection, `docker rm`): the pod fails.
@@ -457,6 +438,7 @@ impl RunningPod {
                         c.restarts += 1;
                         if inner.rt.start_container(&c.id).await.is_ok() {
                             c.on_started();
+                            c.watch(inner, &exited);
                         }
                     }
                 }
@@ -472,6 +454,7 @@ impl RunningPod {
                         c.restarts += 1;
                         if inner.rt.start_container(&c.id).await.is_ok() {
                             c.on_started();
+                            c.watch(inner, &exited);
                         }
                     }
                     Some(_) => {}
@@ -529,7 +512,6 @@ impl RunningPod {
             retry: None,
             retry_at: Instant::now(),
             exited: Default::default(),
-            waiters: Vec::new(),
         };
         for c in plan.containers {
             let id = rec
@@ -543,6 +525,9 @@ impl RunningPod {
                 .collect();
             let mut ctr = Ctr::new(c.name, id, probes, inner.opts.timing);
             ctr.on_started();
+            if !ctr.gone {
+                ctr.watch(inner, &pod.exited);
+            }
             ctr.startup = None;
             ctr.ready = true;
             pod.containers.push(ctr);
