@@ -25,8 +25,8 @@ use std::{
 pub const FAST_FIRST_POLL: Duration = Duration::from_millis(20);
 /// Largest poll interval of a probe that has not passed yet in fast timing.
 pub const FAST_MAX_POLL: Duration = Duration::from_millis(100);
-/// Largest poll interval of a passing readiness probe or a liveness probe in fast timing
-/// (`periodSeconds` if shorter): nothing waits for them to change quickly.
+/// Largest poll interval of a liveness probe in fast timing (`periodSeconds` if shorter); a
+/// readiness or startup probe that passed is polled every `periodSeconds`.
 pub const FAST_SETTLED_POLL: Duration = Duration::from_secs(1);
 /// Kubernetes' Job pod backoff base (doubling, capped at [`CLUSTER_JOB_BACKOFF_MAX`]).
 pub const CLUSTER_JOB_BACKOFF: Duration = Duration::from_secs(10);

@@ -25,7 +25,7 @@ enum Poll {
     /// Every so often, whatever the results.
     Every(Duration),
     /// Fast timing: [`FAST_FIRST_POLL`] growing by half each miss up to [`FAST_MAX_POLL`] until
-    /// the probe passes; then `min(periodSeconds, FAST_SETTLED_POLL)`.
+    /// the probe passes; then every `periodSeconds`, as the kubelet does.
     Adaptive,
 }
 
@@ -107,9 +107,9 @@ impl ProbeTracker {
     fn interval(&self) -> Duration {
         match self.poll {
             Poll::Every(d) => d,
-            Poll::Adaptive if self.status == ProbeStatus::Ready => {
-                self.period.min(FAST_SETTLED_POLL)
-            }
+            // Passed: the kubelet's own pace. Nothing waits for a Ready container to change
+            // quickly, and every probe is a `docker exec` competing with the containers.
+            Poll::Adaptive if self.status == ProbeStatus::Ready => self.period,
             Poll::Adaptive => {
                 let grown = FAST_FIRST_POLL.as_secs_f64()
                     * 1.5f64.powi(self.misses.saturating_sub(1).min(16) as i32);
@@ -359,7 +359,7 @@ mod tests {
         }
         assert_eq!(gaps, [20, 30, 45, 67, 100, 100, 100, 100]);
         assert_eq!(t.record(now, &ok()), &ProbeStatus::Ready);
-        assert_eq!(t.next_probe_at(), now + FAST_SETTLED_POLL);
+        assert_eq!(t.next_probe_at(), now + p.period, "then the kubelet's pace");
     }
 
     #[test]
