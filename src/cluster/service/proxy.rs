@@ -178,7 +178,9 @@ async fn set_up(
 
 /// Keeps the proxy's endpoint files equal to the Ready pods the Service selects.
 async fn feed(inner: &Inner, id: &str, svc: &ServiceSpec, shared: &Shared) {
-    let mut written: BTreeMap<u16, String> = BTreeMap::new();
+    // The proxy starts with an empty file per port (see `proxy_command`).
+    let mut written: BTreeMap<u16, String> =
+        svc.tcp_ports().map(|p| (p.port, String::new())).collect();
     loop {
         let pods: Vec<Endpoint> = inner.endpoints();
         for (port, lines) in endpoint_lines(svc, &pods) {
