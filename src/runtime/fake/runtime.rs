@@ -361,6 +361,22 @@ impl ContainerRuntime for FakeRuntime {
         Ok(())
     }
 
+    /// Checks the container's scripted state every 50 ms (not recorded as a call): resolves
+    /// once it is not running or is gone.
+    async fn wait_exit(&self, id: &str) -> Result<()> {
+        loop {
+            let running = {
+                let s = self.state();
+                s.find(id)
+                    .is_some_and(|c| c.status(Instant::now()) == ContainerStatus::Running)
+            };
+            if !running {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn inspect_container(&self, id: &str) -> Result<ContainerState> {
         let mut s = self.state();
         let name = s.container_name(id);
