@@ -294,6 +294,12 @@ impl DockerCluster {
         }
     }
 
+    /// How late readiness was seen at most after its probe could first have passed (median;
+    /// see [`crate::engine::SyncReport::readiness_lag`]).
+    pub fn readiness_lag(&self) -> Option<Duration> {
+        super::probe::readiness_lag(&self.inner.timeline())
+    }
+
     /// The predicted duration of `report`'s operation on a cluster, from what this cluster
     /// observed (see `probe/timing.rs`).
     pub fn predicted_cluster_duration(&self, report: &crate::engine::SyncReport) -> Duration {

@@ -51,6 +51,10 @@ pub struct SyncReport {
     pub predicted_cluster_duration: Option<Duration>,
     /// Every default this run waited less than a cluster would have, filled in by the rehearsal.
     pub shortened: Vec<Shortened>,
+    /// How late readiness was seen, at most, after the probe could first have passed (the
+    /// median over containers whose readiness probe failed before it passed; `None` when none
+    /// did), filled in by the rehearsal.
+    pub readiness_lag: Option<Duration>,
 }
 
 /// A wait this run shortened against a cluster's default, named in the summary so that a fast

@@ -203,5 +203,6 @@ pub async fn run_with_prunes<C: Cluster + ?Sized>(
         argo_default_wave_delay_total: ARGO_DEFAULT_WAVE_DELAY * op.wave_delays,
         predicted_cluster_duration: None,
         shortened: Vec::new(),
+        readiness_lag: None,
     }
 }

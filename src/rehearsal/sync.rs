@@ -475,6 +475,7 @@ pub(super) fn finish(env: &Environment, report: &mut SyncReport) {
     }
     report.predicted_cluster_duration = Some(env.cluster.predicted_cluster_duration(report));
     report.shortened = env.cluster.shortened(report);
+    report.readiness_lag = env.cluster.readiness_lag();
 }
 
 /// Tears `env` down. After an interruption, containers get a grace period to stop (a second

@@ -478,6 +478,7 @@ mod tests {
             argo_default_wave_delay_total: Duration::ZERO,
             predicted_cluster_duration: None,
             shortened: Vec::new(),
+            readiness_lag: None,
         }
     }
 

@@ -11,6 +11,7 @@
 //!                 "stepSeconds": 12.0, "betweenStepsSeconds": 0.3,
 //!                 "waveDelaySeconds": 0, "argoDefaultWaveDelaySeconds": 10,
 //!                 "predictedClusterSeconds": 31.2|null,
+//!                 "readinessObservedWithinSeconds": 0.08|null,   // median bound, see SyncReport
 //!                 "shortened": [{"what": "Job backoff", "count": 2,    // | "probe schedule" | "wave delay"
 //!                                "rehearsedSeconds": 3, "clusterSeconds": 30,
 //!                                "default": "Kubernetes re-creates a failed Job pod after 10s, …"}]},
@@ -112,6 +113,7 @@ pub fn to_json(r: &SyncReport) -> Value {
             "waveDelaySeconds": r.wave_delay_total.as_secs_f64(),
             "argoDefaultWaveDelaySeconds": r.argo_default_wave_delay_total.as_secs_f64(),
             "predictedClusterSeconds": r.predicted_cluster_duration.map(|d| d.as_secs_f64()),
+            "readinessObservedWithinSeconds": r.readiness_lag.map(|d| d.as_secs_f64()),
             "shortened": r.shortened.iter().map(|s| json!({
                 "what": s.what, "count": s.count,
                 "rehearsedSeconds": s.rehearsed.as_secs_f64(),

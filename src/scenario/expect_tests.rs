@@ -90,6 +90,7 @@ fn failed_run(plan: &Plan) -> SyncReport {
         argo_default_wave_delay_total: Duration::ZERO,
         predicted_cluster_duration: None,
         shortened: Vec::new(),
+        readiness_lag: None,
     }
 }
 

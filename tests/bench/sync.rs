@@ -70,6 +70,8 @@ struct Run {
     teardown: Option<f64>,
     between: Option<f64>,
     predicted: Option<f64>,
+    /// syncsim's `readinessObservedWithinSeconds`.
+    readiness_lag: Option<f64>,
 }
 
 fn env_num(name: &str, default: usize) -> usize {
@@ -567,6 +569,7 @@ fn syncsim(bin: &str, root: &str, timing: &str, round: usize) -> Run {
         ),
         between: op["betweenStepsSeconds"].as_f64(),
         predicted: op["predictedClusterSeconds"].as_f64(),
+        readiness_lag: op["readinessObservedWithinSeconds"].as_f64(),
     }
 }
 
@@ -780,6 +783,13 @@ fn print_table(results: &BTreeMap<&str, Vec<Run>>, rounds: usize) {
         }
         if let (Some(td), Some(cd)) = (teardown(s), teardown("compose")) {
             println!("syncsim {s} teardown / compose down -v: {:.2}", td / cd);
+        }
+        let lag: Vec<f64> = results[s].iter().filter_map(|r| r.readiness_lag).collect();
+        if !lag.is_empty() {
+            println!(
+                "syncsim {s} readiness seen at most {:.0} ms after the probe could first pass (median of the runs' medians)",
+                median(lag) * 1000.0
+            );
         }
         let between: Vec<f64> = results[s].iter().filter_map(|r| r.between).collect();
         if !between.is_empty() {

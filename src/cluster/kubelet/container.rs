@@ -251,6 +251,8 @@ impl Ctr {
         }
         if let Some(t) = self.readiness.as_mut() {
             if now >= t.next_probe_at() {
+                // A probe that failed before: the check may have passed right after it ended.
+                let failed_before = t.last_probe().filter(|_| *t.status() != ProbeStatus::Ready);
                 let began = Instant::now();
                 let r = probe::run_once(
                     inner.rt.as_ref(),
@@ -258,8 +260,16 @@ impl Ctr {
                     probe_of(&self.probes, ProbeKind::Readiness),
                 )
                 .await;
-                t.record(Instant::now(), &r);
+                let ended = Instant::now();
+                t.record(ended, &r);
                 self.ready = *t.status() == ProbeStatus::Ready;
+                if let (true, false, Some(failed)) =
+                    (self.ready, self.observed_ready, failed_before)
+                {
+                    inner.observe(Observation::ReadinessLag {
+                        lag: ended.saturating_duration_since(failed),
+                    });
+                }
                 if self.ready {
                     self.observe_ready(inner, began);
                 }

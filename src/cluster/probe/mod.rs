@@ -31,8 +31,8 @@ mod tracker;
 pub use run::{run_once, ProbeResult};
 pub use spec::{HttpScheme, Probe, ProbeAction, ProbeError, ProbeKind};
 pub use timing::{
-    kubelet_extra, kubelet_tick, predicted_cluster_duration, shortened, Observation, Timing,
-    CLUSTER_JOB_BACKOFF, CLUSTER_JOB_BACKOFF_MAX, CLUSTER_WAVE_DELAY, FAST_FIRST_POLL,
+    kubelet_extra, kubelet_tick, predicted_cluster_duration, readiness_lag, shortened, Observation,
+    Timing, CLUSTER_JOB_BACKOFF, CLUSTER_JOB_BACKOFF_MAX, CLUSTER_WAVE_DELAY, FAST_FIRST_POLL,
     FAST_MAX_POLL, FAST_SETTLED_POLL,
 };
 pub use tracker::{ProbeStatus, ProbeTracker};

@@ -117,6 +117,28 @@ pub enum Observation {
         waited: Duration,
         extra: Duration,
     },
+    /// A readiness probe passed after failing: it could first have passed right after the
+    /// failing probe ended, and was seen `lag` after that at most (poll interval plus the
+    /// passing probe's own duration).
+    ReadinessLag { lag: Duration },
+}
+
+/// The median of the [`Observation::ReadinessLag`]s, `None` when there is none.
+pub fn readiness_lag(observations: &[Observation]) -> Option<Duration> {
+    let mut lags: Vec<Duration> = observations
+        .iter()
+        .filter_map(|o| match o {
+            Observation::ReadinessLag { lag } => Some(*lag),
+            _ => None,
+        })
+        .collect();
+    lags.sort();
+    let n = lags.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(lags[n / 2]),
+        _ => Some((lags[n / 2 - 1] + lags[n / 2]) / 2),
+    }
 }
 
 /// When the kubelet would first see a probe pass that passes from `passed` (since the
@@ -344,6 +366,7 @@ mod tests {
             argo_default_wave_delay_total: ms(4000),
             predicted_cluster_duration: None,
             shortened: Vec::new(),
+            readiness_lag: None,
         };
         let obs = [Observation::Ready {
             at: t0 + ms(1000),
@@ -351,6 +374,22 @@ mod tests {
         }];
         // +4 s (kubelet), +1.5 s (the second step lasts the 2 s delay), +0 (final step).
         assert_eq!(predicted_cluster_duration(&report, &obs), ms(9500));
+    }
+
+    #[test]
+    fn readiness_lag_is_the_median_of_the_lags_and_none_without_any() {
+        let ms = Duration::from_millis;
+        let lag = |l| Observation::ReadinessLag { lag: ms(l) };
+        let ready = Observation::Ready {
+            at: SystemTime::now(),
+            extra: ms(900),
+        };
+        assert_eq!(readiness_lag(&[ready.clone()]), None);
+        assert_eq!(
+            readiness_lag(&[lag(120), ready.clone(), lag(40), lag(70)]),
+            Some(ms(70))
+        );
+        assert_eq!(readiness_lag(&[lag(40), lag(60)]), Some(ms(50)));
     }
 
     #[test]
@@ -371,6 +410,7 @@ mod tests {
             argo_default_wave_delay_total: ms(6000),
             predicted_cluster_duration: None,
             shortened: Vec::new(),
+            readiness_lag: None,
         };
         let obs = [
             Observation::Backoff {

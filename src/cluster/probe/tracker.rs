@@ -133,6 +133,11 @@ impl ProbeTracker {
             || (self.kind == ProbeKind::Startup && self.status == ProbeStatus::Ready)
     }
 
+    /// When the last result was recorded (`None`: never probed).
+    pub fn last_probe(&self) -> Option<Instant> {
+        self.last_probe
+    }
+
     pub fn status(&self) -> &ProbeStatus {
         &self.status
     }
