@@ -100,6 +100,9 @@ pub(super) fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<i32, CliError>
     };
     out.write_all(text.as_bytes()).map_err(output)?;
     out.flush().map_err(output)?;
+    // The process exits next, which frees the plan at once; freeing its objects node by node
+    // would cost an eighth of the command on a 10 000-object render.
+    std::mem::forget(plan);
     Ok(SUCCESS)
 }
 

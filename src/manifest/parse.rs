@@ -246,11 +246,77 @@ impl<'de> Visitor<'de> for Bounded<'_> {
 /// no merge keys to apply and `serde_json::to_value` of serde_yaml's value is a move of each
 /// node, so building the YAML tree first is only cost: about a third of the time and memory of
 /// a large render. `None` for any other text, which the exact path parses again and reports on.
+///
+/// A large text is cut into parts at `---` lines and the parts are parsed on threads, one a
+/// core. YAML documents are independent (anchors and directives do not cross them) and a `---`
+/// at the start of a line always starts one (a scalar or collection open across it is an
+/// error, in the whole as in the part that ends inside it), so the parts give the documents of
+/// the whole; where a cut would not hold (say a directive left at the end of a part), that part
+/// is a YAML error and the text takes the exact path. Each part may spend the whole node
+/// budget; together they may not.
 fn plain_documents(text: &str) -> Option<Vec<Value>> {
-    let budget = Cell::new(node_budget(text));
-    serde_yaml::Deserializer::from_str(text)
-        .map(|de| Plain { left: &budget }.deserialize(de).ok())
-        .collect()
+    let budget = node_budget(text);
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let parts = split_documents(text, threads.min(text.len() / MIN_PART_BYTES).max(1));
+    let (first, rest) = parts.split_first()?;
+    let parsed: Vec<Option<(Vec<Value>, usize)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = rest
+            .iter()
+            .map(|part| scope.spawn(move || plain_part(part, budget)))
+            .collect();
+        let mut parsed = vec![plain_part(first, budget)];
+        for handle in handles {
+            parsed.push(
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        parsed
+    });
+    let mut values = Vec::new();
+    let mut spent = 0;
+    for part in parsed {
+        let (part_values, part_spent) = part?;
+        values.extend(part_values);
+        spent += part_spent;
+    }
+    (spent <= budget).then_some(values)
+}
+
+/// The smallest part [`plain_documents`] gives a thread: below it, a thread is not worth it.
+const MIN_PART_BYTES: usize = 256 * 1024;
+
+/// The documents of one part of a text, with the nodes they took of `budget`.
+fn plain_part(text: &str, budget: usize) -> Option<(Vec<Value>, usize)> {
+    let left = Cell::new(budget);
+    let values = serde_yaml::Deserializer::from_str(text)
+        .map(|de| Plain { left: &left }.deserialize(de).ok())
+        .collect::<Option<Vec<_>>>()?;
+    Some((values, budget - left.get()))
+}
+
+/// `text` cut into at most `parts` pieces of about equal size, each after the first starting at
+/// a `---` line (as [`document_starts`] reads them).
+fn split_documents(text: &str, parts: usize) -> Vec<&str> {
+    let mut cuts = vec![0];
+    for k in 1..parts {
+        let mut from = (text.len() * k / parts).max(*cuts.last().expect("cuts start with 0"));
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        let found = text[from..].match_indices("\n---").find_map(|(i, _)| {
+            let start = from + i + 1;
+            let rest = &text[start + 3..];
+            (rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n'])).then_some(start)
+        });
+        match found {
+            Some(start) => cuts.push(start),
+            None => break,
+        }
+    }
+    cuts.push(text.len());
+    cuts.windows(2).map(|w| &text[w[0]..w[1]]).collect()
 }
 
 /// Deserializes a plain document (see [`plain_documents`]) as a `serde_json::Value`, counting
@@ -395,25 +461,25 @@ fn flatten(value: Value, origin: &Origin, out: &mut Vec<Object>) -> Result<(), E
             return Ok(());
         }
     }
-    let object = describe(&value);
+    let object = || describe(&value);
     let non_empty = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| !s.is_empty());
     if !non_empty(value.get("apiVersion")) {
         return Err(Error::MissingApiVersion {
             origin: origin.to_string(),
-            object,
+            object: object(),
         });
     }
     if !non_empty(value.get("kind")) {
         return Err(Error::MissingKind {
             origin: origin.to_string(),
-            object,
+            object: object(),
         });
     }
     let meta = value.get("metadata");
     if let Some((field, found)) = non_string_metadata(meta) {
         return Err(Error::NotAString {
             origin: origin.to_string(),
-            object,
+            object: object(),
             field,
             found,
         });
@@ -423,7 +489,7 @@ fn flatten(value: Value, origin: &Origin, out: &mut Vec<Object>) -> Result<(), E
     {
         return Err(Error::MissingName {
             origin: origin.to_string(),
-            object,
+            object: object(),
         });
     }
     out.push(Object::new(value, origin.clone()));
@@ -675,6 +741,32 @@ null
         ] {
             assert!(plain_documents(text).is_none(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn a_text_cut_at_document_lines_gives_the_documents_of_the_whole() {
+        let text: String = (0..40)
+            .map(|i| format!("--- # {i}\nkind: K\nv: {i}\ns: |\n  ---\n  x\n---\n"))
+            .collect();
+        let whole = plain_part(&text, node_budget(&text)).unwrap();
+        for parts in [1, 2, 3, 8] {
+            let cut = split_documents(&text, parts);
+            assert_eq!(cut.len(), parts);
+            assert_eq!(cut.concat(), text);
+            let mut values = Vec::new();
+            let mut spent = 0;
+            for part in &cut {
+                assert!(part.starts_with("---"), "{part:?}");
+                let (v, n) = plain_part(part, node_budget(&text)).unwrap();
+                values.extend(v);
+                spent += n;
+            }
+            assert_eq!((values, spent), whole);
+        }
+        // A directive left at the end of a part is an error there: the exact path takes it.
+        let directive = "a: 1\n...\n%YAML 1.1\n---\nb: 2\n";
+        assert!(plain_part(directive, 1000).is_some());
+        assert!(plain_part(split_documents(directive, 2)[0], 1000).is_none());
     }
 
     #[test]
