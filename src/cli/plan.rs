@@ -52,7 +52,7 @@ pub(super) fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<i32, CliError>
         repos: args.repos.clone(),
         ..LoadOptions::default()
     };
-    let loaded = manifest::load(&args.source, &load_opts)?;
+    let mut loaded = manifest::load(&args.source, &load_opts)?;
     tracing::info!(
         "rendered `{}` with {}: {} objects",
         args.source,
@@ -81,7 +81,7 @@ pub(super) fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<i32, CliError>
         // The plan shows names as of now; a sync fixes its own start time.
         started_at_unix: crate::util::unix_now(),
     };
-    let plan = plan::build(&loaded.objects, &opts)?;
+    let plan = plan::build_owned(std::mem::take(&mut loaded.objects), &opts)?;
     for w in &plan.warnings {
         tracing::warn!("{w}");
     }
@@ -100,6 +100,9 @@ pub(super) fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<i32, CliError>
     };
     out.write_all(text.as_bytes()).map_err(output)?;
     out.flush().map_err(output)?;
+    // The process exits next, which frees the plan at once; freeing its objects node by node
+    // would cost an eighth of the command on a 10 000-object render.
+    std::mem::forget(plan);
     Ok(SUCCESS)
 }
 

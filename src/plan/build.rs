@@ -7,9 +7,9 @@ use super::{
     parse::{annotations_of, delete_policies_from, sync_options_from, wave_from},
     Error, Ignored, Phase, Plan, PlanOptions, Step, Task, Warning,
 };
-use crate::manifest::Object;
+use crate::manifest::{Object, Origin};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 /// Builds Argo CD's sync plan for `objects` (in source order). Pure: no I/O.
 ///
@@ -27,18 +27,28 @@ use std::collections::HashMap;
 /// [`Error::MissingField`] for an object without `apiVersion` or `kind`, or a non-hook without
 /// `metadata.name` and `metadata.generateName`.
 pub fn build(objects: &[Object], opts: &PlanOptions) -> Result<Plan, Error> {
+    build_owned(objects.to_vec(), opts)
+}
+
+/// [`build`], taking the objects: the plan's tasks are made of them rather than of copies, which
+/// matters when there are thousands (`syncsim plan` of a large render).
+///
+/// # Errors
+///
+/// As [`build`].
+pub fn build_owned(objects: Vec<Object>, opts: &PlanOptions) -> Result<Plan, Error> {
     let mut warnings: Vec<Warning> = Vec::new();
     let mut ignored: Vec<Ignored> = Vec::new();
 
-    let mut targets: Vec<Object> = Vec::with_capacity(objects.len());
-    for obj in objects {
+    let mut targets = objects;
+    for obj in &mut targets {
         validate(obj)?;
-        let mut obj = obj.clone();
         if obj.namespace().is_empty() && !opts.dest_namespace.is_empty() {
             obj.set_metadata_str("namespace", &opts.dest_namespace);
         }
-        targets.push(obj);
     }
+    // The origin of each manifest, for the duplicate warnings: the kept copy is consumed later.
+    let origins: Vec<Arc<Origin>> = targets.iter().map(|o| o.origin.clone()).collect();
 
     // Duplicates: the last manifest of a key wins. `winner[i]` is the index that replaces
     // object i (i itself when it is kept), with the number of copies.
@@ -73,7 +83,7 @@ pub fn build(objects: &[Object], opts: &PlanOptions) -> Result<Plan, Error> {
 
         let (kept_index, copies) = winner[i];
         if kept_index != i {
-            let kept = &objects[kept_index].origin;
+            let kept = &origins[kept_index];
             warnings.push(Warning {
                 origin: obj.origin.to_string(),
                 object: obj.display_name(),

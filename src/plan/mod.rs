@@ -14,7 +14,7 @@ mod prune;
 mod types;
 mod validate;
 
-pub use build::{build, hook_name};
+pub use build::{build, build_owned, hook_name};
 pub use classify::{classify, Class, HookType, IgnoreReason, HELM_HOOK_VALUES};
 pub use error::Error;
 pub use json::{PlanJson, StepJson, TaskJson};
