@@ -8,6 +8,7 @@ mod error;
 mod load;
 mod object;
 mod parse;
+mod plain;
 pub mod source;
 
 pub use error::{Error, ToolStderr};

@@ -384,9 +384,9 @@ mod tests {
             at: SystemTime::now(),
             extra: ms(900),
         };
-        assert_eq!(readiness_lag(&[ready.clone()]), None);
+        assert_eq!(readiness_lag(&[ready]), None);
         assert_eq!(
-            readiness_lag(&[lag(120), ready.clone(), lag(40), lag(70)]),
+            readiness_lag(&[lag(120), ready, lag(40), lag(70)]),
             Some(ms(70))
         );
         assert_eq!(readiness_lag(&[lag(40), lag(60)]), Some(ms(50)));
