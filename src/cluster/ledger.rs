@@ -7,6 +7,9 @@ use std::time::Duration;
 #[derive(Debug, Default)]
 pub struct Ledger {
     entries: Mutex<Vec<(ListedKind, String)>>,
+    /// The names of the containers recorded with [`Ledger::record_container`]: a network
+    /// endpoint is named after its container, which is how a stale one is removed.
+    container_names: Mutex<Vec<String>>,
 }
 
 /// What teardown removed, and what it could not.
@@ -32,6 +35,15 @@ impl TeardownReport {
 impl Ledger {
     pub fn record(&self, kind: ListedKind, id: impl Into<String>) {
         self.lock().push((kind, id.into()));
+    }
+
+    /// Records a container with its name (see [`Ledger::teardown`]).
+    pub fn record_container(&self, id: &str, name: &str) {
+        self.record(ListedKind::Container, id);
+        self.container_names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(name.to_string());
     }
 
     /// Forgets an object that was already removed (a deleted hook's containers).
@@ -92,7 +104,7 @@ impl Ledger {
                 .filter(|(k, _)| *k == kind)
                 .map(|(_, id)| id)
                 .collect();
-            let removals = of_kind.iter().map(|id| rt.remove_listed(kind, id));
+            let removals = of_kind.iter().map(|id| self.remove(rt, kind, id));
             let results = futures_util::future::join_all(removals).await;
             for (id, r) in of_kind.iter().zip(results) {
                 match r {
@@ -106,6 +118,36 @@ impl Ledger {
         }
         report
     }
+
+    /// Removes one network or volume. A network the engine still thinks has endpoints after
+    /// every container is gone (Docker 20.10 can keep a stale endpoint when a container is
+    /// removed while being started under load) is force-disconnected from each container this
+    /// run created, by name, and removed again: Docker's own remedy
+    /// (`docker network disconnect --force NETWORK CONTAINER`).
+    async fn remove(
+        &self,
+        rt: &dyn ContainerRuntime,
+        kind: ListedKind,
+        id: &str,
+    ) -> crate::runtime::Result<()> {
+        let first = rt.remove_listed(kind, id).await;
+        if first.is_ok() || kind != ListedKind::Network {
+            return first;
+        }
+        let names = self
+            .container_names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if names.is_empty() {
+            return first;
+        }
+        tracing::debug!("network {id} not removed, removing stale endpoints: {first:?}");
+        for name in &names {
+            let _ = rt.disconnect_network(id, name).await;
+        }
+        rt.remove_listed(kind, id).await
+    }
 }
 
 impl Drop for Ledger {
@@ -114,5 +156,55 @@ impl Drop for Ledger {
         if n > 0 && !std::thread::panicking() {
             tracing::debug!("ledger dropped with {n} objects not torn down (kept or leaked)");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::{
+        fake::{FakeRuntime, Op},
+        ContainerSpec, NetworkSpec,
+    };
+
+    #[tokio::test]
+    async fn a_network_that_still_has_endpoints_is_cleared_by_container_name_then_removed() {
+        // The first removal fails as Docker's does with a stale endpoint ("has active
+        // endpoints" although no container is attached any more).
+        let rt = FakeRuntime::new().fail_op_times(Op::RemoveNetwork, "net", 1);
+        let ledger = Ledger::default();
+        let net = rt
+            .create_network(&NetworkSpec {
+                name: "net".into(),
+                ..NetworkSpec::default()
+            })
+            .await
+            .unwrap();
+        ledger.record(ListedKind::Network, &net);
+        let id = rt
+            .create_container(&ContainerSpec {
+                name: "web-0".into(),
+                image: "x".into(),
+                ..ContainerSpec::default()
+            })
+            .await
+            .unwrap();
+        ledger.record_container(&id, "web-0");
+        let report = ledger.teardown(&rt, Duration::ZERO).await;
+        assert_eq!((report.containers, report.networks), (1, 1), "{report:?}");
+        assert!(report.errors.is_empty(), "{report:?}");
+        let log = rt.call_log();
+        let disconnect = log.iter().position(|c| c.starts_with("disconnect web-0"));
+        let removals: Vec<usize> = log
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.starts_with("remove-network"))
+            .map(|(i, _)| i)
+            .collect();
+        assert!(
+            matches!((disconnect, removals.as_slice()), (Some(d), [a, b]) if a < &d && &d < b),
+            "removed, force-disconnected by name, removed again: {log:#?}"
+        );
+        assert!(ledger.is_empty());
     }
 }

@@ -22,7 +22,7 @@ use super::{
 };
 use crate::{
     manifest::ObjectKey,
-    runtime::{ContainerState, ContainerStatus, ListedKind},
+    runtime::{ContainerState, ContainerStatus},
     state::{ContainerRecord, PodRecord},
 };
 use container::Ctr;
@@ -275,7 +275,7 @@ impl RunningPod {
                     return pod;
                 }
             };
-            inner.ledger.record(ListedKind::Container, &id);
+            inner.ledger.record_container(&id, &spec.name);
             pod.init_ids.push(id.clone());
             if let Err(e) = inner.rt.start_container(&id).await {
                 pod.fail_start("RunContainerError", crate::error::render_chain(&e));
@@ -323,7 +323,7 @@ impl RunningPod {
                     return pod;
                 }
             };
-            inner.ledger.record(ListedKind::Container, &id);
+            inner.ledger.record_container(&id, &c.spec.name);
             if i == 0 {
                 plan.join_first(&id);
             }

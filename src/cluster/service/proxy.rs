@@ -5,7 +5,7 @@
 use super::{endpoint_lines, proxy_command, write_endpoints_command, Endpoint, ServiceSpec};
 use crate::{
     cluster::{error::Error, sim::Inner},
-    runtime::{ContainerSpec, ListedKind, NetworkAttachment},
+    runtime::{ContainerSpec, NetworkAttachment},
 };
 use std::{
     collections::BTreeMap,
@@ -171,7 +171,7 @@ async fn set_up(
         ..ContainerSpec::default()
     };
     let id = inner.rt.create_container(&spec).await?;
-    inner.ledger.record(ListedKind::Container, &id);
+    inner.ledger.record_container(&id, name);
     let _ = shared.id.set(id.clone());
     inner.rt.start_container(&id).await
 }
