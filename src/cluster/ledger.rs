@@ -7,9 +7,9 @@ use std::time::Duration;
 #[derive(Debug, Default)]
 pub struct Ledger {
     entries: Mutex<Vec<(ListedKind, String)>>,
-    /// The names of the containers recorded with [`Ledger::record_container`]: a network
+    /// Id → name of the containers recorded with [`Ledger::record_container`]: a network
     /// endpoint is named after its container, which is how a stale one is removed.
-    container_names: Mutex<Vec<String>>,
+    container_names: Mutex<std::collections::HashMap<String, String>>,
 }
 
 /// What teardown removed, and what it could not.
@@ -43,7 +43,7 @@ impl Ledger {
         self.container_names
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(name.to_string());
+            .insert(id.to_string(), name.to_string());
     }
 
     /// Forgets an object that was already removed (a deleted hook's containers).
@@ -122,8 +122,9 @@ impl Ledger {
     /// Removes one network or volume. A network the engine still thinks has endpoints after
     /// every container is gone (Docker 20.10 can keep a stale endpoint when a container is
     /// removed while being started under load) is force-disconnected from each container this
-    /// run created, by name, and removed again: Docker's own remedy
-    /// (`docker network disconnect --force NETWORK CONTAINER`).
+    /// run created and removed since, by name, and removed again: Docker's own remedy
+    /// (`docker network disconnect --force NETWORK CONTAINER`). A container still there keeps
+    /// its network (the next teardown removes both).
     async fn remove(
         &self,
         rt: &dyn ContainerRuntime,
@@ -134,11 +135,15 @@ impl Ledger {
         if first.is_ok() || kind != ListedKind::Network {
             return first;
         }
-        let names = self
+        let left: Vec<String> = self.lock().iter().map(|(_, id)| id.clone()).collect();
+        let names: Vec<String> = self
             .container_names
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone();
+            .iter()
+            .filter(|(id, _)| !left.contains(id))
+            .map(|(_, name)| name.clone())
+            .collect();
         if names.is_empty() {
             return first;
         }
