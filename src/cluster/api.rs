@@ -117,7 +117,8 @@ impl Cluster for DockerCluster {
         self.logs_of(key, tail).await
     }
 
-    async fn step_applied(&self) {
+    async fn step_applied(&self, next: &[&Task]) {
         self.inner.next_step();
+        self.prepare_ahead(next);
     }
 }

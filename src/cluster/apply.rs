@@ -193,6 +193,23 @@ impl DockerCluster {
         })
     }
 
+    /// Creates ahead, in the background, the containers of the pods that the workloads among
+    /// `next` (the next step's tasks) will start once created (see `kubelet/prepared.rs`).
+    pub(super) fn prepare_ahead(&self, next: &[&Task]) {
+        let objects: Vec<(ObjectKey, Value)> = {
+            let store = self.inner.store();
+            next.iter()
+                .filter(|t| has_controller(t.group(), t.kind()) && !store.contains_key(&t.key()))
+                .map(|t| {
+                    let value = kinds::with_defaults(t.group(), t.kind(), t.object.value.clone());
+                    (t.key(), value)
+                })
+                .collect()
+        };
+        let pods = controller::pods_ahead(&self.inner, &objects);
+        self.inner.prepared.prepare(&self.inner, pods);
+    }
+
     /// Deletes an object and everything realising it; deleting a missing object is success.
     /// Containers and pod volumes that cannot be removed are logged (teardown sweeps them);
     /// a PVC's volume that cannot be removed is an error.

@@ -210,6 +210,8 @@ impl DockerCluster {
     /// containers `grace` to stop first (zero: remove at once).
     pub async fn teardown(&self, grace: Duration) -> TeardownReport {
         self.proxies_set_up().await;
+        // Containers created ahead are in the ledger once their create returns.
+        self.inner.prepared.settle().await;
         let controllers = self.take_controllers();
         for c in &controllers {
             c.stop();
@@ -292,6 +294,8 @@ impl DockerCluster {
                 .await;
             c.stop();
         }
+        // What was created ahead for pods that never started is not part of the environment.
+        self.inner.prepared.discard(&self.inner).await;
     }
 
     /// How late readiness was seen at most after its probe could first have passed (median;

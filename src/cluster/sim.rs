@@ -135,6 +135,10 @@ pub(crate) struct Inner {
     step: std::sync::atomic::AtomicU64,
     /// The step each object was last applied in.
     applied_in: Mutex<HashMap<ObjectKey, u64>>,
+    /// Containers created ahead of the next step's pods (`kubelet/prepared.rs`).
+    pub(super) prepared: super::kubelet::Prepared,
+    /// Pod names drawn ahead for them (`controller/names.rs`).
+    pub(super) names: super::controller::ReservedNames,
 }
 
 /// The old pods of a rolling update, and the task that removes them once the new pods are ready.
@@ -165,6 +169,8 @@ impl Inner {
             waiting_pods: Default::default(),
             step: Default::default(),
             applied_in: Default::default(),
+            prepared: Default::default(),
+            names: Default::default(),
             opts,
         }
     }
@@ -339,6 +345,16 @@ impl Inner {
                 failures: 0,
             },
         );
+    }
+
+    /// Whether `image` is known to be unavailable right now (looked for and missing, or
+    /// refused by a scenario), without looking again.
+    pub(super) async fn image_known_unavailable(&self, image: &str) -> bool {
+        self.image_checks
+            .lock()
+            .await
+            .get(image)
+            .is_some_and(|c| c.result.is_err())
     }
 
     /// Checks that an image is available locally, pulling it unless `imagePullPolicy: Never`.

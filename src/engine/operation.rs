@@ -387,8 +387,19 @@ impl Operation {
             .filter(|&i| self.tasks[i].phase_wave() == current_pw)
             .collect();
         let remaining = pending.len() - current.len();
+        // The step after this one, for the cluster to prepare while this one is waited for.
+        let next_pw = pending
+            .iter()
+            .map(|&i| self.tasks[i].phase_wave())
+            .filter(|pw| *pw > current_pw)
+            .min();
+        let next: Vec<usize> = pending
+            .iter()
+            .copied()
+            .filter(|&i| Some(self.tasks[i].phase_wave()) == next_pw)
+            .collect();
         self.set(OperationPhase::Running, MSG_RUNNING, ev);
-        let result = self.run_tasks(&current, cluster, ev).await;
+        let result = self.run_tasks(&current, &next, cluster, ev).await;
 
         // K. Wave delay after a non-final wave that did not fail.
         let delayed = matches!(result, WaveResult::Successful | WaveResult::Pending(_));
@@ -494,6 +505,7 @@ impl Operation {
     async fn run_tasks<C: Cluster + ?Sized>(
         &mut self,
         current: &[usize],
+        next: &[usize],
         cluster: &C,
         ev: &mut dyn FnMut(RunEvent),
     ) -> WaveResult {
@@ -563,7 +575,8 @@ impl Operation {
                 self.emit_task(i, ev);
             }
         }
-        cluster.step_applied().await;
+        let next: Vec<&Task> = next.iter().map(|&i| &self.tasks[i].task).collect();
+        cluster.step_applied(&next).await;
         if failed {
             WaveResult::Failed
         } else {

@@ -1,6 +1,6 @@
 //! Jobs: run pods to completion, with backoff, a backoff limit and a deadline.
 use super::{
-    template::{int_at, pod_input, suffix},
+    template::{int_at, pod_input},
     PodSink,
 };
 use crate::{
@@ -61,7 +61,7 @@ pub(super) async fn run_job(
             && succeeded + (active.len() as u32) < completions
             && Instant::now() >= next_start
         {
-            let name = format!("{}-{}", key.name, suffix(5));
+            let name = format!("{}-{}", key.name, inner.names.next(&key, 5));
             let pod =
                 RunningPod::start(&inner, pod_input(&key, &obj, &spec, name, BTreeMap::new()))
                     .await;

@@ -6,12 +6,19 @@
 //! `template.rs` reads the pod template, `replicas.rs` runs Deployments, ReplicaSets,
 //! DaemonSets, Pods and StatefulSets, and `job.rs` runs Jobs.
 mod job;
+mod names;
 mod replicas;
 mod template;
 
+pub(crate) use names::ReservedNames;
 pub(crate) use template::pod_template;
 
-use super::{error::Error, kubelet::RunningPod, service::Endpoint, sim::Inner};
+use super::{
+    error::Error,
+    kubelet::{self, RunningPod},
+    service::Endpoint,
+    sim::Inner,
+};
 use crate::{manifest::ObjectKey, state::PodRecord};
 use serde_json::{json, Value};
 use std::{
@@ -253,6 +260,52 @@ pub(crate) async fn adopt(
         adopted.push(RunningPod::adopt(&inner, input, rec).await);
     }
     spawn_with(inner, key, obj, adopted)
+}
+
+/// The pods the workloads `objects` (about to be created) will start first, under names drawn
+/// for them now, for the kubelet to create their containers ahead (`kubelet/prepared.rs`):
+/// every replica of a Deployment, ReplicaSet or DaemonSet, a Pod, and the first pods of a Job
+/// that is not suspended. StatefulSets are not: their pods bind claims and start in order.
+pub(crate) fn pods_ahead(inner: &Inner, objects: &[(ObjectKey, Value)]) -> Vec<kubelet::PodInput> {
+    let mut out = Vec::new();
+    for (key, obj) in objects {
+        let Ok(spec) = pod_template(obj) else {
+            continue;
+        };
+        let names = &inner.names;
+        let generated = |_| match key.kind.as_str() {
+            "Pod" => key.name.clone(),
+            _ => format!("{}-{}", key.name, names.reserve(key, 5)),
+        };
+        let pods: Vec<String> = match (key.group.as_str(), key.kind.as_str()) {
+            ("apps", "Deployment") => {
+                let n = template::int_at(obj, "/spec/replicas").unwrap_or(1).max(0) as usize;
+                let hash = names.reserve(key, 10);
+                (0..n)
+                    .map(|_| format!("{}-{hash}-{}", key.name, names.reserve(key, 5)))
+                    .collect()
+            }
+            ("apps", "ReplicaSet") => {
+                let n = template::int_at(obj, "/spec/replicas").unwrap_or(1).max(0) as usize;
+                (0..n).map(generated).collect()
+            }
+            ("apps", "DaemonSet") | ("", "Pod") => vec![generated(0)],
+            ("batch", "Job") => {
+                if obj.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true) {
+                    continue;
+                }
+                let at = |p: &str| template::int_at(obj, p).unwrap_or(1).max(1) as usize;
+                let n = at("/spec/parallelism").min(at("/spec/completions"));
+                (0..n).map(generated).collect()
+            }
+            _ => continue,
+        };
+        out.extend(
+            pods.into_iter()
+                .map(|name| pod_input(key, obj, &spec, name, BTreeMap::new())),
+        );
+    }
+    out
 }
 
 fn spawn_with(

@@ -1,6 +1,6 @@
 //! Deployments, ReplicaSets, DaemonSets, Pods and StatefulSets: keep the replicas running.
 use super::{
-    template::{int_at, pod_input, suffix},
+    template::{int_at, pod_input},
     PodSink,
 };
 use crate::health::DEFAULT_PROGRESS_DEADLINE_SECONDS;
@@ -41,7 +41,7 @@ pub(super) async fn run_replicas(
             .pointer("/spec/podManagementPolicy")
             .and_then(Value::as_str)
             != Some("Parallel");
-    let hash = suffix(10);
+    let hash = inner.names.next(&key, 10);
     let mut progress = Progress::new(
         format!("{}-{hash}", key.name),
         Duration::from_secs(
@@ -82,10 +82,13 @@ pub(super) async fn run_replicas(
                             (pod, claims)
                         }
                         "Deployment" => (
-                            format!("{}-{hash}-{}", key.name, suffix(5)),
+                            format!("{}-{hash}-{}", key.name, inner.names.next(&key, 5)),
                             BTreeMap::new(),
                         ),
-                        _ => (format!("{}-{}", key.name, suffix(5)), BTreeMap::new()),
+                        _ => (
+                            format!("{}-{}", key.name, inner.names.next(&key, 5)),
+                            BTreeMap::new(),
+                        ),
                     };
                     inputs.push(pod_input(&key, &obj, &spec, name, claims));
                 }

@@ -45,15 +45,6 @@ pub(super) fn int_at(obj: &Value, ptr: &str) -> Option<i64> {
     obj.pointer(ptr).and_then(Value::as_i64)
 }
 
-/// A short random suffix like Kubernetes' generated names.
-pub(super) fn suffix(n: usize) -> String {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    id.chars()
-        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        .take(n)
-        .collect()
-}
-
 /// What the kubelet runs for pod `pod_name` of the workload `obj`.
 pub(super) fn pod_input(
     key: &ObjectKey,

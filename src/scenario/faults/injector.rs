@@ -310,8 +310,8 @@ impl Cluster for FaultCluster {
         self.env.cluster.logs(key, tail).await
     }
 
-    async fn step_applied(&self) {
-        self.env.cluster.step_applied().await;
+    async fn step_applied(&self, next: &[&Task]) {
+        self.env.cluster.step_applied(next).await;
     }
 }
 
@@ -381,7 +381,7 @@ spec:
     }
 
     #[tokio::test]
-    async fn disconnect_fires_before_the_hook_pod_is_created() {
+    async fn disconnect_fires_before_the_hook_pod_starts() {
         let rt = Arc::new(FakeRuntime::new().script_container(
             "syncsim-t-migrate",
             crate::runtime::fake::Script::exits(0, Duration::from_millis(100)),
@@ -391,7 +391,8 @@ spec:
         assert_eq!(report.outcome, Outcome::Succeeded, "{}", report.message);
         let log = rt.call_log();
         let disconnect = position(&log, "disconnect", "-db-").expect("db disconnected");
-        let hook = position(&log, "create", "-migrate-").expect("hook pod created");
+        // The hook pod's container may be created ahead (never started before its step).
+        let hook = position(&log, "start", "-migrate-").expect("hook pod started");
         assert!(disconnect < hook, "{log:#?}");
         assert_eq!(fired.len(), 1, "{fired:?}");
         assert!(
@@ -414,7 +415,7 @@ spec:
             .iter()
             .position(|c| c.op == Op::Stop && c.object.contains("-db-"))
             .expect("db stopped");
-        let hook = position(&rt.call_log(), "create", "-migrate-").expect("hook pod created");
+        let hook = position(&rt.call_log(), "start", "-migrate-").expect("hook pod started");
         assert!(first_stop < hook, "{:#?}", rt.call_log());
         assert!(
             fired[0].contains(

@@ -1,0 +1,283 @@
+//! Containers created ahead of their step (`src/cluster/kubelet/prepared.rs`), on the scripted
+//! in-memory runtime with paused time: the next step's pods get their containers created (never
+//! started) while the current step is waited for, under the names their pods will have; a pod
+//! takes its prepared container only when nothing changed since; nothing prepared outlives the
+//! run or a kept environment.
+use std::{sync::Arc, time::Duration};
+use syncsim::{
+    cluster::{ClusterOptions, DockerCluster},
+    engine::{self, Cluster, EngineOptions, Outcome},
+    manifest,
+    plan::{self, Plan, PlanOptions, Task},
+    runtime::{
+        fake::{FakeRuntime, Op, Script},
+        ContainerRuntime, ContainerStatus, ListedKind,
+    },
+};
+use tokio_util::sync::CancellationToken;
+
+const APP: &str = "t";
+const NS: &str = "demo";
+
+fn plan_of(yaml: &str) -> (Vec<manifest::Object>, Plan) {
+    let objects = manifest::from_yaml_str(yaml, "test.yaml").expect("test manifest parses");
+    let plan = plan::build(
+        &objects,
+        &PlanOptions {
+            dest_namespace: NS.into(),
+            ..PlanOptions::default()
+        },
+    )
+    .expect("plan");
+    (objects, plan)
+}
+
+async fn cluster(fake: &Arc<FakeRuntime>, objects: &[manifest::Object]) -> DockerCluster {
+    let rt: Arc<dyn ContainerRuntime> = fake.clone();
+    let opts = ClusterOptions {
+        app: APP.into(),
+        job_backoff_base: Duration::from_secs(1),
+        restart_backoff_base: Duration::from_secs(1),
+        ..ClusterOptions::default()
+    };
+    DockerCluster::new(rt, opts, objects)
+        .await
+        .expect("network")
+}
+
+fn task<'a>(plan: &'a Plan, name: &str) -> &'a Task {
+    plan.tasks()
+        .find(|t| t.name() == name)
+        .unwrap_or_else(|| panic!("no task {name}"))
+}
+
+async fn apply(cluster: &DockerCluster, task: &Task) {
+    cluster.dry_run(task).await.expect("dry run");
+    cluster.apply(task).await.expect("apply");
+}
+
+/// Names of the calls `op` on containers named `prefix…`, in order.
+fn calls(fake: &FakeRuntime, op: Op, prefix: &str) -> Vec<String> {
+    fake.calls()
+        .into_iter()
+        .filter(|c| c.op == op && c.object.starts_with(prefix))
+        .map(|c| c.object)
+        .collect()
+}
+
+/// Containers named `prefix…` that exist now, with whether they run.
+async fn containers(fake: &FakeRuntime, prefix: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    for l in fake.objects() {
+        if l.kind == ListedKind::Container && l.name.starts_with(prefix) {
+            let st = fake.inspect_container(&l.id).await.expect("inspect");
+            out.push((l.name, st.status == ContainerStatus::Running));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn settings(value: &str) -> String {
+    format!(
+        r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  annotations:
+    argocd.argoproj.io/sync-wave: "-1"
+data:
+  greeting: {value}
+"#
+    )
+}
+
+const WEB: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: main
+          image: busybox
+          command: ["sleep", "3600"]
+          env:
+            - name: GREETING
+              valueFrom:
+                configMapKeyRef: {name: settings, key: greeting}
+"#;
+
+fn web_prefix() -> String {
+    format!("syncsim-{APP}-web-")
+}
+
+async fn teardown_leaves_nothing(cluster: &DockerCluster, fake: &FakeRuntime) {
+    let t = cluster.teardown(Duration::ZERO).await;
+    assert!(t.errors.is_empty(), "teardown errors: {:?}", t.errors);
+    let left = fake.objects();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_next_steps_pods_are_created_ahead_never_started_and_taken_when_their_step_applies() {
+    let (objects, plan) = plan_of(&format!("{}---\n{WEB}", settings("hello")));
+    let fake = Arc::new(FakeRuntime::new());
+    let cluster = cluster(&fake, &objects).await;
+    apply(&cluster, task(&plan, "settings")).await;
+    cluster.step_applied(&[task(&plan, "web")]).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Created under the Deployment's pod names, not started: invisible until the step applies.
+    let ahead = containers(&fake, &web_prefix()).await;
+    assert_eq!(ahead.len(), 2, "{ahead:?}");
+    assert!(ahead.iter().all(|(_, running)| !running), "{ahead:?}");
+    assert!(calls(&fake, Op::Start, &web_prefix()).is_empty());
+
+    apply(&cluster, task(&plan, "web")).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let started = containers(&fake, &web_prefix()).await;
+    assert_eq!(
+        started,
+        ahead
+            .iter()
+            .map(|(n, _)| (n.clone(), true))
+            .collect::<Vec<_>>(),
+        "the pods took the containers created ahead"
+    );
+    assert_eq!(
+        calls(&fake, Op::Create, &web_prefix()).len(),
+        2,
+        "no second create"
+    );
+    let spec = fake.container_spec(&started[0].0).expect("spec");
+    assert!(spec.env.contains(&("GREETING".into(), "hello".into())));
+    teardown_leaves_nothing(&cluster, &fake).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_container_created_before_its_configmap_changed_is_replaced_by_one_that_sees_the_change()
+{
+    let (objects, plan) = plan_of(&format!("{}---\n{WEB}", settings("hello")));
+    let (_, changed) = plan_of(&format!("{}---\n{WEB}", settings("bonjour")));
+    let fake = Arc::new(FakeRuntime::new());
+    let cluster = cluster(&fake, &objects).await;
+    apply(&cluster, task(&plan, "settings")).await;
+    cluster.step_applied(&[task(&plan, "web")]).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let ahead = containers(&fake, &web_prefix()).await;
+    assert_eq!(ahead.len(), 2, "{ahead:?}");
+
+    // The ConfigMap changes after the containers were created: a pod sees the ConfigMap as it
+    // is when the pod starts (what the kubelet reads), so the prepared containers are stale.
+    apply(&cluster, task(&changed, "settings")).await;
+    apply(&cluster, task(&plan, "web")).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let started = containers(&fake, &web_prefix()).await;
+    assert_eq!(started.len(), 2, "{started:?}");
+    assert!(started.iter().all(|(_, running)| *running), "{started:?}");
+    for (name, _) in &started {
+        let spec = fake.container_spec(name).expect("spec");
+        assert!(
+            spec.env.contains(&("GREETING".into(), "bonjour".into())),
+            "{name}: {:?}",
+            spec.env
+        );
+    }
+    assert_eq!(
+        calls(&fake, Op::Remove, &web_prefix()).len(),
+        2,
+        "stale ones removed"
+    );
+    teardown_leaves_nothing(&cluster, &fake).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn containers_created_ahead_for_a_step_that_never_comes_are_not_kept_and_not_leaked() {
+    let (objects, plan) = plan_of(&format!("{}---\n{WEB}", settings("hello")));
+    // A kept environment (`--keep`) holds only what its pods run.
+    let fake = Arc::new(FakeRuntime::new());
+    let kept = cluster(&fake, &objects).await;
+    apply(&kept, task(&plan, "settings")).await;
+    kept.step_applied(&[task(&plan, "web")]).await;
+    kept.detach(Duration::from_secs(5)).await;
+    assert_eq!(containers(&fake, &web_prefix()).await, vec![]);
+    assert!(kept.snapshot().iter().all(|o| o.pods.is_empty()));
+    teardown_leaves_nothing(&kept, &fake).await;
+
+    // Teardown right after the step applied: the creates still in flight are awaited and
+    // removed with the rest.
+    let fake = Arc::new(FakeRuntime::new());
+    let torn = cluster(&fake, &objects).await;
+    apply(&torn, task(&plan, "settings")).await;
+    torn.step_applied(&[task(&plan, "web")]).await;
+    teardown_leaves_nothing(&torn, &fake).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_posts_sync_job_is_created_while_sync_is_waited_for_and_started_only_once_it_is_healthy()
+{
+    let migrate = r#"apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  annotations:
+    argocd.argoproj.io/hook: PostSync
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: main
+          image: busybox
+          command: ["migrate"]
+"#;
+    let web = WEB.replace(
+        "          env:",
+        "          readinessProbe:\n            exec: {command: [\"true\"]}\n          env:",
+    );
+    let (objects, plan) = plan_of(&format!("{}---\n{web}---\n{migrate}", settings("hi")));
+    let fake = Arc::new(
+        FakeRuntime::new()
+            .script_container(
+                format!("syncsim-{APP}-migrate-"),
+                Script::exits(0, Duration::from_secs(1)),
+            )
+            .script_container(
+                web_prefix(),
+                Script::default().ready_after(Duration::from_secs(4)),
+            )
+            .with_exec_result(web_prefix(), 0),
+    );
+    let cluster = cluster(&fake, &objects).await;
+    let opts = EngineOptions {
+        app: APP.into(),
+        timeout: Duration::from_secs(120),
+        ..EngineOptions::default()
+    };
+    let job = format!("syncsim-{APP}-migrate-");
+    let (cancel, mut events) = (CancellationToken::new(), |_| {});
+    let run = engine::run(&plan, &cluster, &opts, &cancel, &mut events);
+    // While the Sync wave is waited for (web is Ready after 4 s), the PostSync Job's container
+    // exists, created ahead, and does not run.
+    let during = async {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        containers(&fake, &job).await
+    };
+    let (report, during) = tokio::join!(run, during);
+    assert_eq!(report.outcome, Outcome::Succeeded, "{}", report.message);
+    assert_eq!(during.len(), 1, "{during:?}");
+    assert!(!during[0].1, "started before Sync was healthy: {during:?}");
+    // The Job's pod took it: one create, and it ran (the hook succeeded).
+    assert_eq!(calls(&fake, Op::Create, &job), vec![during[0].0.clone()]);
+    assert_eq!(calls(&fake, Op::Start, &job), vec![during[0].0.clone()]);
+    teardown_leaves_nothing(&cluster, &fake).await;
+}
