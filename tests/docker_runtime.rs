@@ -502,6 +502,39 @@ async fn wait_exit_resolves_when_the_container_exits_whatever_its_code_and_when_
 
 #[tokio::test]
 #[ignore = "needs docker"]
+async fn a_container_removed_while_a_start_the_caller_gave_up_on_is_in_flight_leaves_its_network_removable(
+) {
+    // Teardown aborts controllers, possibly in the middle of a start, then removes their
+    // containers and the network. The start runs to its end and the removal waits for it, so
+    // the engine keeps no endpoint of the removed container (Docker 20.10 can, and then refuses
+    // to remove the network: "has active endpoints").
+    with_run("startrm", |ctx| async move {
+        for round in 0..5 {
+            let net = ctx.network(&format!("net{round}")).await;
+            let mut spec = ctx.spec(&format!("c{round}"), "sleep 30");
+            spec.network = NetworkAttachment::Network {
+                name: net.clone(),
+                aliases: vec![format!("c{round}")],
+            };
+            spec.ports = vec![8080];
+            let id = ctx.rt.create_container(&spec).await.expect("create");
+            let rt = ctx.rt.clone();
+            let start_id = id.clone();
+            let start = tokio::spawn(async move { rt.start_container(&start_id).await });
+            tokio::time::sleep(Duration::from_millis(5 * round)).await;
+            start.abort();
+            ctx.rt.remove_container(&id).await.expect("remove");
+            ctx.rt
+                .remove_network(&net)
+                .await
+                .unwrap_or_else(|e| panic!("round {round}: network not removable: {e}"));
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs docker"]
 async fn published_port_answers_on_localhost() {
     with_run("port", |ctx| async move {
         let net = ctx.network("net").await;

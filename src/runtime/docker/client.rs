@@ -48,6 +48,8 @@ async fn within<T>(
 #[derive(Debug, Clone)]
 pub struct DockerRuntime {
     pub(super) docker: Docker,
+    /// Starts the engine is still carrying out (see `containers::start`).
+    pub(super) starting: std::sync::Arc<containers::Starting>,
 }
 
 impl DockerRuntime {
@@ -69,7 +71,10 @@ impl DockerRuntime {
         }
         .map_err(unreachable)?;
         let docker = docker.negotiate_version().await.map_err(unreachable)?;
-        Ok(Self { docker })
+        Ok(Self {
+            docker,
+            starting: Default::default(),
+        })
     }
 
     /// The API version negotiated with the engine, e.g. `1.41`.

@@ -28,6 +28,7 @@ use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
+use tokio::sync::watch;
 
 /// Oldest API version that supports volume sub-path mounts (`VolumeOptions.Subpath`).
 const SUBPATH_API: (usize, usize) = (1, 45);
@@ -268,11 +269,49 @@ pub(super) async fn create(rt: &DockerRuntime, spec: &ContainerSpec) -> Result<S
     Ok(created.id)
 }
 
+/// Container starts the engine is still carrying out, by the id they were asked for.
+#[derive(Debug, Default)]
+pub(super) struct Starting(std::sync::Mutex<HashMap<String, watch::Receiver<bool>>>);
+
+impl Starting {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, watch::Receiver<bool>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits (at most [`START_SETTLE_LIMIT`]) until no start of `id` is in flight.
+    async fn settled(&self, id: &str) {
+        let Some(mut rx) = self.lock().get(id).cloned() else {
+            return;
+        };
+        let _ = tokio::time::timeout(START_SETTLE_LIMIT, rx.wait_for(|done| *done)).await;
+    }
+}
+
+/// How long a stop or removal waits for a start of the same container still in flight.
+const START_SETTLE_LIMIT: Duration = Duration::from_secs(30);
+
+/// Starts a container. The engine's work runs to its end even when the caller stops waiting (a
+/// controller aborted at teardown), and stopping or removing the container waits for it: the
+/// engine (20.10) can leave a network endpoint behind, which keeps the network from being
+/// removed, when a container is removed while it is being started.
 pub(super) async fn start(rt: &DockerRuntime, id: &str) -> Result<()> {
-    rt.docker
-        .start_container(id, None)
-        .await
-        .map_err(|e| not_found_or(e, "start container", id))
+    let (done, rx) = watch::channel(false);
+    rt.starting.lock().insert(id.to_string(), rx);
+    let (docker, starting, owned) = (rt.docker.clone(), rt.starting.clone(), id.to_string());
+    let call = tokio::spawn(async move {
+        let r = docker.start_container(&owned, None).await;
+        starting.lock().remove(&owned);
+        let _ = done.send(true);
+        r
+    });
+    match call.await {
+        Ok(r) => r.map_err(|e| not_found_or(e, "start container", id)),
+        Err(e) => Err(Error::Operation {
+            op: "start container",
+            object: id.to_string(),
+            source: Box::new(e),
+        }),
+    }
 }
 
 /// Docker's wait API (`POST /containers/{id}/wait?condition=not-running`): resolves when the
@@ -367,6 +406,7 @@ pub(super) async fn logs(rt: &DockerRuntime, id: &str, tail: usize) -> Result<Ve
 }
 
 pub(super) async fn stop(rt: &DockerRuntime, id: &str, grace: Duration) -> Result<()> {
+    rt.starting.settled(id).await;
     let secs = grace.as_secs() + u64::from(grace.subsec_nanos() > 0);
     let options = StopContainerOptionsBuilder::new()
         .t(i32::try_from(secs).unwrap_or(i32::MAX))
@@ -380,6 +420,7 @@ pub(super) async fn stop(rt: &DockerRuntime, id: &str, grace: Duration) -> Resul
 }
 
 pub(super) async fn remove(rt: &DockerRuntime, id: &str) -> Result<()> {
+    rt.starting.settled(id).await;
     let options = RemoveContainerOptionsBuilder::new()
         .force(true)
         .v(true)
