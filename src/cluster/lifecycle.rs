@@ -209,6 +209,8 @@ impl DockerCluster {
     /// Stops every controller and removes every Docker object this cluster created, giving
     /// containers `grace` to stop first (zero: remove at once).
     pub async fn teardown(&self, grace: Duration) -> TeardownReport {
+        // A proxy not set up yet never will be; one being set up is awaited (and recorded).
+        self.stop_service_proxies();
         self.proxies_set_up().await;
         // Containers created ahead are in the ledger once their create returns.
         self.inner.prepared.settle().await;

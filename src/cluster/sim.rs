@@ -206,6 +206,23 @@ impl Inner {
             .unwrap_or_else(|| self.step())
     }
 
+    /// Whether every controller of an object applied in `step` has started the pods it can
+    /// start right away.
+    pub(crate) fn controllers_settled_in(&self, step: u64) -> bool {
+        let keys: Vec<ObjectKey> = {
+            let applied = self.applied_in.lock().unwrap_or_else(|e| e.into_inner());
+            applied
+                .iter()
+                .filter(|(_, s)| **s == step)
+                .map(|(k, _)| k.clone())
+                .collect()
+        };
+        let store = self.store();
+        keys.iter()
+            .filter_map(|k| store.get(k).and_then(|e| e.controller.as_ref()))
+            .all(|c| c.is_settled())
+    }
+
     /// Records something a cluster would have waited longer for.
     pub(crate) fn observe(&self, o: Observation) {
         self.timeline

@@ -100,8 +100,10 @@ pub(crate) async fn start(inner: &Arc<Inner>, svc: ServiceSpec) -> Result<ProxyH
     let shared = Arc::new(Shared::default());
     let stop = CancellationToken::new();
     let (done_tx, set_up) = watch::channel(false);
+    let step = inner.step();
     let task = tokio::spawn(run(
         inner.clone(),
+        step,
         svc,
         image,
         name.clone(),
@@ -114,14 +116,16 @@ pub(crate) async fn start(inner: &Arc<Inner>, svc: ServiceSpec) -> Result<ProxyH
         shared,
         stop,
         set_up,
-        step: inner.step(),
+        step,
         task,
     })
 }
 
 /// The proxy's task: setup, then feeding until stopped.
+#[allow(clippy::too_many_arguments)]
 async fn run(
     inner: Arc<Inner>,
+    step: u64,
     svc: ServiceSpec,
     image: String,
     name: String,
@@ -129,6 +133,11 @@ async fn run(
     stop: CancellationToken,
     done: watch::Sender<bool>,
 ) {
+    if !give_way(&inner, step, &stop).await {
+        // Stopped before it was set up (teardown): nothing to create.
+        let _ = done.send(true);
+        return;
+    }
     let started = Instant::now();
     let setup = set_up(&inner, &svc, image, &name, &shared).await;
     let _ = done.send(true);
@@ -148,6 +157,39 @@ async fn run(
         ),
     }
 }
+
+/// Waits until the pods of the proxy's own step have been started (the step is applied and
+/// its controllers have started what they can), at most [`GIVE_WAY_LIMIT`]; `false` when the
+/// proxy was stopped meanwhile.
+///
+/// On 2 cores every container start costs the engine about a quarter of a second, and starts
+/// contend: a proxy started alongside its step's pods delays them, while started after them it
+/// is set up while they boot, long before a pod of a later step needs it (those wait for it,
+/// see `realise::proxies_set_up`).
+async fn give_way(inner: &Inner, step: u64, stop: &CancellationToken) -> bool {
+    let until = tokio::time::Instant::now() + GIVE_WAY_LIMIT;
+    loop {
+        if stop.is_cancelled() {
+            return false;
+        }
+        if inner.step() > step && inner.controllers_settled_in(step) {
+            return true;
+        }
+        if tokio::time::Instant::now() >= until {
+            return true;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(GIVE_WAY_POLL) => {}
+            () = stop.cancelled() => return false,
+        }
+    }
+}
+
+/// The longest a proxy waits for its step's pods to start (a stuck start must not hold back
+/// the Service).
+const GIVE_WAY_LIMIT: Duration = Duration::from_secs(3);
+/// How often it looks.
+const GIVE_WAY_POLL: Duration = Duration::from_millis(10);
 
 async fn set_up(
     inner: &Inner,
