@@ -116,8 +116,8 @@ pub async fn missing_images(
     objects: &[Object],
     images: &[(String, String)],
 ) -> Vec<MissingImage> {
-    let mut seen: Vec<String> = Vec::new();
-    let mut out = Vec::new();
+    // Each image once (its first user names it), checked concurrently, reported in order.
+    let mut wanted: Vec<(String, String, bool)> = Vec::new();
     for obj in objects {
         let Some(spec) = pod_spec(obj) else { continue };
         let containers = ["initContainers", "containers"]
@@ -126,36 +126,45 @@ pub async fn missing_images(
             .flatten();
         for c in containers {
             let image = c["image"].as_str().unwrap_or("");
-            if image.is_empty() || seen.iter().any(|s| s == image) {
+            if image.is_empty() || wanted.iter().any(|(s, ..)| s == image) {
                 continue;
             }
-            seen.push(image.to_string());
+            let never = c["imagePullPolicy"].as_str() == Some("Never");
+            let used_by = format!("{}/{}", obj.kind(), obj.name());
+            wanted.push((image.to_string(), used_by, never));
+        }
+    }
+    let checks = wanted
+        .into_iter()
+        .map(|(image, used_by, never)| async move {
             let mapped = images
                 .iter()
-                .find(|(from, _)| from == image)
-                .map_or(image, |(_, to)| to.as_str())
+                .find(|(from, _)| *from == image)
+                .map_or(image.as_str(), |(_, to)| to.as_str())
                 .to_string();
-            let never = c["imagePullPolicy"].as_str() == Some("Never");
             let error = match rt.image_exists(&mapped).await {
-                Ok(true) => continue,
+                Ok(true) => return None,
                 Ok(false) if never => {
                     "not present locally and imagePullPolicy is Never".to_string()
                 }
                 Ok(false) => match rt.pull_image(&mapped).await {
-                    Ok(()) => continue,
+                    Ok(()) => return None,
                     Err(e) => crate::error::render_chain(&e),
                 },
                 Err(e) => crate::error::render_chain(&e),
             };
-            out.push(MissingImage {
-                image: image.to_string(),
+            Some(MissingImage {
+                image,
                 mapped,
-                used_by: format!("{}/{}", obj.kind(), obj.name()),
+                used_by,
                 error,
-            });
-        }
-    }
-    out
+            })
+        });
+    futures_util::future::join_all(checks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The `cluster:` section of the build config for `source` (`config` overrides the search);
