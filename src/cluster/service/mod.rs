@@ -14,8 +14,9 @@
 //!   Service's names and forwards each TCP port to the `targetPort` of a Ready endpoint, picked
 //!   per connection. The cluster rewrites its endpoint files whenever readiness changes
 //!   (`proxy.rs`). With no Ready endpoint a connection is accepted and closed at once. The
-//!   proxy is set up in the background: the Service's apply is an API call, as on a cluster
-//!   (where kube-proxy and DNS catch up asynchronously too), so proxies cost a wave no time.
+//!   proxy is set up in the background once its wave's pods have started: the Service's apply
+//!   is an API call, as on a cluster (where kube-proxy and DNS catch up asynchronously too), so
+//!   proxies cost a wave no time.
 //!
 //! Headless Services (`clusterIP: None`) get the same treatment for their own name (a proxy
 //! reaching Ready pods only, one address rather than one per pod), and a StatefulSet's pods
