@@ -106,11 +106,11 @@ async fn prepare_pod(inner: &Inner, input: PodInput) {
     let Ok(mut plan) = super::translate(inner, &input) else {
         return;
     };
-    // A missing image fails the create (the kubelet, which checks images first, reports it);
-    // one known to be unavailable is not even tried.
     if !plan.volumes.is_empty() {
         return;
     }
+    // A missing image fails the create (the kubelet, which checks images first, reports it);
+    // one known to be unavailable is not even tried.
     for c in &plan.containers {
         if inner.image_known_unavailable(&c.spec.image).await {
             return;
