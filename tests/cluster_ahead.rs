@@ -3,47 +3,21 @@
 //! started) while the current step is waited for, under the names their pods will have; a pod
 //! takes its prepared container only when nothing changed since; nothing prepared outlives the
 //! run or a kept environment.
+#[path = "common/fake_cluster.rs"]
+mod fake_cluster;
+
+use fake_cluster::{cluster, plan_of, APP};
 use std::{sync::Arc, time::Duration};
 use syncsim::{
-    cluster::{ClusterOptions, DockerCluster},
+    cluster::DockerCluster,
     engine::{self, Cluster, EngineOptions, Outcome},
-    manifest,
-    plan::{self, Plan, PlanOptions, Task},
+    plan::{Plan, Task},
     runtime::{
         fake::{FakeRuntime, Op, Script},
         ContainerRuntime, ContainerStatus, ListedKind,
     },
 };
 use tokio_util::sync::CancellationToken;
-
-const APP: &str = "t";
-const NS: &str = "demo";
-
-fn plan_of(yaml: &str) -> (Vec<manifest::Object>, Plan) {
-    let objects = manifest::from_yaml_str(yaml, "test.yaml").expect("test manifest parses");
-    let plan = plan::build(
-        &objects,
-        &PlanOptions {
-            dest_namespace: NS.into(),
-            ..PlanOptions::default()
-        },
-    )
-    .expect("plan");
-    (objects, plan)
-}
-
-async fn cluster(fake: &Arc<FakeRuntime>, objects: &[manifest::Object]) -> DockerCluster {
-    let rt: Arc<dyn ContainerRuntime> = fake.clone();
-    let opts = ClusterOptions {
-        app: APP.into(),
-        job_backoff_base: Duration::from_secs(1),
-        restart_backoff_base: Duration::from_secs(1),
-        ..ClusterOptions::default()
-    };
-    DockerCluster::new(rt, opts, objects)
-        .await
-        .expect("network")
-}
 
 fn task<'a>(plan: &'a Plan, name: &str) -> &'a Task {
     plan.tasks()

@@ -4,13 +4,16 @@
 //! Each test applies objects through the engine's `Cluster` trait (or runs the whole engine),
 //! watches the fake runtime's containers as virtual time passes, and ends with a teardown that
 //! must leave `FakeRuntime::objects()` empty.
+#[path = "common/fake_cluster.rs"]
+mod fake_cluster;
+
+use fake_cluster::{plan_of, APP, NS};
 use serde_json::Value;
 use std::{sync::Arc, time::Duration};
 use syncsim::{
-    cluster::{ClusterOptions, DockerCluster},
+    cluster::DockerCluster,
     engine::{self, Cluster, EngineOptions, Outcome},
-    manifest,
-    plan::{self, Plan, PlanOptions, Task},
+    plan::{Plan, Task},
     runtime::{
         fake::{FakeRuntime, Op, Script},
         ContainerRuntime, ContainerStatus, ListedKind,
@@ -19,8 +22,6 @@ use syncsim::{
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-const APP: &str = "t";
-const NS: &str = "demo";
 /// How often the tests look at the fake runtime (virtual time).
 const TICK: Duration = Duration::from_millis(10);
 
@@ -31,26 +32,9 @@ struct Sim {
 }
 
 async fn sim(fake: FakeRuntime, yaml: &str) -> Sim {
-    let objects = manifest::from_yaml_str(yaml, "test.yaml").expect("test manifest parses");
-    let plan = plan::build(
-        &objects,
-        &PlanOptions {
-            dest_namespace: NS.into(),
-            ..PlanOptions::default()
-        },
-    )
-    .expect("plan");
+    let (objects, plan) = plan_of(yaml);
     let fake = Arc::new(fake);
-    let rt: Arc<dyn ContainerRuntime> = fake.clone();
-    let opts = ClusterOptions {
-        app: APP.into(),
-        job_backoff_base: Duration::from_secs(1),
-        restart_backoff_base: Duration::from_secs(1),
-        ..ClusterOptions::default()
-    };
-    let cluster = DockerCluster::new(rt, opts, &objects)
-        .await
-        .expect("network");
+    let cluster = fake_cluster::cluster(&fake, &objects).await;
     Sim {
         fake,
         cluster,
