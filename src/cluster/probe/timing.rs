@@ -24,7 +24,7 @@ use std::{
 /// First poll interval of a probe that has not passed yet in fast timing.
 pub const FAST_FIRST_POLL: Duration = Duration::from_millis(20);
 /// Largest poll interval of a probe that has not passed yet in fast timing.
-pub const FAST_MAX_POLL: Duration = Duration::from_millis(50);
+pub const FAST_MAX_POLL: Duration = Duration::from_millis(75);
 /// Largest poll interval of a liveness probe in fast timing (`periodSeconds` if shorter); a
 /// readiness or startup probe that passed is polled every `periodSeconds`.
 pub const FAST_SETTLED_POLL: Duration = Duration::from_secs(1);

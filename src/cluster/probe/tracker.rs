@@ -362,7 +362,7 @@ mod tests {
             gaps.push(next.duration_since(now).as_millis());
             now = next;
         }
-        assert_eq!(gaps, [20, 30, 45, 50, 50, 50, 50, 50]);
+        assert_eq!(gaps, [20, 30, 45, 67, 75, 75, 75, 75]);
         assert_eq!(t.record(now, &ok()), &ProbeStatus::Ready);
         assert_eq!(t.next_probe_at(), now + p.period, "then the kubelet's pace");
     }
