@@ -101,14 +101,23 @@ async fn teardown_leaves_nothing(cluster: &DockerCluster, fake: &FakeRuntime) {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
+/// A cluster with `settings` applied and `web` announced as the next step, 2 s later.
+async fn web_prepared(
+    objects: &[syncsim::manifest::Object],
+    plan: &Plan,
+) -> (Arc<FakeRuntime>, DockerCluster) {
+    let fake = Arc::new(FakeRuntime::new());
+    let cluster = cluster(&fake, objects).await;
+    apply(&cluster, task(plan, "settings")).await;
+    cluster.step_applied(&[task(plan, "web")]).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    (fake, cluster)
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_next_steps_pods_are_created_ahead_never_started_and_taken_when_their_step_applies() {
     let (objects, plan) = plan_of(&format!("{}---\n{WEB}", settings("hello")));
-    let fake = Arc::new(FakeRuntime::new());
-    let cluster = cluster(&fake, &objects).await;
-    apply(&cluster, task(&plan, "settings")).await;
-    cluster.step_applied(&[task(&plan, "web")]).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (fake, cluster) = web_prepared(&objects, &plan).await;
     // Created under the Deployment's pod names, not started: invisible until the step applies.
     let ahead = containers(&fake, &web_prefix()).await;
     assert_eq!(ahead.len(), 2, "{ahead:?}");
@@ -141,11 +150,7 @@ async fn a_container_created_before_its_configmap_changed_is_replaced_by_one_tha
 {
     let (objects, plan) = plan_of(&format!("{}---\n{WEB}", settings("hello")));
     let (_, changed) = plan_of(&format!("{}---\n{WEB}", settings("bonjour")));
-    let fake = Arc::new(FakeRuntime::new());
-    let cluster = cluster(&fake, &objects).await;
-    apply(&cluster, task(&plan, "settings")).await;
-    cluster.step_applied(&[task(&plan, "web")]).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (fake, cluster) = web_prepared(&objects, &plan).await;
     let ahead = containers(&fake, &web_prefix()).await;
     assert_eq!(ahead.len(), 2, "{ahead:?}");
 
