@@ -33,7 +33,7 @@ pub use spec::{HttpScheme, Probe, ProbeAction, ProbeError, ProbeKind};
 pub use timing::{
     kubelet_extra, kubelet_tick, predicted_cluster_duration, readiness_lag, shortened, Observation,
     Timing, CLUSTER_JOB_BACKOFF, CLUSTER_JOB_BACKOFF_MAX, CLUSTER_WAVE_DELAY, FAST_FIRST_POLL,
-    FAST_MAX_POLL, FAST_SETTLED_POLL,
+    FAST_MAX_POLL, FAST_MAX_POLL_NETWORK, FAST_SETTLED_POLL,
 };
 pub use tracker::{ProbeStatus, ProbeTracker};
 

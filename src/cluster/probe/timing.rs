@@ -1,8 +1,8 @@
 //! The two timing models of a rehearsal, and the cluster duration predicted from a fast run.
 //!
 //! * [`Timing::Fast`] (the default): readiness and startup probes run from the container's
-//!   start and are polled adaptively ([`FAST_FIRST_POLL`] growing to [`FAST_MAX_POLL`]) until
-//!   they pass; liveness probes keep `initialDelaySeconds`. Failure budgets keep their cluster
+//!   start and are polled adaptively ([`FAST_FIRST_POLL`] growing to [`FAST_MAX_POLL`] for exec
+//!   probes, at most [`FAST_MAX_POLL_NETWORK`] for httpGet and tcpSocket) until they pass; liveness probes keep `initialDelaySeconds`. Failure budgets keep their cluster
 //!   length (`failureThreshold × periodSeconds` after `initialDelaySeconds`), so a probe that
 //!   never passes fails when it would on a cluster. Only waiting is cut.
 //! * [`Timing::Cluster`]: the kubelet's schedule: `initialDelaySeconds`, then one probe every
@@ -23,8 +23,12 @@ use std::{
 
 /// First poll interval of a probe that has not passed yet in fast timing.
 pub const FAST_FIRST_POLL: Duration = Duration::from_millis(20);
-/// Largest poll interval of a probe that has not passed yet in fast timing.
+/// Largest poll interval of an exec probe that has not passed yet in fast timing: each one is a
+/// `docker exec`, about 75 ms of the engine's CPU here, competing with the container it probes.
 pub const FAST_MAX_POLL: Duration = Duration::from_millis(75);
+/// Largest poll interval of an httpGet or tcpSocket probe that has not passed yet in fast
+/// timing: a connection from syncsim's host costs the engine nothing, so it is polled closely.
+pub const FAST_MAX_POLL_NETWORK: Duration = Duration::from_millis(25);
 /// Largest poll interval of a liveness probe in fast timing (`periodSeconds` if shorter); a
 /// readiness or startup probe that passed is polled every `periodSeconds`.
 pub const FAST_SETTLED_POLL: Duration = Duration::from_secs(1);

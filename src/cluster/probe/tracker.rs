@@ -1,7 +1,7 @@
 //! [`ProbeTracker`]: the pure decision over a stream of probe results (see the module docs).
 use super::{
-    Probe, ProbeKind, ProbeResult, Timing, DEFAULT_POLL_INTERVAL, FAST_FIRST_POLL, FAST_MAX_POLL,
-    FAST_SETTLED_POLL,
+    Probe, ProbeAction, ProbeKind, ProbeResult, Timing, DEFAULT_POLL_INTERVAL, FAST_FIRST_POLL,
+    FAST_MAX_POLL, FAST_MAX_POLL_NETWORK, FAST_SETTLED_POLL,
 };
 use std::time::Duration;
 use tokio::time::Instant;
@@ -24,9 +24,9 @@ pub enum ProbeStatus {
 enum Poll {
     /// Every so often, whatever the results.
     Every(Duration),
-    /// Fast timing: [`FAST_FIRST_POLL`] growing by half each miss up to [`FAST_MAX_POLL`] until
-    /// the probe passes; then every `periodSeconds`, as the kubelet does.
-    Adaptive,
+    /// Fast timing: [`FAST_FIRST_POLL`] growing by half each miss up to `max` until the probe
+    /// passes; then every `periodSeconds`, as the kubelet does.
+    Adaptive { max: Duration },
 }
 
 /// Pure tracker for one probe of one container start. Feed it results with the instant they were
@@ -85,7 +85,12 @@ impl ProbeTracker {
             Timing::Cluster => t.poll = Poll::Every(probe.period.max(Duration::from_millis(1))),
             Timing::Fast => match probe.kind {
                 ProbeKind::Readiness | ProbeKind::Startup => {
-                    t.poll = Poll::Adaptive;
+                    // An exec probe costs the engine a `docker exec`; a connection costs nothing.
+                    let max = match probe.action {
+                        ProbeAction::Exec(_) => FAST_MAX_POLL,
+                        ProbeAction::Tcp { .. } | ProbeAction::Http { .. } => FAST_MAX_POLL_NETWORK,
+                    };
+                    t.poll = Poll::Adaptive { max };
                     t.begins = started;
                 }
                 ProbeKind::Liveness => {
@@ -109,11 +114,11 @@ impl ProbeTracker {
             Poll::Every(d) => d,
             // Passed: the kubelet's own pace. Nothing waits for a Ready container to change
             // quickly, and every probe is a `docker exec` competing with the containers.
-            Poll::Adaptive if self.status == ProbeStatus::Ready => self.period,
-            Poll::Adaptive => {
+            Poll::Adaptive { .. } if self.status == ProbeStatus::Ready => self.period,
+            Poll::Adaptive { max } => {
                 let grown = FAST_FIRST_POLL.as_secs_f64()
                     * 1.5f64.powi(self.misses.saturating_sub(1).min(16) as i32);
-                Duration::from_secs_f64(grown).min(FAST_MAX_POLL)
+                Duration::from_secs_f64(grown).min(max)
             }
         }
     }
@@ -201,7 +206,6 @@ impl ProbeTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::probe::ProbeAction;
 
     fn probe(kind: ProbeKind, initial: u64, period: u64, success: u32, failure: u32) -> Probe {
         Probe {
@@ -349,22 +353,44 @@ mod tests {
 
     #[test]
     fn fast_timing_probes_readiness_from_the_start_adaptively_then_backs_off() {
-        let start = Instant::now();
-        let p = probe(ProbeKind::Readiness, 5, 5, 1, 3);
-        let mut t = ProbeTracker::with_timing(&p, start, Timing::Fast);
-        assert_eq!(t.next_probe_at(), start);
-        assert_eq!(t.status_at(start), ProbeStatus::NotReady);
-        let mut now = start;
-        let mut gaps = Vec::new();
-        for _ in 0..8 {
-            t.record(now, &bad());
-            let next = t.next_probe_at();
-            gaps.push(next.duration_since(now).as_millis());
-            now = next;
+        let exec = ProbeAction::Exec(vec!["true".into()]);
+        let http = ProbeAction::Http {
+            port: 80,
+            path: "/".into(),
+            scheme: crate::cluster::probe::HttpScheme::Http,
+            host: None,
+            headers: Vec::new(),
+        };
+        // An exec probe is a `docker exec`: its gaps grow to 75 ms. A connection costs the
+        // engine nothing: at most 25 ms.
+        for (action, want) in [
+            (exec, [20, 30, 45, 67, 75, 75, 75, 75]),
+            (
+                ProbeAction::Tcp { port: 80 },
+                [20, 25, 25, 25, 25, 25, 25, 25],
+            ),
+            (http, [20, 25, 25, 25, 25, 25, 25, 25]),
+        ] {
+            let start = Instant::now();
+            let p = Probe {
+                action: action.clone(),
+                ..probe(ProbeKind::Readiness, 5, 5, 1, 3)
+            };
+            let mut t = ProbeTracker::with_timing(&p, start, Timing::Fast);
+            assert_eq!(t.next_probe_at(), start);
+            assert_eq!(t.status_at(start), ProbeStatus::NotReady);
+            let mut now = start;
+            let mut gaps = Vec::new();
+            for _ in 0..8 {
+                t.record(now, &bad());
+                let next = t.next_probe_at();
+                gaps.push(next.duration_since(now).as_millis());
+                now = next;
+            }
+            assert_eq!(gaps, want, "{action:?}");
+            assert_eq!(t.record(now, &ok()), &ProbeStatus::Ready);
+            assert_eq!(t.next_probe_at(), now + p.period, "then the kubelet's pace");
         }
-        assert_eq!(gaps, [20, 30, 45, 67, 75, 75, 75, 75]);
-        assert_eq!(t.record(now, &ok()), &ProbeStatus::Ready);
-        assert_eq!(t.next_probe_at(), now + p.period, "then the kubelet's pace");
     }
 
     #[test]
