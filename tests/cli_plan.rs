@@ -219,6 +219,28 @@ fn verbose_flag_shows_the_renderer() {
         ));
 }
 
+/// The renderer's version is asked for while it renders (`manifest/load.rs`, `ToolVersion`)
+/// and still reported: `kubectl kustomize` names the kustomize built into it.
+#[test]
+fn verbose_flag_shows_the_kustomize_version() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = syncsim()
+        .args(["-v", "plan", &format!("{root}/k8s/overlays/local")])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("rendered `"))
+        .unwrap_or_else(|| panic!("no render line in: {stderr}"));
+    let version = line
+        .split("(kustomize v")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no kustomize version in: {line}"));
+    assert!(version.starts_with(|c: char| c.is_ascii_digit()), "{line}");
+}
+
 #[test]
 fn plain_directory_source_is_planned() {
     let src = tempfile::tempdir().unwrap();

@@ -475,6 +475,9 @@ fn helm_release_name_defaults_to_the_application_name() {
     let (_r, app) = helm_app(json!({}));
     let loaded = load(&app, LoadOptions::default());
     assert_eq!(find(&loaded, "Deployment").name(), "app");
+    // `helm version --short`, asked for while the chart renders (`source/helm.rs`).
+    let renderer = loaded.renderer.to_string();
+    assert!(renderer.contains("(helm v3."), "{renderer}");
     let (_r, app) = helm_app(json!({"releaseName": "rel"}));
     assert_eq!(
         find(&load(&app, LoadOptions::default()), "Deployment").name(),

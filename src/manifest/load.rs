@@ -272,30 +272,27 @@ pub(crate) fn render_kustomize_with(
     extra: &[String],
 ) -> Result<Loaded, Error> {
     let search = opts.search_path.as_ref();
-    let (program, args, tool, renderer) = if let Some(kustomize) = find_tool("kustomize", search) {
-        let version = tool_version(&kustomize, &["version"]);
-        (
-            kustomize,
-            vec!["build"],
-            "kustomize build",
-            Renderer::Kustomize { version },
-        )
-    } else if let Some(kubectl) = find_tool("kubectl", search) {
-        let version = tool_version(&kubectl, &["version", "--client"]);
-        (
-            kubectl,
-            vec!["kustomize"],
-            "kubectl kustomize",
-            Renderer::KubectlKustomize { version },
-        )
-    } else {
-        return Err(Error::RendererNotFound {
-            dir: dir.to_string(),
-        });
-    };
+    let (program, args, version_args, tool) =
+        if let Some(kustomize) = find_tool("kustomize", search) {
+            (kustomize, "build", &["version"][..], "kustomize build")
+        } else if let Some(kubectl) = find_tool("kubectl", search) {
+            (
+                kubectl,
+                "kustomize",
+                &["version", "--client"][..],
+                "kubectl kustomize",
+            )
+        } else {
+            return Err(Error::RendererNotFound {
+                dir: dir.to_string(),
+            });
+        };
+    // The version is asked for while the render runs: asking first cost a whole second start
+    // of the tool (about 0.1 s) before every render.
+    let version = ToolVersion::start(&program, version_args);
     tracing::debug!(tool, dir, "rendering kustomization");
     let output = Command::new(&program)
-        .args(&args)
+        .arg(args)
         .arg(dir)
         .args(extra)
         .output()
@@ -303,6 +300,15 @@ pub(crate) fn render_kustomize_with(
             tool: tool.to_string(),
             source,
         })?;
+    let version = version
+        .finish()
+        .and_then(|out| kustomize_version(&out))
+        .unwrap_or_else(|| "unknown".to_string());
+    let renderer = if args == "build" {
+        Renderer::Kustomize { version }
+    } else {
+        Renderer::KubectlKustomize { version }
+    };
     if !output.status.success() {
         return Err(Error::RenderFailed {
             tool: tool.to_string(),
@@ -331,17 +337,38 @@ pub(crate) fn render_kustomize_with(
     })
 }
 
-/// Runs `program args` and extracts the kustomize version (`v5.5.0`) from its output;
-/// `unknown` when that fails. `kubectl version --client` prints `Kustomize Version: v5.5.0`;
-/// `kustomize version` prints `v5.5.0` (v5) or `{Version:kustomize/v4.5.7 …}` (v4).
-fn tool_version(program: &Path, args: &[&str]) -> String {
-    Command::new(program)
-        .args(args)
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|out| kustomize_version(&out))
-        .unwrap_or_else(|| "unknown".to_string())
+/// A tool's `version` command, run alongside the tool's real work.
+pub(crate) struct ToolVersion(Option<std::process::Child>);
+
+impl ToolVersion {
+    /// Starts `program args` (its output captured, its stderr discarded).
+    pub(crate) fn start(program: &Path, args: &[&str]) -> Self {
+        Self(
+            Command::new(program)
+                .args(args)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .ok(),
+        )
+    }
+
+    /// What the command printed, `None` when it could not run or printed no UTF-8.
+    pub(crate) fn finish(mut self) -> Option<String> {
+        let out = self.0.take()?.wait_with_output().ok()?;
+        String::from_utf8(out.stdout).ok()
+    }
+}
+
+/// Not asked for (the render failed): the command is stopped and reaped, never left behind.
+impl Drop for ToolVersion {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// The kustomize version in a `kustomize version` or `kubectl version --client` output.

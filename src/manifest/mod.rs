@@ -12,7 +12,7 @@ mod plain;
 pub mod source;
 
 pub use error::{Error, ToolStderr};
-pub(crate) use load::{find_tool, parse_text, render_kustomize_with};
+pub(crate) use load::{find_tool, parse_text, render_kustomize_with, ToolVersion};
 pub use load::{load, LoadOptions, Loaded, Renderer, KUSTOMIZATION_FILES};
 pub use object::{Object, ObjectKey, Origin};
 pub use parse::from_yaml_str;

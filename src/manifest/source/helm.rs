@@ -54,13 +54,8 @@ pub fn render(
             what: format!("the Helm source of Application `{}`", at.app),
             hint: "install helm v3, e.g. with compose/install-helm.sh".into(),
         })?;
-    let version = Command::new(&helm)
-        .args(["version", "--short"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "unknown".into());
+    // Asked for while the chart renders (see `ToolVersion`).
+    let version = manifest::ToolVersion::start(&helm, &["version", "--short"]);
 
     let release = h
         .release_name
@@ -187,6 +182,11 @@ pub fn render(
     })?;
     let mut objects = manifest::from_yaml_str(&text, input.display).map_err(|e| at.render(e))?;
     super::drop_lines(&mut objects);
+    let version = version
+        .finish()
+        .map(|out| out.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "unknown".into());
     Ok((objects, version))
 }
 
