@@ -266,9 +266,15 @@ impl Ctr {
                 if let (true, false, Some(failed)) =
                     (self.ready, self.observed_ready, failed_before)
                 {
-                    inner.observe(Observation::ReadinessLag {
-                        lag: ended.saturating_duration_since(failed),
-                    });
+                    let lag = ended.saturating_duration_since(failed);
+                    tracing::debug!(
+                        "container {}: readiness seen {} ms after the last failing probe ended \
+                         (the passing probe took {} ms)",
+                        self.id,
+                        lag.as_millis(),
+                        ended.saturating_duration_since(began).as_millis()
+                    );
+                    inner.observe(Observation::ReadinessLag { lag });
                 }
                 if self.ready {
                     self.observe_ready(inner, began);
