@@ -272,15 +272,19 @@ pub(crate) fn render_kustomize_with(
     extra: &[String],
 ) -> Result<Loaded, Error> {
     let search = opts.search_path.as_ref();
-    let (program, args, version_args, tool) =
+    type Named = fn(String) -> Renderer;
+    let (program, args, version_args, tool, renderer): (_, _, &[&str], _, Named) =
         if let Some(kustomize) = find_tool("kustomize", search) {
-            (kustomize, "build", &["version"][..], "kustomize build")
+            let named: Named = |version| Renderer::Kustomize { version };
+            (kustomize, "build", &["version"], "kustomize build", named)
         } else if let Some(kubectl) = find_tool("kubectl", search) {
+            let named: Named = |version| Renderer::KubectlKustomize { version };
             (
                 kubectl,
                 "kustomize",
-                &["version", "--client"][..],
+                &["version", "--client"],
                 "kubectl kustomize",
+                named,
             )
         } else {
             return Err(Error::RendererNotFound {
@@ -300,15 +304,12 @@ pub(crate) fn render_kustomize_with(
             tool: tool.to_string(),
             source,
         })?;
-    let version = version
-        .finish()
-        .and_then(|out| kustomize_version(&out))
-        .unwrap_or_else(|| "unknown".to_string());
-    let renderer = if args == "build" {
-        Renderer::Kustomize { version }
-    } else {
-        Renderer::KubectlKustomize { version }
-    };
+    let renderer = renderer(
+        version
+            .finish()
+            .and_then(|out| kustomize_version(&out))
+            .unwrap_or_else(|| "unknown".to_string()),
+    );
     if !output.status.success() {
         return Err(Error::RenderFailed {
             tool: tool.to_string(),

@@ -2,7 +2,8 @@
 //!
 //! * [`Timing::Fast`] (the default): readiness and startup probes run from the container's
 //!   start and are polled adaptively ([`FAST_FIRST_POLL`] growing to [`FAST_MAX_POLL`] for exec
-//!   probes, at most [`FAST_MAX_POLL_NETWORK`] for httpGet and tcpSocket) until they pass; liveness probes keep `initialDelaySeconds`. Failure budgets keep their cluster
+//!   probes, at most [`FAST_MAX_POLL_NETWORK`] for httpGet and tcpSocket) until they pass;
+//!   liveness probes keep `initialDelaySeconds`. Failure budgets keep their cluster
 //!   length (`failureThreshold × periodSeconds` after `initialDelaySeconds`), so a probe that
 //!   never passes fails when it would on a cluster. Only waiting is cut.
 //! * [`Timing::Cluster`]: the kubelet's schedule: `initialDelaySeconds`, then one probe every
