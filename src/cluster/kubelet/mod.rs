@@ -416,7 +416,11 @@ impl RunningPod {
                     continue;
                 }
             };
-            if self.host_ip.is_none() {
+            // The pod's IP is its running network owner's. Docker may give a restarted
+            // container another address (on a cluster the sandbox keeps the pod's IP across
+            // container restarts), so it is followed: Services route to where the pod is now,
+            // not to an address another container may have taken.
+            if state.status == ContainerStatus::Running && state.ip.is_some() {
                 self.host_ip = state.ip.clone();
             }
             c.state = state.status.clone();
