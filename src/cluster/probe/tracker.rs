@@ -113,7 +113,7 @@ impl ProbeTracker {
         match self.poll {
             Poll::Every(d) => d,
             // Passed: the kubelet's own pace. Nothing waits for a Ready container to change
-            // quickly, and every probe is a `docker exec` competing with the containers.
+            // quickly, and an exec probe is a `docker exec` competing with the containers.
             Poll::Adaptive { .. } if self.status == ProbeStatus::Ready => self.period,
             Poll::Adaptive { max } => {
                 let grown = FAST_FIRST_POLL.as_secs_f64()
