@@ -174,10 +174,17 @@ fn a_service_forwards_its_port_to_a_numeric_or_named_target_port() {
             "[{port: 81, targetPort: http}]",
             0,
         ),
+        // Two ports: both endpoint files are written by one update.
+        service(
+            "backend-two",
+            "backend",
+            "[{name: a, port: 82, targetPort: 8080}, {name: b, port: 83, targetPort: http}]",
+            0,
+        ),
         client(
             "client",
             1,
-            r#"for hp in "backend 80" "backend-named 81" "backend.demo.svc.cluster.local 80" "backend-named.demo 81"; do
+            r#"for hp in "backend 80" "backend-named 81" "backend.demo.svc.cluster.local 80" "backend-named.demo 81" "backend-two 82" "backend-two 83"; do
   r=$(get $hp); echo "$hp -> $r"; [ "$r" = hello-backend ] || exit 1
 done
 # The Service port is 80, not the pod's 8080.

@@ -304,17 +304,26 @@ pub(crate) fn proxy_command(svc: &ServiceSpec) -> Vec<String> {
     vec!["sh".into(), "-c".into(), script]
 }
 
-/// The command that replaces the endpoint file of `port` with `lines` (atomically).
-pub(crate) fn write_endpoints_command(port: u16, lines: &str) -> Vec<String> {
-    vec![
+/// The command that replaces the endpoint files of the given ports, each with its `address
+/// port` lines (atomically, file by file): one `exec` for every port whose endpoints changed, so
+/// a multi-port Service costs the engine one `exec` per change rather than one per port.
+pub(crate) fn write_endpoints_command(files: &[(u16, &str)]) -> Vec<String> {
+    let mut cmd: Vec<String> = vec![
         "sh".into(),
         "-c".into(),
         format!(
-            "mkdir -p {DIR}/endpoints && printf '%s' \"$1\" > {DIR}/endpoints/$0.new && mv {DIR}/endpoints/$0.new {DIR}/endpoints/$0"
+            "mkdir -p {DIR}/endpoints || exit 1\n\
+             while [ $# -gt 1 ]; do\n  \
+             printf '%s' \"$2\" > {DIR}/endpoints/$1.new && mv {DIR}/endpoints/$1.new {DIR}/endpoints/$1 || exit 1\n  \
+             shift 2\ndone"
         ),
-        port.to_string(),
-        lines.to_string(),
-    ]
+        "syncsim-endpoints".into(),
+    ];
+    for (port, lines) in files {
+        cmd.push(port.to_string());
+        cmd.push((*lines).to_string());
+    }
+    cmd
 }
 
 #[cfg(test)]
@@ -438,8 +447,11 @@ mod tests {
         );
         let cmd = proxy_command(&s);
         assert!(cmd[2].contains("for p in 80; do"), "{}", cmd[2]);
-        let cmd = write_endpoints_command(80, "10.0.0.1 8080\n");
-        assert_eq!(cmd[3], "80");
+        let cmd = write_endpoints_command(&[(80, "10.0.0.1 8080\n"), (81, "")]);
+        assert_eq!(
+            cmd[3..],
+            ["syncsim-endpoints", "80", "10.0.0.1 8080\n", "81", ""]
+        );
     }
 }
 

@@ -30,7 +30,7 @@ struct Shared {
     id: OnceLock<String>,
     /// How long creating and starting the container took, once done.
     setup: Mutex<Option<Duration>>,
-    /// Endpoint files rewritten so far (one `exec` each).
+    /// Endpoint updates so far (one `exec` each, for every port whose endpoints changed).
     updates: AtomicUsize,
 }
 
@@ -225,20 +225,24 @@ async fn feed(inner: &Inner, id: &str, svc: &ServiceSpec, shared: &Shared) {
         svc.tcp_ports().map(|p| (p.port, String::new())).collect();
     loop {
         let pods: Vec<Endpoint> = inner.endpoints();
-        for (port, lines) in endpoint_lines(svc, &pods) {
-            if written.get(&port) == Some(&lines) {
-                continue;
-            }
-            let cmd = write_endpoints_command(port, &lines);
+        let changed: Vec<(u16, String)> = endpoint_lines(svc, &pods)
+            .into_iter()
+            .filter(|(port, lines)| written.get(port) != Some(lines))
+            .collect();
+        if !changed.is_empty() {
+            let files: Vec<(u16, &str)> = changed.iter().map(|(p, l)| (*p, l.as_str())).collect();
+            let cmd = write_endpoints_command(&files);
             match inner.rt.exec(id, &cmd, Duration::from_secs(5)).await {
                 Ok(r) if r.exit_code == 0 => {
-                    tracing::debug!(
-                        "Service {}/{} port {port}: endpoints {:?}",
-                        svc.namespace,
-                        svc.name,
-                        lines.lines().collect::<Vec<_>>()
-                    );
-                    written.insert(port, lines);
+                    for (port, lines) in changed {
+                        tracing::debug!(
+                            "Service {}/{} port {port}: endpoints {:?}",
+                            svc.namespace,
+                            svc.name,
+                            lines.lines().collect::<Vec<_>>()
+                        );
+                        written.insert(port, lines);
+                    }
                     shared.updates.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok(r) => tracing::debug!("proxy {}: update failed: {}", svc.name, r.output),
