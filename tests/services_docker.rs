@@ -43,6 +43,11 @@ struct Output {
 
 /// Writes `yaml` and runs `syncsim sync` on it; prints everything for a failing assertion.
 fn sync(app: &str, yaml: &str, timeout: &str) -> Output {
+    sync_args(app, yaml, timeout, &[])
+}
+
+/// [`sync`] with more arguments.
+fn sync_args(app: &str, yaml: &str, timeout: &str, extra: &[&str]) -> Output {
     common::ensure_test_image();
     if !labelled(app).is_empty() {
         let st = syncsim()
@@ -66,6 +71,7 @@ fn sync(app: &str, yaml: &str, timeout: &str) -> Output {
         .arg(Path::new(&path))
         .args(["--app", app, "--dest-namespace", "demo"])
         .args(["--job-backoff", "200ms", "--timeout", timeout])
+        .args(extra)
         .output()
         .expect("run syncsim");
     let o = Output {
@@ -191,10 +197,28 @@ done
 r=$(get backend 8080); echo "backend 8080 -> '$r'"; [ -z "$r" ] || exit 1"#,
         ),
     ]);
-    let out = sync("svc-remap", &yaml, "90s");
+    let out = sync_args("svc-remap", &yaml, "90s", &["-vv"]);
     assert_eq!(
         out.code, 0,
         "the client Job reached the Service through its port"
+    );
+    // The three Services of wave 0 (applied concurrently, ports apart) share one proxy.
+    let proxies: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("Service proxy syncsim-svc-remap-svc-"))
+        .collect();
+    assert_eq!(proxies.len(), 1, "{proxies:?}");
+    let served = proxies[0]
+        .split("serves ")
+        .nth(1)
+        .and_then(|rest| rest.split(" (set up").next())
+        .expect("the Services served");
+    let mut served: Vec<&str> = served.split(", ").collect();
+    served.sort_unstable();
+    assert_eq!(
+        served,
+        ["demo/backend", "demo/backend-named", "demo/backend-two"]
     );
 }
 

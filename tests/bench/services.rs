@@ -218,8 +218,9 @@ async fn main() {
                 ratio * 100.0
             );
             println!(
-                "         Services: {} plain DNS, {} proxies (started in {:.3}s in all, {} endpoint updates)",
+                "         Services: {} plain DNS, {} proxied by {} proxy containers (started in {:.3}s in all, {} endpoint updates)",
                 costs.plain_dns,
+                costs.proxied,
                 costs.proxies,
                 costs.proxy_setup.as_secs_f64(),
                 costs.endpoint_updates

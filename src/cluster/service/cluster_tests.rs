@@ -249,6 +249,90 @@ async fn a_probed_or_already_running_backend_needs_a_proxy_even_with_equal_ports
     s.cluster.teardown(Duration::ZERO).await;
 }
 
+/// A Service named `name` selecting `web` on `ports`, a PostSync hook when `hook`.
+fn named_service(name: &str, ports: &str, hook: bool) -> String {
+    let hook = if hook {
+        "\n  annotations: {argocd.argoproj.io/hook: PostSync}"
+    } else {
+        ""
+    };
+    format!(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}{hook}\nspec:\n  selector: {{app: web}}\n  ports: {ports}\n"
+    )
+}
+
+#[tokio::test]
+async fn services_of_one_step_share_a_proxy_unless_a_port_collides_or_one_is_a_hook() {
+    let s = sim(
+        &[
+            named_service("web", "[{port: 80, targetPort: http}]", false),
+            named_service("web-admin", "[{port: 81, targetPort: http}]", false),
+            named_service("web-alt", "[{port: 80, targetPort: http}]", false),
+            named_service("web-hook", "[{port: 82, targetPort: http}]", true),
+            web(true),
+        ]
+        .join("---\n"),
+        None,
+    )
+    .await;
+    for name in ["web", "web-admin", "web-alt"] {
+        s.apply(name, "Service").await;
+    }
+    // Applied in the same step here, to show that a hook keeps a proxy of its own.
+    s.apply("web-hook", "Service").await;
+    s.cluster.step_applied(&[]).await;
+    const ADMIN: &str = "syncsim-svc-svc-demo-web-admin";
+    const ALT: &str = "syncsim-svc-svc-demo-web-alt";
+    const HOOK: &str = "syncsim-svc-svc-demo-web-hook";
+    s.wait_for("three proxies", || {
+        [PROXY, ALT, HOOK]
+            .iter()
+            .all(|c| s.fake.container_spec(c).is_some())
+    })
+    .await;
+    assert!(
+        s.fake.container_spec(ADMIN).is_none(),
+        "web-admin shares web's proxy"
+    );
+    let shared = s.aliases(PROXY);
+    assert_eq!(shared.len(), 8, "{shared:?}");
+    assert!(
+        shared.contains(&"web.demo".to_string()) && shared.contains(&"web-admin.demo".to_string())
+    );
+    let cmd = s.fake.container_spec(PROXY).unwrap().entrypoint.unwrap();
+    assert!(cmd[2].contains("for p in 80 81; do"), "{}", cmd[2]);
+    assert_eq!(s.aliases(ALT)[0], "web-alt");
+    let costs = s.cluster.service_costs();
+    assert_eq!((costs.proxied, costs.proxies), (4, 3));
+
+    // web goes: web-admin keeps its names, on a proxy of its own, and web's are gone.
+    s.cluster
+        .delete(&s.task("web", "Service").key())
+        .await
+        .unwrap();
+    s.wait_for("web-admin's own proxy", || {
+        s.fake.container_spec(ADMIN).is_some()
+    })
+    .await;
+    assert!(
+        !s.fake.objects().iter().any(|l| l.name == PROXY),
+        "the shared proxy went with web"
+    );
+    assert_eq!(s.aliases(ADMIN)[..2], ["web-admin", "web-admin.demo"]);
+    let live: Vec<String> = s
+        .fake
+        .objects()
+        .into_iter()
+        .filter_map(|l| s.fake.container_spec(&l.name))
+        .flat_map(|spec| match spec.network {
+            NetworkAttachment::Network { aliases, .. } => aliases,
+            _ => Vec::new(),
+        })
+        .collect();
+    assert!(!live.contains(&"web".to_string()), "{live:?}");
+    s.cluster.teardown(Duration::ZERO).await;
+}
+
 const CLAIM: &str = "apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: {name: data}

@@ -16,7 +16,9 @@
 //!   (`proxy.rs`). With no Ready endpoint a connection is accepted and closed at once. The
 //!   proxy is set up in the background once its wave's pods have started: the Service's apply
 //!   is an API call, as on a cluster (where kube-proxy and DNS catch up asynchronously too), so
-//!   proxies cost a wave no time.
+//!   proxies cost a wave no time. Services applied in the same step share one proxy container
+//!   (named after the first) where their TCP ports differ and none is a hook: a container
+//!   costs the engine far more than a listener.
 //!
 //! Headless Services (`clusterIP: None`) get the same treatment for their own name (a proxy
 //! reaching Ready pods only, one address rather than one per pod), and a StatefulSet's pods
@@ -138,7 +140,9 @@ pub(crate) struct RealisedService {
 pub struct ServiceCosts {
     /// Services whose pods answer to their names (no container, no hop).
     pub plain_dns: usize,
-    /// Services realised by a proxy container (one container and one hop each).
+    /// Services realised by a proxy (one hop each).
+    pub proxied: usize,
+    /// Proxy containers (Services applied in one step share one where their ports differ).
     pub proxies: usize,
     /// Time spent creating and starting proxies (in the background, after the Service's apply).
     pub proxy_setup: std::time::Duration,
@@ -285,23 +289,38 @@ pub(crate) fn endpoint_lines(svc: &ServiceSpec, pods: &[Endpoint]) -> BTreeMap<u
     out
 }
 
-/// The proxy's command: write the per-connection script (pick a Ready endpoint at random, or
-/// close), then run one persistent `nc` listener per TCP port. Inline rather than copied in as
-/// files: one Docker call less per proxy.
-pub(crate) fn proxy_command(svc: &ServiceSpec) -> Vec<String> {
-    let ports: Vec<String> = svc.tcp_ports().map(|p| p.port.to_string()).collect();
+/// The proxy's command for the Services it serves (their TCP ports are disjoint): write the
+/// per-connection script (pick a Ready endpoint at random, or close), then run one persistent
+/// `nc` listener per TCP port. Inline rather than copied in as files: one Docker call less per
+/// proxy.
+pub(crate) fn proxy_command(services: &[ServiceSpec]) -> Vec<String> {
+    let ports: Vec<String> = services
+        .iter()
+        .flat_map(ServiceSpec::tcp_ports)
+        .map(|p| p.port.to_string())
+        .collect();
+    let names: Vec<String> = services
+        .iter()
+        .map(|s| format!("{}/{}", s.namespace, s.name))
+        .collect();
     let script = format!(
-        "# syncsim Service proxy for {ns}/{name}\n\
+        "# syncsim Service proxy for {names}\n\
          mkdir -p {DIR}/endpoints\n\
          printf '%s\\n' '#!/bin/sh' 'ep=$(shuf -n 1 {DIR}/endpoints/$1 2>/dev/null)' \
          '[ -n \"$ep\" ] || exit 0' 'exec nc $ep' > {DIR}/connect\n\
          chmod 755 {DIR}/connect\n\
          for p in {ports}; do\n  touch {DIR}/endpoints/$p\n  nc -ll -p $p -e {DIR}/connect $p &\ndone\nwait\n",
-        ns = svc.namespace,
-        name = svc.name,
+        names = names.join(" "),
         ports = ports.join(" "),
     );
     vec!["sh".into(), "-c".into(), script]
+}
+
+/// Whether two Services can share a proxy: no TCP port in common (each port has one endpoint
+/// file and one listener).
+pub(crate) fn ports_disjoint(a: &ServiceSpec, b: &ServiceSpec) -> bool {
+    a.tcp_ports()
+        .all(|p| b.tcp_ports().all(|q| q.port != p.port))
 }
 
 /// The command that replaces the endpoint files of the given ports, each with its `address
@@ -445,7 +464,7 @@ mod tests {
             json!([{"port": 80}, {"port": 53, "protocol": "UDP"}]),
             false,
         );
-        let cmd = proxy_command(&s);
+        let cmd = proxy_command(std::slice::from_ref(&s));
         assert!(cmd[2].contains("for p in 80; do"), "{}", cmd[2]);
         let cmd = write_endpoints_command(&[(80, "10.0.0.1 8080\n"), (81, "")]);
         assert_eq!(

@@ -40,30 +40,60 @@ impl DockerCluster {
             .iter()
             .any(|e| spec.selects(&e.namespace, &e.labels));
         let how = realisation(&spec, probed, pods_exist);
+        if how == Realisation::Proxy {
+            proxy::check_image(&self.inner, &spec).await?;
+        }
+        tracing::debug!("Service {key}: {how:?}");
+        // Services applied together are realised concurrently: finding a proxy to share and
+        // recording the choice happen under one lock.
+        let mut services = self.inner.services();
         let proxy = match how {
-            Realisation::Proxy => Some(proxy::start(&self.inner, spec.clone()).await?),
+            Realisation::Proxy => {
+                // A hook may be deleted mid-sync by its policy: it keeps a proxy of its own.
+                let open = if is_hook(obj) {
+                    Vec::new()
+                } else {
+                    services.values().filter_map(|r| r.proxy.clone()).collect()
+                };
+                Some(proxy::start(&self.inner, spec.clone(), open))
+            }
             Realisation::PlainDns => None,
         };
-        tracing::debug!("Service {key}: {how:?}");
-        self.inner
-            .services()
-            .insert(key.clone(), RealisedService { spec, how, proxy });
+        services.insert(key.clone(), RealisedService { spec, how, proxy });
         Ok(())
     }
 
-    /// The Service `key` is gone: its proxy goes with it (pods keep plain names they got).
+    /// The Service `key` is gone: its proxy goes with it (pods keep plain names they got). The
+    /// other Services of a shared proxy are realised again at once, on a proxy of their own:
+    /// Docker cannot take one Service's names off a running container.
     pub(in crate::cluster) async fn forget_service(&self, key: &ObjectKey) {
         let gone = self.inner.services().remove(key);
-        if let Some(proxy) = gone.and_then(|r| r.proxy) {
-            let name = proxy.container.clone();
-            let id = proxy.stopped().await;
-            match self.inner.rt.remove_container(&name).await {
-                Ok(()) => {
-                    if let Some(id) = id {
-                        self.inner.ledger.forget(&id);
-                    }
+        let Some(proxy) = gone.and_then(|r| r.proxy) else {
+            return;
+        };
+        let others: Vec<ObjectKey> = self
+            .inner
+            .services()
+            .iter()
+            .filter(|(_, r)| r.proxy.as_ref().is_some_and(|p| p.same(&proxy)))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let id = proxy.stopped().await;
+        match self.inner.rt.remove_container(proxy.container()).await {
+            Ok(()) => {
+                if let Some(id) = id {
+                    self.inner.ledger.forget(&id);
                 }
-                Err(e) => tracing::warn!("failed to remove Service proxy: {e}"),
+            }
+            Err(e) => tracing::warn!("failed to remove Service proxy: {e}"),
+        }
+        for other in others {
+            self.inner.services().remove(&other);
+            let obj = self.inner.store().get(&other).map(|e| e.object.clone());
+            if let Some(obj) = obj {
+                if let Err(e) = Box::pin(self.realise_service(&other, &obj)).await {
+                    tracing::warn!("{other}: {e}");
+                }
             }
         }
     }
@@ -71,12 +101,18 @@ impl DockerCluster {
     /// What the applied Services cost: proxies, their setup time and endpoint updates.
     pub fn service_costs(&self) -> super::ServiceCosts {
         let mut c = super::ServiceCosts::default();
+        let mut counted: Vec<proxy::ProxyHandle> = Vec::new();
         for r in self.inner.services().values() {
             match &r.proxy {
                 Some(p) => {
+                    c.proxied += 1;
+                    if counted.iter().any(|q| q.same(p)) {
+                        continue;
+                    }
                     c.proxies += 1;
                     c.proxy_setup += p.setup().unwrap_or_default();
                     c.endpoint_updates += p.updates();
+                    counted.push(p.clone());
                 }
                 None => c.plain_dns += 1,
             }
@@ -128,7 +164,7 @@ pub(crate) async fn proxies_set_up(inner: &Inner, step: u64) {
     let waits: Vec<_> = inner
         .services()
         .values()
-        .filter_map(|r| r.proxy.as_ref().filter(|p| p.step < step))
+        .filter_map(|r| r.proxy.as_ref().filter(|p| p.step() < step))
         .map(|p| p.set_up_signal())
         .collect();
     for mut rx in waits {
@@ -163,4 +199,13 @@ pub(crate) fn pod_aliases(
         }
     }
     out
+}
+
+/// Whether `obj` is an Argo CD (or Helm) hook.
+fn is_hook(obj: &Value) -> bool {
+    obj.pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+        .is_some_and(|a| {
+            a.contains_key("argocd.argoproj.io/hook") || a.contains_key("helm.sh/hook")
+        })
 }
