@@ -187,9 +187,10 @@ pub(super) fn replicaset(o: &Obj) -> Checked {
 /// count as long-running.
 const IGNORE_RESTART_POLICY: &str = "argocd.argoproj.io/ignore-restart-policy";
 
-fn is_hook(o: &Obj) -> bool {
+/// Whether the object is an Argo CD (or Helm) hook: it carries either's hook annotation.
+pub fn is_hook(value: &serde_json::Value) -> bool {
     let ann = |k: &str| {
-        o.value
+        value
             .pointer("/metadata/annotations")
             .and_then(|a| a.get(k))
             .is_some()
@@ -202,7 +203,7 @@ pub(super) fn pod(o: &Obj) -> Checked {
     // A live Pod always has a restartPolicy (the API server defaults it to Always); treat a
     // missing one the same way.
     let restart_policy = o.opt_str(&["spec", "restartPolicy"])?.unwrap_or("Always");
-    let ignore_restart_policy = !is_hook(o)
+    let ignore_restart_policy = !is_hook(o.value)
         && o.opt_str(&["metadata", "annotations", IGNORE_RESTART_POLICY])? == Some("true");
     let long_running = restart_policy == "Always" || ignore_restart_policy;
     let message = o.str(&["status", "message"])?.to_string();

@@ -12,6 +12,7 @@ mod outcome;
 mod progress;
 
 pub use assess::{assess, Health, HealthError, HealthStatus, HOOK_FINALIZER};
+pub use checks::is_hook;
 pub use custom::Customizations;
 pub use outcome::{hook_phase, resource_phase, HookOutcome, HookPhase, ResourcePhase};
 pub use progress::{progress_deadline, DEFAULT_PROGRESS_DEADLINE_SECONDS};

@@ -6,8 +6,8 @@
 //! Services applied in the same step share one proxy when their TCP ports differ (and none is
 //! a hook, which its delete policy may remove mid-sync): their names resolve at the same moment
 //! either way (the step's applies are milliseconds apart, and the proxy is set up once the
-//! step's pods have started), and each proxy container costs the engine about a quarter of a
-//! second of CPU on 2 cores to create and start, taken from the pods starting alongside.
+//! step's pods have started), and each proxy container costs the machine about a third of a
+//! second of CPU to create and start, taken on 2 cores from the pods starting alongside.
 use super::{
     endpoint_lines, ports_disjoint, proxy_command, write_endpoints_command, Endpoint, ServiceSpec,
 };
@@ -155,11 +155,11 @@ pub(crate) async fn check_image(inner: &Inner, svc: &ServiceSpec) -> Result<(), 
     }
 }
 
-/// A proxy for `svc`: the first of `open` (proxies of the current step) whose setup has not
-/// begun and whose ports `svc` does not collide with, else a new one whose setup starts in the background, along with the task
-/// that rewrites its endpoint files whenever the Ready pods its Services select change. Call
-/// [`check_image`] first; this does not wait, so that choosing from `open` and recording the result
-/// happen under one lock of the applied Services.
+/// A proxy for `svc`: the first of `open` that belongs to the current step, has not begun its
+/// setup and has no TCP port of `svc`, else a new one whose setup starts in the background,
+/// along with the task that rewrites its endpoint files whenever the Ready pods its Services
+/// select change. Call [`check_image`] first: this does not wait, so that choosing from `open`
+/// and recording the choice happen under one lock of the applied Services.
 pub(crate) fn start(inner: &Arc<Inner>, svc: ServiceSpec, open: Vec<ProxyHandle>) -> ProxyHandle {
     let step = inner.step();
     if let Some(open) = open

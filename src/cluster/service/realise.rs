@@ -50,7 +50,7 @@ impl DockerCluster {
         let proxy = match how {
             Realisation::Proxy => {
                 // A hook may be deleted mid-sync by its policy: it keeps a proxy of its own.
-                let open = if is_hook(obj) {
+                let open = if crate::health::is_hook(obj) {
                     Vec::new()
                 } else {
                     services.values().filter_map(|r| r.proxy.clone()).collect()
@@ -199,13 +199,4 @@ pub(crate) fn pod_aliases(
         }
     }
     out
-}
-
-/// Whether `obj` is an Argo CD (or Helm) hook.
-fn is_hook(obj: &Value) -> bool {
-    obj.pointer("/metadata/annotations")
-        .and_then(Value::as_object)
-        .is_some_and(|a| {
-            a.contains_key("argocd.argoproj.io/hook") || a.contains_key("helm.sh/hook")
-        })
 }
