@@ -249,6 +249,61 @@ async fn a_probed_or_already_running_backend_needs_a_proxy_even_with_equal_ports
     s.cluster.teardown(Duration::ZERO).await;
 }
 
+/// The addresses in the proxy's endpoint updates so far, in order (`a.b.c.d` of each
+/// `a.b.c.d 8080` line).
+fn fed_addresses(s: &Sim) -> Vec<String> {
+    s.fake
+        .calls()
+        .iter()
+        .filter(|c| c.object == PROXY)
+        .filter_map(|c| c.detail.clone())
+        .filter_map(|d| {
+            d.lines().find_map(|l| {
+                l.split_whitespace()
+                    .rev()
+                    .nth(1)
+                    .filter(|_| l.ends_with(" 8080"))
+                    .map(str::to_string)
+            })
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_service_follows_its_pod_to_the_address_it_has_after_a_restart() {
+    // Docker may give a restarted container another address and its old one to the next
+    // container (the fake always does); a cluster keeps the pod's IP. Either way the Service
+    // must route to where the pod is now.
+    let s = sim(
+        &format!(
+            "{}---\n{}",
+            service("[{port: 80, targetPort: http}]"),
+            web(true)
+        ),
+        None,
+    )
+    .await;
+    s.apply("web", "Service").await;
+    s.apply("web", "Deployment").await;
+    s.wait_for("the first endpoint", || !fed_addresses(&s).is_empty())
+        .await;
+    let pod = s.pod_container("web");
+    let before = s.fake.inspect_container(&pod).await.unwrap().ip.unwrap();
+    assert_eq!(fed_addresses(&s), std::slice::from_ref(&before));
+    s.fake.stop_container(&pod, Duration::ZERO).await.unwrap();
+    s.wait_for("the restarted pod's address", || {
+        fed_addresses(&s).last() != Some(&before)
+    })
+    .await;
+    let after = s.fake.inspect_container(&pod).await.unwrap().ip.unwrap();
+    assert_ne!(
+        after, before,
+        "the fake gives a restarted container a new address"
+    );
+    assert_eq!(fed_addresses(&s).last(), Some(&after));
+    s.cluster.teardown(Duration::ZERO).await;
+}
+
 /// A Service named `name` selecting `web` on `ports`, a PostSync hook when `hook`.
 fn named_service(name: &str, ports: &str, hook: bool) -> String {
     let hook = if hook {

@@ -324,6 +324,7 @@ impl ContainerRuntime for FakeRuntime {
                 stopped: None,
                 connected: true,
                 index,
+                address: index,
             },
         );
         Ok(id)
@@ -350,10 +351,22 @@ impl ContainerRuntime for FakeRuntime {
                 }
             }
         }
+        // A restart takes a fresh address (see `FakeContainer::address`).
+        let restart = s
+            .containers
+            .get(&key)
+            .is_some_and(|c| c.started_at.is_some() && c.status(now) != ContainerStatus::Running);
+        if restart {
+            s.next_id += 1;
+        }
+        let fresh = s.next_id;
         if let Some(c) = s.containers.get_mut(&key) {
             // Starting a running container is a no-op, as in Docker; restarting an exited one
             // starts its script again.
             if c.status(now) != ContainerStatus::Running {
+                if restart {
+                    c.address = fresh;
+                }
                 c.started_at = Some(now);
                 c.stopped = None;
             }
@@ -399,7 +412,7 @@ impl ContainerRuntime for FakeRuntime {
         Ok(ContainerState {
             id: c.id.clone(),
             ip: (running && on_network)
-                .then(|| format!("10.0.{}.{}", c.index / 250, c.index % 250 + 2)),
+                .then(|| format!("10.0.{}.{}", c.address / 250, c.address % 250 + 2)),
             status,
             host_ports,
         })

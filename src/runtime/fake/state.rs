@@ -23,6 +23,9 @@ pub(super) struct FakeContainer {
     pub(super) stopped: Option<Instant>,
     pub(super) connected: bool,
     pub(super) index: u32,
+    /// Its network address's index: a restart takes a fresh one, as Docker may hand a
+    /// restarted container another address (and its old one to the next container).
+    pub(super) address: u32,
 }
 
 impl FakeContainer {
