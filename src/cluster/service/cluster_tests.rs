@@ -154,9 +154,9 @@ async fn a_service_that_changes_nothing_is_plain_dns_on_pods_started_after_it() 
     s.cluster.teardown(Duration::ZERO).await;
 }
 
-#[tokio::test]
-async fn a_remapped_service_gets_a_proxy_fed_with_ready_endpoints_and_removed_with_it() {
-    let s = sim(
+/// Service `web` forwarding port 80 to its probed pods' port named `http`.
+async fn remapped_web() -> Sim {
+    sim(
         &format!(
             "{}---\n{}",
             service("[{port: 80, targetPort: http}]"),
@@ -164,7 +164,12 @@ async fn a_remapped_service_gets_a_proxy_fed_with_ready_endpoints_and_removed_wi
         ),
         None,
     )
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn a_remapped_service_gets_a_proxy_fed_with_ready_endpoints_and_removed_with_it() {
+    let s = remapped_web().await;
     s.apply("web", "Service").await;
     // The proxy is set up in the background, as kube-proxy programs a Service's routing.
     s.wait_for("the proxy", || s.fake.container_spec(PROXY).is_some())
@@ -274,15 +279,7 @@ async fn a_service_follows_its_pod_to_the_address_it_has_after_a_restart() {
     // Docker may give a restarted container another address and its old one to the next
     // container (the fake always does); a cluster keeps the pod's IP. Either way the Service
     // must route to where the pod is now.
-    let s = sim(
-        &format!(
-            "{}---\n{}",
-            service("[{port: 80, targetPort: http}]"),
-            web(true)
-        ),
-        None,
-    )
-    .await;
+    let s = remapped_web().await;
     s.apply("web", "Service").await;
     s.apply("web", "Deployment").await;
     s.wait_for("the first endpoint", || !fed_addresses(&s).is_empty())
