@@ -4,6 +4,7 @@
 //! Argo CD does), a plain directory of YAML/JSON files, a single file, `-` for standard input, or
 //! an Argo CD `Application` file, rendered from its source as Argo CD's repo-server would
 //! ([`source`]).
+mod block;
 mod error;
 mod load;
 mod object;

@@ -1,6 +1,9 @@
 //! The fast path of [`super::parse`]: plain YAML (string keys, no merge keys, no tags) read
 //! straight into JSON values, a large text parsed in parts on several threads.
-use super::parse::{node_budget, take_node};
+use super::{
+    block,
+    parse::{node_budget, take_node},
+};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::{cell::Cell, fmt};
@@ -52,12 +55,28 @@ pub(super) fn plain_documents(text: &str) -> Option<Vec<Value>> {
 /// The smallest part [`plain_documents`] gives a thread: below it, a thread is not worth it.
 const MIN_PART_BYTES: usize = 256 * 1024;
 
-/// The documents of one part of a text, with the nodes they took of `budget`.
+/// The documents of one part of a text, with the nodes they took of `budget`. Each document in
+/// the subset [`block`] reads is read there; serde_yaml reads the others.
 fn plain_part(text: &str, budget: usize) -> Option<(Vec<Value>, usize)> {
     let left = Cell::new(budget);
-    let values = serde_yaml::Deserializer::from_str(text)
-        .map(|de| Plain { left: &left }.deserialize(de).ok())
-        .collect::<Option<Vec<_>>>()?;
+    let values = match block::segments(text) {
+        Some(segments) => segments
+            .into_iter()
+            .map(|segment| {
+                let fast = Cell::new(left.get());
+                if let Some(value) = block::document(segment, &fast) {
+                    left.set(fast.get());
+                    return Some(value);
+                }
+                let mut documents = serde_yaml::Deserializer::from_str(segment);
+                let value = Plain { left: &left }.deserialize(documents.next()?).ok()?;
+                documents.next().is_none().then_some(value)
+            })
+            .collect::<Option<Vec<_>>>()?,
+        None => serde_yaml::Deserializer::from_str(text)
+            .map(|de| Plain { left: &left }.deserialize(de).ok())
+            .collect::<Option<Vec<_>>>()?,
+    };
     Some((values, budget - left.get()))
 }
 
