@@ -57,17 +57,24 @@ pub fn kind_rank(kind: &str) -> i64 {
 /// undefined, are broken by namespace, group and kind; the sort is stable, so tasks that are
 /// still equal keep their input order.
 pub fn sort_tasks(tasks: &mut [Task]) {
-    tasks.sort_by_cached_key(|t| {
-        (
-            t.phase,
-            t.wave,
-            kind_rank(t.kind()),
-            t.name().to_string(),
-            t.namespace().to_string(),
-            t.group().to_string(),
-            t.kind().to_string(),
-        )
-    });
+    // The keys borrow the tasks, so the sort gives an order that is applied after: no string is
+    // copied, which matters with thousands of tasks.
+    let mut keys: Vec<_> = tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let kind = t.kind();
+            (
+                (t.phase, t.wave, kind_rank(kind)),
+                (t.name(), t.namespace(), t.group(), kind),
+                i,
+            )
+        })
+        .collect();
+    // Stable: `i` is part of the key, so equal tasks keep their input order.
+    keys.sort_unstable();
+    let order: Vec<usize> = keys.into_iter().map(|(_, _, i)| i).collect();
+    permute(tasks, &order);
 }
 
 /// The dependency key a task provides, if it is a dependency (Namespace or CRD).
@@ -117,12 +124,16 @@ fn crd_used(t: &Task) -> String {
 /// insert); a dependency that finds none stays where it is relative to every non-moved task.
 fn adjust_deps(tasks: &mut [Task], provided: DepKey, used: UserKey) {
     let n = tasks.len();
+    let deps: Vec<Option<String>> = tasks.iter().map(provided).collect();
+    if deps.iter().all(Option::is_none) {
+        return; // nothing to move (say, no CRD at all)
+    }
     let mut first_user: HashMap<String, usize> = HashMap::new();
     // For each task: the index of the user it moves before, if it moves.
     let mut moves_before: Vec<Option<usize>> = vec![None; n];
-    for i in 0..n {
-        if let Some(dep) = provided(&tasks[i]) {
-            if let Some(&user) = first_user.get(&dep) {
+    for (i, dep) in deps.iter().enumerate() {
+        if let Some(dep) = dep {
+            if let Some(&user) = first_user.get(dep) {
                 moves_before[i] = Some(user);
                 let (phase, wave) = (tasks[user].phase, tasks[user].wave);
                 tasks[i].phase = phase;
