@@ -1,5 +1,7 @@
 //! The fast path of [`super::parse`]: plain YAML (string keys, no merge keys, no tags) read
-//! straight into JSON values, a large text parsed in parts on several threads.
+//! straight into JSON values, a large text parsed in parts on several threads; within a part,
+//! each document in the subset renderers print is read by [`super::block`], the others by
+//! serde_yaml.
 use super::{
     block,
     parse::{node_budget, take_node},
