@@ -230,6 +230,10 @@ mod tests {
             "a: 1\nb: [x, -2, 1.5, true, null, ~, .nan, .inf]\nc: {d: &e {f: g}}\nh: *e\n",
             "a: 1\n---\n---\n'1': \"<<x\"\n...\n",
             "j: !!str 3\nk: 18446744073709551615\nl: -9223372036854775808\nm: |\n  ---x\n",
+            // Comments before the first marker are no document; after a marker they are one.
+            "# header\n---\na: 1\n",
+            "  # header\r\n\r\n---\na: 1\n---\n# a comment alone\n---\nb: 2\n",
+            "# a comment alone\n",
         ] {
             assert_eq!(plain_documents(text).unwrap(), exact(text), "{text:?}");
         }
@@ -241,6 +245,7 @@ mod tests {
             "i: !t x\n",
             "? [a]\n: b\n",
             "a: 1\n---\nb: [\n",
+            "\t# a tab where YAML refuses one\n---\na: 1\n",
         ] {
             assert!(plain_documents(text).is_none(), "{text:?}");
         }

@@ -182,6 +182,8 @@ fn text() -> impl Strategy<Value = String> {
         1 => Just(", ".to_string()),
         1 => Just(" ".to_string()),
         1 => Just("\n---\n".to_string()),
+        1 => Just("# c".to_string()),
+        1 => Just("\t".to_string()),
     ];
     proptest::collection::vec(piece, 1..40).prop_map(|p| p.concat())
 }
@@ -204,6 +206,15 @@ proptest! {
     #[test]
     fn a_document_read_by_the_subset_is_serde_yamls(text in prop_oneof![text(), rendered()]) {
         if let Some(got) = fast(&text) {
+            prop_assert_eq!(Some(got), exact(&text), "{:?}", text);
+        }
+    }
+
+    /// The whole fast path (documents cut at markers, each read here or by serde_yaml alone)
+    /// gives the documents serde_yaml gives the whole text, or declines.
+    #[test]
+    fn the_fast_path_reads_a_text_as_serde_yaml_does(text in prop_oneof![text(), rendered()]) {
+        if let Some(got) = crate::manifest::plain::plain_documents(&text) {
             prop_assert_eq!(Some(got), exact(&text), "{:?}", text);
         }
     }
