@@ -383,14 +383,9 @@ fn flow_value(
             loop {
                 let (v, next) = flow_value(text, i, depth + 1, left, true)?;
                 items.push(v);
-                i = skip_spaces(text, next);
-                match text.as_bytes().get(i)? {
-                    b',' => i = skip_spaces(text, i + 1),
-                    b']' => return Some((Value::Array(items), i + 1)),
-                    _ => return None,
-                }
-                if text[i..].starts_with(']') {
-                    return None;
+                match after_entry(text, next, b']')? {
+                    Ok(entry) => i = entry,
+                    Err(end) => return Some((Value::Array(items), end)),
                 }
             }
         }
@@ -411,14 +406,9 @@ fn flow_value(
                 if map.insert(key, v).is_some() {
                     return None;
                 }
-                i = skip_spaces(text, next);
-                match text.as_bytes().get(i)? {
-                    b',' => i = skip_spaces(text, i + 1),
-                    b'}' => return Some((Value::Object(map), i + 1)),
-                    _ => return None,
-                }
-                if text[i..].starts_with('}') {
-                    return None;
+                match after_entry(text, next, b'}')? {
+                    Ok(entry) => i = entry,
+                    Err(end) => return Some((Value::Object(map), end)),
                 }
             }
         }
@@ -444,6 +434,21 @@ fn flow_value(
             }
             Some((resolve(s)?, at + s.len()))
         }
+    }
+}
+
+/// After an entry of a flow collection closed by `close`, at byte `at`: `Ok` with the next
+/// entry's start after a comma, `Err` with the collection's end after `close`; `None` for
+/// anything else, a trailing comma included.
+fn after_entry(text: &str, at: usize, close: u8) -> Option<Result<usize, usize>> {
+    let i = skip_spaces(text, at);
+    match *text.as_bytes().get(i)? {
+        b',' => {
+            let next = skip_spaces(text, i + 1);
+            (text.as_bytes().get(next) != Some(&close)).then_some(Ok(next))
+        }
+        b if b == close => Some(Err(i + 1)),
+        _ => None,
     }
 }
 
