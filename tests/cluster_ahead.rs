@@ -2,7 +2,8 @@
 //! in-memory runtime with paused time: the next step's pods get their containers created (never
 //! started) while the current step is waited for, under the names their pods will have; a pod
 //! takes its prepared container only when nothing changed since; nothing prepared outlives the
-//! run or a kept environment.
+//! run or a kept environment. Pods with generated names also get their sandbox (`…-POD-<pod>`, the
+//! pod's network) started ahead when the machine has spare CPU (`kubelet/sandbox.rs`).
 #[path = "common/fake_cluster.rs"]
 mod fake_cluster;
 
@@ -14,7 +15,7 @@ use syncsim::{
     plan::{Plan, Task},
     runtime::{
         fake::{FakeRuntime, Op, Script},
-        ContainerRuntime, ContainerStatus, ListedKind,
+        ContainerRuntime, ContainerStatus, ListedKind, NetworkAttachment,
     },
 };
 use tokio_util::sync::CancellationToken;
@@ -30,20 +31,46 @@ async fn apply(cluster: &DockerCluster, task: &Task) {
     cluster.apply(task).await.expect("apply");
 }
 
-/// Names of the calls `op` on containers named `prefix…`, in order.
+/// Whether a container is a pod's sandbox.
+fn is_sandbox(name: &str) -> bool {
+    name.starts_with(&format!("syncsim-{APP}-POD-"))
+}
+
+/// The sandboxes' name prefix for pods' containers named `prefix…`.
+fn sandbox_prefix(prefix: &str) -> String {
+    prefix.replacen(
+        &format!("syncsim-{APP}-"),
+        &format!("syncsim-{APP}-POD-"),
+        1,
+    )
+}
+
+/// Names of the calls `op` on containers named `prefix…` (sandboxes aside), in order.
 fn calls(fake: &FakeRuntime, op: Op, prefix: &str) -> Vec<String> {
     fake.calls()
         .into_iter()
-        .filter(|c| c.op == op && c.object.starts_with(prefix))
+        .filter(|c| c.op == op && c.object.starts_with(prefix) && !is_sandbox(&c.object))
         .map(|c| c.object)
         .collect()
 }
 
-/// Containers named `prefix…` that exist now, with whether they run.
+/// Containers named `prefix…` that exist now (sandboxes aside), with whether they run.
 async fn containers(fake: &FakeRuntime, prefix: &str) -> Vec<(String, bool)> {
+    listed(fake, prefix, false).await
+}
+
+/// The sandboxes named `prefix…` that exist now, with whether they run.
+async fn sandboxes(fake: &FakeRuntime, prefix: &str) -> Vec<(String, bool)> {
+    listed(fake, &sandbox_prefix(prefix), true).await
+}
+
+async fn listed(fake: &FakeRuntime, prefix: &str, sandbox: bool) -> Vec<(String, bool)> {
     let mut out = Vec::new();
     for l in fake.objects() {
-        if l.kind == ListedKind::Container && l.name.starts_with(prefix) {
+        if l.kind == ListedKind::Container
+            && l.name.starts_with(prefix)
+            && is_sandbox(&l.name) == sandbox
+        {
             let st = fake.inspect_container(&l.id).await.expect("inspect");
             out.push((l.name, st.status == ContainerStatus::Running));
         }
@@ -106,7 +133,15 @@ async fn web_prepared(
     objects: &[syncsim::manifest::Object],
     plan: &Plan,
 ) -> (Arc<FakeRuntime>, DockerCluster) {
-    let fake = Arc::new(FakeRuntime::new());
+    web_prepared_on(FakeRuntime::new(), objects, plan).await
+}
+
+async fn web_prepared_on(
+    fake: FakeRuntime,
+    objects: &[syncsim::manifest::Object],
+    plan: &Plan,
+) -> (Arc<FakeRuntime>, DockerCluster) {
+    let fake = Arc::new(fake);
     let cluster = cluster(&fake, objects).await;
     apply(&cluster, task(plan, "settings")).await;
     cluster.step_applied(&[task(plan, "web")]).await;
@@ -123,9 +158,40 @@ async fn the_next_steps_pods_are_created_ahead_never_started_and_taken_when_thei
     assert_eq!(ahead.len(), 2, "{ahead:?}");
     assert!(ahead.iter().all(|(_, running)| !running), "{ahead:?}");
     assert!(calls(&fake, Op::Start, &web_prefix()).is_empty());
+    // Their sandboxes run: they hold the pods' network (a generated pod name resolves for no
+    // one who could not know it) and run nothing of the app.
+    let boxes = sandboxes(&fake, &web_prefix()).await;
+    assert_eq!(boxes.len(), 2, "{boxes:?}");
+    assert!(boxes.iter().all(|(_, running)| *running), "{boxes:?}");
+    for (name, _) in &ahead {
+        let spec = fake.container_spec(name).expect("spec");
+        let owner = sandbox_prefix(name.trim_end_matches("main"));
+        let owner = owner.trim_end_matches('-');
+        let sandbox = fake.container_spec(owner).expect("its sandbox");
+        assert!(
+            matches!(&spec.network, NetworkAttachment::Container { id } if fake.container_spec(id) == Some(sandbox.clone())),
+            "{name} joins {owner}: {:?}",
+            spec.network
+        );
+        assert_eq!(spec.hostname, None);
+        assert!(spec.ports.is_empty());
+        let pod = owner.trim_start_matches(&format!("syncsim-{APP}-POD-"));
+        assert_eq!(sandbox.hostname.as_deref(), Some(pod));
+        assert!(
+            matches!(&sandbox.network, NetworkAttachment::Network { aliases, .. } if aliases == &[pod.to_string()]),
+            "{:?}",
+            sandbox.network
+        );
+        assert!(sandbox.env.is_empty() && sandbox.files.is_empty() && sandbox.mounts.is_empty());
+    }
 
     apply(&cluster, task(&plan, "web")).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        sandboxes(&fake, &web_prefix()).await,
+        boxes,
+        "the same sandboxes"
+    );
     let started = containers(&fake, &web_prefix()).await;
     assert_eq!(
         started,
@@ -188,6 +254,7 @@ async fn containers_created_ahead_for_a_step_that_never_comes_are_not_kept_and_n
     kept.step_applied(&[task(&plan, "web")]).await;
     kept.detach(Duration::from_secs(5)).await;
     assert_eq!(containers(&fake, &web_prefix()).await, vec![]);
+    assert_eq!(sandboxes(&fake, &web_prefix()).await, vec![]);
     assert!(kept.snapshot().iter().all(|o| o.pods.is_empty()));
     teardown_leaves_nothing(&kept, &fake).await;
 
@@ -258,5 +325,44 @@ spec:
     // The Job's pod took it: one create, and it ran (the hook succeeded).
     assert_eq!(calls(&fake, Op::Create, &job), vec![during[0].0.clone()]);
     assert_eq!(calls(&fake, Op::Start, &job), vec![during[0].0.clone()]);
+    // Its sandbox was started ahead too, and stopped once the pod finished, as the kubelet
+    // stops a finished pod's sandbox.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let boxes = sandboxes(&fake, &job).await;
+    assert_eq!(boxes.len(), 1, "{boxes:?}");
+    assert!(!boxes[0].1, "still running: {boxes:?}");
+    teardown_leaves_nothing(&cluster, &fake).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_a_machine_without_spare_cpu_the_pods_are_only_created_ahead_and_own_their_network() {
+    let (objects, plan) = plan_of(&format!(
+        "{}---
+{WEB}",
+        settings("hello")
+    ));
+    let (fake, cluster) =
+        web_prepared_on(FakeRuntime::new().with_busy_cpu(), &objects, &plan).await;
+    let ahead = containers(&fake, &web_prefix()).await;
+    assert_eq!(ahead.len(), 2, "{ahead:?}");
+    assert_eq!(sandboxes(&fake, &web_prefix()).await, vec![]);
+    for (name, _) in &ahead {
+        let spec = fake.container_spec(name).expect("spec");
+        assert!(
+            matches!(&spec.network, NetworkAttachment::Network { aliases, .. } if aliases.len() == 1),
+            "{name}: {:?}",
+            spec.network
+        );
+    }
+    apply(&cluster, task(&plan, "web")).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let started = containers(&fake, &web_prefix()).await;
+    assert_eq!(started.len(), 2, "{started:?}");
+    assert!(started.iter().all(|(_, running)| *running), "{started:?}");
+    assert_eq!(
+        calls(&fake, Op::Create, &web_prefix()).len(),
+        2,
+        "no second create"
+    );
     teardown_leaves_nothing(&cluster, &fake).await;
 }

@@ -3,7 +3,7 @@
 //! nothing labelled with it is left.
 mod common;
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
 use syncsim::{
     cluster::{ClusterOptions, DockerCluster},
     engine::{self, EngineOptions, OperationPhase, Outcome, SyncReport},
@@ -32,6 +32,17 @@ struct Run {
 }
 
 async fn sync_yaml(app: &str, yaml: &str, timeout: Duration) -> Run {
+    let rt = DockerRuntime::connect().await.expect("docker");
+    sync_yaml_on(rt, app, yaml, timeout).await.0
+}
+
+/// Syncs `yaml` on `rt`; also returns the names of the pod sandboxes seen during the run.
+async fn sync_yaml_on(
+    rt: DockerRuntime,
+    app: &str,
+    yaml: &str,
+    timeout: Duration,
+) -> (Run, BTreeSet<String>) {
     common::ensure_test_image();
     let objects = manifest::from_yaml_str(yaml, "small.yaml").expect("fixture parses");
     let plan = plan::build(
@@ -42,7 +53,7 @@ async fn sync_yaml(app: &str, yaml: &str, timeout: Duration) -> Run {
         },
     )
     .expect("plan");
-    let rt: Arc<dyn ContainerRuntime> = Arc::new(DockerRuntime::connect().await.expect("docker"));
+    let rt: Arc<dyn ContainerRuntime> = Arc::new(rt);
     let opts = ClusterOptions {
         app: app.into(),
         job_backoff_base: Duration::from_millis(200),
@@ -56,22 +67,40 @@ async fn sync_yaml(app: &str, yaml: &str, timeout: Duration) -> Run {
         timeout,
         ..EngineOptions::default()
     };
-    let report = engine::run(
-        &plan,
-        &cluster,
-        &eopts,
-        &CancellationToken::new(),
-        &mut |e| eprintln!("{e:?}"),
-    )
-    .await;
-    let t = cluster.teardown(Duration::ZERO).await;
-    assert!(t.errors.is_empty(), "teardown errors: {:?}", t.errors);
     let labels = [
         (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
         (LABEL_APP.to_string(), app.to_string()),
     ];
+    let done = CancellationToken::new();
+    let watch = async {
+        let mut seen = BTreeSet::new();
+        while !done.is_cancelled() {
+            for l in rt.list_labelled(&labels).await.unwrap_or_default() {
+                if l.name.starts_with(&format!("syncsim-{app}-POD-")) {
+                    seen.insert(l.name);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        seen
+    };
+    let run = async {
+        let report = engine::run(
+            &plan,
+            &cluster,
+            &eopts,
+            &CancellationToken::new(),
+            &mut |e| eprintln!("{e:?}"),
+        )
+        .await;
+        done.cancel();
+        report
+    };
+    let (report, sandboxes) = tokio::join!(run, watch);
+    let t = cluster.teardown(Duration::ZERO).await;
+    assert!(t.errors.is_empty(), "teardown errors: {:?}", t.errors);
     let leftovers = rt.list_labelled(&labels).await.expect("list").len();
-    Run { report, leftovers }
+    (Run { report, leftovers }, sandboxes)
 }
 
 fn task<'a>(r: &'a SyncReport, name: &str) -> &'a engine::TaskRun {
@@ -116,6 +145,53 @@ async fn small_app_syncs_in_argo_order_and_hooks_reach_services_configmaps_and_s
     );
     let json = syncsim::report::to_json(r).to_string();
     assert!(!json.contains("s3cr3t-value"));
+    assert_eq!(run.leftovers, 0);
+}
+
+/// Pods whose sandboxes start ahead (`src/cluster/kubelet/sandbox.rs`) are reached the same
+/// way: the httpGet probe through the sandbox's published port, the Service through the
+/// sandbox's address, the hook's `wget` from a pod in a sandbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs docker"]
+async fn the_small_app_syncs_the_same_when_its_pods_get_sandboxes_started_ahead() {
+    let rt = DockerRuntime::connect()
+        .await
+        .expect("docker")
+        .assume_spare_cpu();
+    let app = "t-small-sandbox";
+    // The ConfigMap and Secret a wave earlier, so that `web` can be prepared while they are.
+    let yaml = small_with(|doc| {
+        let earlier = |name: &str| {
+            doc.replacen(
+                &format!("  name: {name}\n"),
+                &format!(
+                    "  name: {name}\n  annotations:\n    argocd.argoproj.io/sync-wave: \"-1\"\n"
+                ),
+                1,
+            )
+        };
+        if doc.contains("kind: ConfigMap") {
+            Some(earlier("web-content"))
+        } else if doc.contains("kind: Secret") {
+            Some(earlier("web-secret"))
+        } else {
+            None
+        }
+    });
+    let (run, sandboxes) = sync_yaml_on(rt, app, &yaml, Duration::from_secs(120)).await;
+    let r = &run.report;
+    assert_eq!(r.outcome, Outcome::Succeeded, "{}", r.message);
+    assert_eq!(task(r, "fetch").hook_phase, Some(OperationPhase::Succeeded));
+    // The web pod (httpGet readiness probe, behind a Service) and the PostSync hooks had one.
+    let owners: BTreeSet<&str> = sandboxes
+        .iter()
+        .filter_map(|n| n.strip_prefix(&format!("syncsim-{app}-POD-")))
+        .filter_map(|pod| pod.split('-').next())
+        .collect();
+    assert!(
+        ["web", "fetch", "after"].iter().all(|p| owners.contains(p)),
+        "{sandboxes:?}"
+    );
     assert_eq!(run.leftovers, 0);
 }
 

@@ -16,7 +16,7 @@ use crate::{
     state::{spec_hash, ObjectRecord},
 };
 use serde_json::{json, Value};
-use std::{sync::Arc, time::Duration};
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 impl DockerCluster {
     /// Creates the app's network (`syncsim-<app>`), labelled and recorded in the ledger.
@@ -317,12 +317,32 @@ impl DockerCluster {
         super::probe::shortened(report, &self.inner.timeline())
     }
 
-    /// Docker container ids of the object's pods (newest last), for tests and fault injection.
+    /// Docker container ids of the object's pods (newest last), for tests and fault injection:
+    /// the containers that run the pods' processes, without their sandboxes.
     pub fn containers_of(&self, key: &ObjectKey) -> Vec<String> {
-        self.inner
-            .store()
-            .get(key)
-            .and_then(|e| e.controller.as_ref().map(|c| c.container_ids()))
-            .unwrap_or_default()
+        self.containers_of_but(key, |sandboxes, _| sandboxes)
+    }
+
+    /// The containers of the object's pods that are attached to the network themselves: all
+    /// but those that joined a pod's sandbox (see [`DockerCluster::containers_of`]).
+    pub fn network_owners_of(&self, key: &ObjectKey) -> Vec<String> {
+        self.containers_of_but(key, |_, joined| joined)
+    }
+
+    fn containers_of_but(
+        &self,
+        key: &ObjectKey,
+        but: impl FnOnce(BTreeSet<String>, BTreeSet<String>) -> BTreeSet<String>,
+    ) -> Vec<String> {
+        let Some((mut ids, (sandboxes, joined))) = self.inner.store().get(key).and_then(|e| {
+            e.controller
+                .as_ref()
+                .map(|c| (c.container_ids(), c.sandboxes_and_joined()))
+        }) else {
+            return Vec::new();
+        };
+        let but = but(sandboxes, joined);
+        ids.retain(|id| !but.contains(id));
+        ids
     }
 }

@@ -65,6 +65,12 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// Disconnects a container from a network (used by fault injection); missing is success.
     async fn disconnect_network(&self, network: &str, id: &str) -> Result<()>;
 
+    /// Whether the engine's machine has spare CPU time now: a hint for work that may be done
+    /// ahead or later, never for what a rehearsal does. The default cannot tell: `true`.
+    async fn spare_cpu(&self) -> bool {
+        true
+    }
+
     /// Every object carrying all the given labels (`key=value`).
     async fn list_labelled(&self, labels: &[(String, String)]) -> Result<Vec<Listed>>;
 

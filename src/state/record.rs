@@ -100,6 +100,9 @@ pub struct PodRecord {
     /// Pod-owned volumes (emptyDir), removed with the pod.
     #[serde(default)]
     pub volumes: Vec<String>,
+    /// The pod's sandbox container, when it has one (it holds the pod's network).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -33,8 +33,13 @@ use tokio::time::Instant;
 #[derive(Debug, Default)]
 struct Shared {
     status: Value,
-    /// Docker ids of every container of every pod created so far (oldest first).
+    /// Docker ids of every container of every pod created so far (oldest first), sandboxes
+    /// included.
     containers: Vec<String>,
+    /// The pods' sandboxes among `containers` (they hold a pod's network, run no app).
+    sandboxes: BTreeSet<String>,
+    /// The containers among `containers` that joined a sandbox's network.
+    joined: BTreeSet<String>,
     /// Volumes created for pods (emptyDir), removed with the object.
     volumes: Vec<String>,
     /// Main container of the most recent pod, for logs.
@@ -89,8 +94,16 @@ impl Controller {
         lock(&self.shared).status.clone()
     }
 
+    /// Every container of the object's pods, sandboxes included (what removal removes).
     pub fn container_ids(&self) -> Vec<String> {
         lock(&self.shared).containers.clone()
+    }
+
+    /// Among [`Controller::container_ids`]: the pods' sandboxes, and the containers that
+    /// joined one.
+    pub fn sandboxes_and_joined(&self) -> (BTreeSet<String>, BTreeSet<String>) {
+        let s = lock(&self.shared);
+        (s.sandboxes.clone(), s.joined.clone())
     }
 
     pub fn log_container(&self) -> Option<String> {
@@ -201,6 +214,10 @@ impl PodSink {
             if !s.containers.contains(&id) {
                 s.containers.push(id);
             }
+        }
+        if let Some(id) = pod.sandbox_id() {
+            s.sandboxes.insert(id.to_string());
+            s.joined.extend(pod.main_container_ids());
         }
         for v in pod.volumes() {
             if !s.volumes.contains(v) {

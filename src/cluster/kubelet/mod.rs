@@ -10,6 +10,7 @@
 //! restarts and probes, `translate.rs` the pod spec resolved against the cluster's objects.
 mod container;
 mod prepared;
+mod sandbox;
 mod translate;
 mod waiting;
 
@@ -107,6 +108,9 @@ pub(crate) struct RunningPod {
     /// Why the pod could not start (`CreateContainerConfigError`, init failure…).
     error: Option<(String, String)>,
     host_ip: Option<String>,
+    /// The sandbox holding the pod's network, when it got one (`sandbox.rs`); else the first
+    /// main container owns it.
+    sandbox: Option<sandbox::Sandbox>,
     /// A pod the kubelet keeps trying to start (missing ConfigMap/Secret/key, image that cannot
     /// be pulled): Pending, never Failed, retried on every poll from `retry_at`.
     retry: Option<Box<PodInput>>,
@@ -197,6 +201,7 @@ impl RunningPod {
             },
             error: Some((reason.to_string(), message)),
             host_ip: None,
+            sandbox: None,
             retry: None,
             retry_at: Instant::now(),
             exited: Default::default(),
@@ -226,6 +231,7 @@ impl RunningPod {
     /// status (as Kubernetes does), and Job pods that cannot start count as failed.
     pub async fn start(inner: &Inner, input: PodInput) -> RunningPod {
         let began = Instant::now();
+        inner.prepared.begin(&input.pod_name);
         let resource = format!("/Pod/{}/{}", input.namespace, input.pod_name);
         let mut plan = match translate(inner, &input) {
             Ok(p) => p,
@@ -251,6 +257,7 @@ impl RunningPod {
             phase: PodPhase::Pending,
             error: None,
             host_ip: None,
+            sandbox: None,
             retry: None,
             retry_at: Instant::now(),
             exited: Default::default(),
@@ -315,7 +322,24 @@ impl RunningPod {
                 }
             }
         }
-        // Main containers: the first owns the network namespace.
+        // Main containers: they join the sandbox started ahead, else the first owns the
+        // network namespace.
+        if let Some(spec) = sandbox::spec(inner, &input, &plan) {
+            if let Some(id) = inner.prepared.take(inner, &spec).await {
+                match sandbox::inspect(inner, &id).await {
+                    Some(sb) => {
+                        plan.join_sandbox(&sb.id);
+                        pod.host_ip = sb.ip.clone();
+                        pod.sandbox = Some(sb);
+                    }
+                    None => {
+                        if inner.rt.remove_container(&id).await.is_ok() {
+                            inner.ledger.forget(&id);
+                        }
+                    }
+                }
+            }
+        }
         for i in 0..plan.containers.len() {
             let c = plan.containers[i].clone();
             let id = match inner.prepared.take(inner, &c.spec).await {
@@ -331,7 +355,7 @@ impl RunningPod {
                     }
                 },
             };
-            if i == 0 {
+            if i == 0 && pod.sandbox.is_none() {
                 plan.join_first(&id);
             }
             let probes: Vec<Probe> = [c.probes.startup, c.probes.readiness, c.probes.liveness]
@@ -402,7 +426,16 @@ impl RunningPod {
                 continue;
             }
             let state = match c.state(inner).await {
-                Ok(s) => s,
+                // A container in the sandbox is reached at the sandbox's address and ports.
+                Ok(mut s) => {
+                    if let Some(sb) = &self.sandbox {
+                        if s.status == ContainerStatus::Running {
+                            s.ip.clone_from(&sb.ip);
+                            s.host_ports.clone_from(&sb.host_ports);
+                        }
+                    }
+                    s
+                }
                 Err(e) => {
                     // Removed behind our back (fault injection, `docker rm`): the pod fails.
                     c.gone = true;
@@ -496,6 +529,14 @@ impl RunningPod {
             } else {
                 PodPhase::Failed
             };
+            // The kubelet stops a finished pod's sandbox; in the background, as it does.
+            if let Some(sb) = self.sandbox.as_mut().filter(|sb| !sb.stopped) {
+                sb.stopped = true;
+                let (rt, id) = (inner.rt.clone(), sb.id.clone());
+                tokio::spawn(async move {
+                    let _ = rt.stop_container(&id, Duration::ZERO).await;
+                });
+            }
         }
     }
 
@@ -523,10 +564,15 @@ impl RunningPod {
             phase: PodPhase::Running,
             error: None,
             host_ip: None,
+            sandbox: None,
             retry: None,
             retry_at: Instant::now(),
             exited: Default::default(),
         };
+        if let Some(id) = &rec.sandbox {
+            pod.sandbox = sandbox::inspect(inner, id).await;
+            pod.host_ip = pod.sandbox.as_ref().and_then(|sb| sb.ip.clone());
+        }
         for c in plan.containers {
             let id = rec
                 .containers
@@ -585,6 +631,7 @@ impl RunningPod {
                 })
                 .collect(),
             volumes: self.volumes.clone(),
+            sandbox: self.sandbox.as_ref().map(|sb| sb.id.clone()),
         }
     }
 
@@ -618,12 +665,24 @@ impl RunningPod {
             && self.containers.iter().all(|c| c.ready)
     }
 
+    /// Every container of the pod, its sandbox last.
     pub fn container_ids(&self) -> Vec<String> {
         self.init_ids
             .iter()
             .chain(self.containers.iter().map(|c| &c.id))
+            .chain(self.sandbox.as_ref().map(|sb| &sb.id))
             .cloned()
             .collect()
+    }
+
+    /// The sandbox holding the pod's network, when it has one.
+    pub fn sandbox_id(&self) -> Option<&str> {
+        self.sandbox.as_ref().map(|sb| sb.id.as_str())
+    }
+
+    /// The pod's main containers.
+    pub fn main_container_ids(&self) -> impl Iterator<Item = String> + '_ {
+        self.containers.iter().map(|c| c.id.clone())
     }
 
     pub fn volumes(&self) -> &[String] {

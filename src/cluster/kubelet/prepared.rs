@@ -11,27 +11,45 @@
 //! adds a name) discards the prepared container and the pod is created as usual. Prepared
 //! containers are in the ledger from the moment they exist; those never used are removed when
 //! the environment is kept, and by teardown otherwise.
+//!
+//! A pod whose DNS names nobody can know in advance also gets its sandbox started here, and its
+//! containers are created joined to it (`sandbox.rs`).
 use super::PodInput;
 use crate::{cluster::sim::Inner, runtime::ContainerSpec};
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
+    time::Duration,
 };
 
 /// One container being created ahead, or created: `None` once the create failed or the
 /// container was taken.
 type Slot = Arc<tokio::sync::Mutex<Option<(ContainerSpec, String)>>>;
 
-/// The containers created ahead of their pods, by Docker container name.
+/// The containers created ahead of their pods.
 #[derive(Default)]
 pub(crate) struct Prepared {
-    slots: Mutex<HashMap<String, Slot>>,
+    slots: Mutex<Slots>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
+#[derive(Default)]
+struct Slots {
+    /// By Docker container name.
+    by_name: HashMap<String, Slot>,
+    /// Pods the kubelet has begun to start: too late to prepare (under the same lock as the
+    /// slots, so a pod is either prepared before its start or not at all).
+    begun: HashSet<String>,
+}
+
 impl Prepared {
-    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<String, Slot>> {
+    fn slots(&self) -> std::sync::MutexGuard<'_, Slots> {
         self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The kubelet begins to start `pod`: from now on it is not prepared.
+    pub(crate) fn begin(&self, pod: &str) {
+        self.slots().begun.insert(pod.to_string());
     }
 
     /// Creates the main containers of the pods `inputs` in the background (see the module
@@ -42,9 +60,10 @@ impl Prepared {
         tasks.retain(|t| !t.is_finished());
         for input in inputs {
             let inner = inner.clone();
-            tasks.push(tokio::spawn(
-                async move { prepare_pod(&inner, input).await },
-            ));
+            tasks.push(tokio::spawn(async move {
+                after_current_starts(&inner).await;
+                prepare_pod(&inner, input).await;
+            }));
         }
     }
 
@@ -60,7 +79,7 @@ impl Prepared {
     /// `None` when none was prepared under that name, or when it differs from `spec` (then it
     /// is removed, freeing its name).
     pub(crate) async fn take(&self, inner: &Inner, spec: &ContainerSpec) -> Option<String> {
-        let slot = self.slots().remove(&spec.name)?;
+        let slot = self.slots().by_name.remove(&spec.name)?;
         // Waits for a create still in flight.
         let (prepared, id) = slot.lock().await.take()?;
         if prepared == *spec {
@@ -74,7 +93,7 @@ impl Prepared {
     /// Removes the prepared containers nobody took (a kept environment keeps only its pods').
     pub(crate) async fn discard(&self, inner: &Inner) {
         self.settle().await;
-        let slots: Vec<Slot> = self.slots().drain().map(|(_, s)| s).collect();
+        let slots: Vec<Slot> = self.slots().by_name.drain().map(|(_, s)| s).collect();
         for slot in slots {
             if let Some((_, id)) = slot.lock().await.take() {
                 remove(inner, &id).await;
@@ -87,6 +106,27 @@ async fn remove(inner: &Inner, id: &str) {
     match inner.rt.remove_container(id).await {
         Ok(()) => inner.ledger.forget(id),
         Err(e) => tracing::debug!("prepared container {id}: not removed ({e}); teardown will"),
+    }
+}
+
+/// How long preparing waits for the current step's pods to start.
+const CURRENT_STARTS_LIMIT: Duration = Duration::from_secs(3);
+
+/// Waits (at most [`CURRENT_STARTS_LIMIT`]) until every controller has started the pods it can
+/// start right away: the current step's starts are what its gate waits for, and preparing
+/// the next step competes with them for the engine.
+async fn after_current_starts(inner: &Inner) {
+    let until = tokio::time::Instant::now() + CURRENT_STARTS_LIMIT;
+    loop {
+        let settled = inner
+            .store()
+            .values()
+            .filter_map(|e| e.controller.as_ref())
+            .all(|c| c.is_settled());
+        if settled || tokio::time::Instant::now() >= until {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -116,30 +156,51 @@ async fn prepare_pod(inner: &Inner, input: PodInput) {
             return;
         }
     }
+    // A sandbox to start ahead, where the pod may have one and the machine has room for it
+    // (`sandbox.rs`).
+    let sandbox = match super::sandbox::spec(inner, &input, &plan) {
+        Some(s) if !inner.image_known_unavailable(&s.image).await => {
+            inner.rt.spare_cpu().await.then_some(s)
+        }
+        _ => None,
+    };
     // Every slot is claimed before the first create, so the kubelet waits for them rather
     // than creating a container under the same name.
-    let slots: Vec<(Slot, tokio::sync::OwnedMutexGuard<_>)> = {
-        let mut map = inner.prepared.slots();
-        if plan
-            .containers
-            .iter()
-            .any(|c| map.contains_key(&c.spec.name))
-        {
+    let mut slots: Vec<(Slot, tokio::sync::OwnedMutexGuard<_>)> = {
+        let mut slots = inner.prepared.slots();
+        if slots.begun.contains(&input.pod_name) {
             return;
         }
-        plan.containers
+        let map = &mut slots.by_name;
+        let names: Vec<&String> = sandbox
             .iter()
-            .map(|c| {
+            .chain(plan.containers.iter().map(|c| &c.spec))
+            .map(|s| &s.name)
+            .collect();
+        if names.iter().any(|n| map.contains_key(*n)) {
+            return;
+        }
+        names
+            .into_iter()
+            .map(|name| {
                 let slot: Slot = Default::default();
                 let guard = slot
                     .clone()
                     .try_lock_owned()
                     .expect("a new slot is unlocked");
-                map.insert(c.spec.name.clone(), slot.clone());
+                map.insert(name.clone(), slot.clone());
                 (slot, guard)
             })
             .collect()
     };
+    if let Some(spec) = sandbox {
+        let (_, mut guard) = slots.remove(0);
+        // Without a started sandbox the pod is prepared as usual (its slot stays empty).
+        if let Some(id) = start_sandbox(inner, &spec).await {
+            plan.join_sandbox(&id);
+            *guard = Some((spec, id));
+        }
+    }
     for (i, (_, mut guard)) in slots.into_iter().enumerate() {
         let spec = plan.containers[i].spec.clone();
         match inner.rt.create_container(&spec).await {
@@ -157,4 +218,22 @@ async fn prepare_pod(inner: &Inner, input: PodInput) {
             }
         }
     }
+}
+
+/// Creates and starts a sandbox; `None` (and nothing left behind) when it does not run.
+async fn start_sandbox(inner: &Inner, spec: &ContainerSpec) -> Option<String> {
+    let id = match inner.rt.create_container(spec).await {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::debug!("sandbox {}: not created: {e}", spec.name);
+            return None;
+        }
+    };
+    inner.ledger.record_container(&id, &spec.name);
+    if let Err(e) = inner.rt.start_container(&id).await {
+        tracing::debug!("sandbox {}: not started: {e}", spec.name);
+        remove(inner, &id).await;
+        return None;
+    }
+    Some(id)
 }

@@ -198,6 +198,39 @@ impl PodPlan {
             };
         }
     }
+
+    /// The pod's sandbox: a container that only holds the pod's network namespace, as the
+    /// kubelet's pause container does. It takes over what the first main container owns
+    /// (network, DNS aliases, hostname, published ports) and its labels; `None` for a pod
+    /// without main containers.
+    pub fn sandbox(&self, name: String, image: &str) -> Option<ContainerSpec> {
+        let first = &self.containers.first()?.spec;
+        Some(ContainerSpec {
+            name,
+            image: image.to_string(),
+            // Sleeps until removed (busybox `sleep` takes any 32-bit count of seconds).
+            entrypoint: Some(vec!["sleep".into()]),
+            cmd: Some(vec!["2147483647".into()]),
+            hostname: first.hostname.clone(),
+            network: first.network.clone(),
+            ports: first.ports.clone(),
+            labels: first.labels.clone(),
+            ..ContainerSpec::default()
+        })
+    }
+
+    /// Points every main container at the network namespace of the sandbox `sandbox_id`
+    /// ([`PodPlan::sandbox`]): it owns the network, the hostname and the published ports.
+    pub fn join_sandbox(&mut self, sandbox_id: &str) {
+        for c in &mut self.containers {
+            c.spec.network = NetworkAttachment::Container {
+                id: sandbox_id.to_string(),
+            };
+            c.spec.hostname = None;
+            c.spec.ports.clear();
+            c.netns_from_first = false;
+        }
+    }
 }
 
 impl fmt::Debug for PodContainer {

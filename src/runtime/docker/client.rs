@@ -1,6 +1,6 @@
 //! The client: connecting (API version negotiation), and the [`ContainerRuntime`] impl, whose
 //! methods live with their concern in `containers`, `images` and `objects`.
-use super::{containers, images, objects};
+use super::{containers, host, images, objects};
 use crate::runtime::{
     BuildSpec, ContainerRuntime, ContainerSpec, ContainerState, Error, ExecResult, Labels, Listed,
     NetworkSpec, Result, VolumeSpec,
@@ -50,6 +50,9 @@ pub struct DockerRuntime {
     pub(super) docker: Docker,
     /// Starts the engine is still carrying out (see `containers::start`).
     pub(super) starting: std::sync::Arc<containers::Starting>,
+    /// Whether [`ContainerRuntime::spare_cpu`] reads this machine's CPU load: the engine runs
+    /// here (a unix socket), so its work shows there.
+    cpu_from_proc: bool,
 }
 
 impl DockerRuntime {
@@ -65,6 +68,7 @@ impl DockerRuntime {
         let unreachable = |e: BollardError| Error::Unreachable {
             source: Box::new(e),
         };
+        let cpu_from_proc = host.as_deref().is_none_or(|h| h.starts_with("unix://"));
         let docker = match host {
             Some(host) => Docker::connect_with_host(&host),
             None => Docker::connect_with_local_defaults(),
@@ -74,7 +78,16 @@ impl DockerRuntime {
         Ok(Self {
             docker,
             starting: Default::default(),
+            cpu_from_proc,
         })
+    }
+
+    /// Answers `true` to every [`ContainerRuntime::spare_cpu`]: work that may be done ahead is
+    /// always done ahead (tests of that work, whatever the machine's load).
+    #[must_use]
+    pub fn assume_spare_cpu(mut self) -> Self {
+        self.cpu_from_proc = false;
+        self
     }
 
     /// The API version negotiated with the engine, e.g. `1.41`.
@@ -111,6 +124,10 @@ impl ContainerRuntime for DockerRuntime {
                 "Docker {engine} (API {api}, client speaks {client})"
             ))
         }
+    }
+
+    async fn spare_cpu(&self) -> bool {
+        !self.cpu_from_proc || host::spare_cpu().await
     }
 
     async fn image_exists(&self, image: &str) -> Result<bool> {

@@ -25,13 +25,14 @@
 //!
 //! Files: `client` (connect, and the trait impl that forwards to the others), `containers`,
 //! `images` (pulls and builds), `objects` (networks, volumes, labelled listing), `errors`
-//! (bollard's errors mapped to ours).
+//! (bollard's errors mapped to ours), `host` (how busy the engine's machine is, when local).
 //!
 //! [`ContainerStatus::Exited`]: super::ContainerStatus::Exited
 //! [`BuildFailure`]: super::BuildFailure
 mod client;
 mod containers;
 mod errors;
+mod host;
 mod images;
 mod objects;
 

@@ -36,6 +36,12 @@ impl FakeRuntime {
 
     // ----- scripting (builder style) -----
 
+    /// The machine has no spare CPU time (see [`ContainerRuntime::spare_cpu`]).
+    pub fn with_busy_cpu(self) -> Self {
+        self.state().busy_cpu = true;
+        self
+    }
+
     /// `image` is absent and cannot be pulled.
     pub fn with_missing_image(self, image: impl Into<String>) -> Self {
         self.state().missing_images.insert(image.into());
@@ -577,6 +583,10 @@ impl ContainerRuntime for FakeRuntime {
         s.pullable_images.remove(&spec.tag);
         s.image_labels.insert(spec.tag.clone(), spec.labels.clone());
         Ok(())
+    }
+
+    async fn spare_cpu(&self) -> bool {
+        !self.state().busy_cpu
     }
 
     async fn list_labelled(&self, labels: &[(String, String)]) -> Result<Vec<Listed>> {

@@ -63,6 +63,8 @@ impl FakeContainer {
 #[derive(Debug, Default)]
 pub(super) struct State {
     pub(super) calls: Vec<Call>,
+    /// [`ContainerRuntime::spare_cpu`](crate::runtime::ContainerRuntime::spare_cpu) says no.
+    pub(super) busy_cpu: bool,
     pub(super) missing_images: BTreeSet<String>,
     pub(super) pullable_images: BTreeSet<String>,
     /// Labels of present images that have any (given or built).

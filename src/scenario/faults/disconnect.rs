@@ -8,10 +8,11 @@
 use super::Env;
 use crate::manifest::ObjectKey;
 
-/// Disconnects every container of `target`; returns how many.
+/// Disconnects every container of `target` attached to the network (a pod's sandbox, not the
+/// containers that joined it); returns how many.
 pub(crate) async fn disconnect(env: &Env, target: &ObjectKey) -> usize {
     let mut n = 0;
-    for id in env.cluster.containers_of(target) {
+    for id in env.cluster.network_owners_of(target) {
         match env.rt.disconnect_network(env.cluster.network(), &id).await {
             Ok(()) => n += 1,
             Err(e) => tracing::warn!("fault disconnect: {}", crate::error::render_chain(&e)),

@@ -391,8 +391,9 @@ spec:
         assert_eq!(report.outcome, Outcome::Succeeded, "{}", report.message);
         let log = rt.call_log();
         let disconnect = position(&log, "disconnect", "-db-").expect("db disconnected");
-        // The hook pod's container may be created ahead (never started before its step).
-        let hook = position(&log, "start", "-migrate-").expect("hook pod started");
+        // The hook pod's container may be created ahead (never started before its step), and
+        // its sandbox started ahead (`syncsim-t-POD-migrate-…`, no process of the hook).
+        let hook = position(&log, "start", "syncsim-t-migrate-").expect("hook pod started");
         assert!(disconnect < hook, "{log:#?}");
         assert_eq!(fired.len(), 1, "{fired:?}");
         assert!(
@@ -415,7 +416,8 @@ spec:
             .iter()
             .position(|c| c.op == Op::Stop && c.object.contains("-db-"))
             .expect("db stopped");
-        let hook = position(&rt.call_log(), "start", "-migrate-").expect("hook pod started");
+        let hook =
+            position(&rt.call_log(), "start", "syncsim-t-migrate-").expect("hook pod started");
         assert!(first_stop < hook, "{:#?}", rt.call_log());
         assert!(
             fired[0].contains(

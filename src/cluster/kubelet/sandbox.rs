@@ -1,0 +1,77 @@
+//! Pod sandboxes started ahead of their step.
+//!
+//! Starting a container that owns a network endpoint is most of what `docker start` costs on a
+//! loaded engine (the namespace, the veth pair, the embedded DNS, a proxy per published port);
+//! starting one that joins an existing network namespace costs a fraction of it. A cluster's
+//! kubelet splits a pod the same way: a sandbox (the pause container) holds the pod's network
+//! and the app containers join it.
+//!
+//! So while a step is waited for, a pod of the next step that [`Prepared`](super::Prepared)
+//! creates ahead may get its sandbox *started* too: a container of the proxy image that only
+//! sleeps (`syncsim-<app>-POD-<pod>`: upper case, so no pod's containers share its prefix),
+//! holding the pod's address, hostname, DNS names and published ports. Its main
+//! containers are created joined to it, and the step pays only for starting them.
+//!
+//! A started sandbox is visible in one way a created container is not: its DNS names resolve.
+//! So only pods whose names nobody can know in advance get one: pods whose names end in a
+//! generated suffix (those of a Deployment, ReplicaSet or Job) and that answer to no Service
+//! name themselves (a Service realised without a proxy gives its pods its names). StatefulSet
+//! pods (`web-0`) and bare Pods keep the first main container as the network owner.
+//!
+//! Starting a sandbox ahead moves work out of the next step's gate into the current step's
+//! wait, which pays only when the machine has room for it: a step whose containers keep every
+//! CPU busy (databases initialising) would be slowed by as much as the next one gains. So a
+//! sandbox is started ahead only when the engine's machine has spare CPU time
+//! ([`ContainerRuntime::spare_cpu`](crate::runtime::ContainerRuntime::spare_cpu)); otherwise the
+//! pod's containers are only created ahead.
+//!
+//! The sandbox belongs to the pod: it keeps the pod's address across container restarts (as
+//! on a cluster), is stopped once the pod has finished (a Job's) and is removed with the pod.
+use super::PodInput;
+use crate::{
+    cluster::{pod::PodPlan, sim::Inner},
+    runtime::{ContainerSpec, ContainerStatus, NetworkAttachment},
+};
+use std::collections::BTreeMap;
+
+/// A pod's started sandbox, as the kubelet uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sandbox {
+    pub id: String,
+    /// The pod's IP.
+    pub ip: Option<String>,
+    /// Host port (on 127.0.0.1) per published container port: the probes' way in.
+    pub host_ports: BTreeMap<u16, u16>,
+    /// Stopped once the pod finished (Succeeded or Failed), as the kubelet does.
+    pub stopped: bool,
+}
+
+/// Owners whose pods are named with a generated suffix.
+const GENERATED_NAMES: &[&str] = &["Deployment", "ReplicaSet", "Job"];
+
+/// The sandbox `plan`'s pod would get, when it may have one (see the module docs).
+pub(super) fn spec(inner: &Inner, input: &PodInput, plan: &PodPlan) -> Option<ContainerSpec> {
+    if !GENERATED_NAMES.contains(&input.owner.kind.as_str()) {
+        return None;
+    }
+    match &plan.containers.first()?.spec.network {
+        NetworkAttachment::Network { aliases, .. }
+            if aliases == std::slice::from_ref(&input.pod_name) => {}
+        _ => return None,
+    }
+    plan.sandbox(
+        format!("syncsim-{}-POD-{}", inner.opts.app, input.pod_name),
+        &inner.opts.service_proxy_image,
+    )
+}
+
+/// Reads a started sandbox's address and ports; `None` when it is not running.
+pub(super) async fn inspect(inner: &Inner, id: &str) -> Option<Sandbox> {
+    let state = inner.rt.inspect_container(id).await.ok()?;
+    (state.status == ContainerStatus::Running).then(|| Sandbox {
+        id: id.to_string(),
+        ip: state.ip,
+        host_ports: state.host_ports,
+        stopped: false,
+    })
+}
