@@ -7,8 +7,11 @@
 //! plain data (`ContainerState`, probe trackers); only `start`/`poll`/`kill` touch the runtime.
 //!
 //! This file holds the pod ([`RunningPod`]); `container.rs` one main container with its
-//! restarts and probes, `translate.rs` the pod spec resolved against the cluster's objects.
+//! restarts and probes, `translate.rs` the pod spec resolved against the cluster's objects,
+//! `kept.rs` the pod's record in a kept environment and its adoption, `prepared.rs` and
+//! `sandbox.rs` what is done ahead of a pod's step.
 mod container;
+mod kept;
 mod prepared;
 mod sandbox;
 mod translate;
@@ -26,7 +29,6 @@ use super::{
 use crate::{
     manifest::ObjectKey,
     runtime::{ContainerState, ContainerStatus},
-    state::{ContainerRecord, PodRecord},
 };
 use container::Ctr;
 use k8s_openapi::api::core::v1::PodSpec;
@@ -540,61 +542,6 @@ impl RunningPod {
         }
     }
 
-    /// Re-attaches to a pod of a kept environment: its containers are the recorded ones
-    /// (matched by Kubernetes container name). Running containers count as Ready at once (they
-    /// passed their probes when kept; probes keep running from now on); missing ones are `gone`.
-    pub async fn adopt(inner: &Inner, input: PodInput, rec: &PodRecord) -> RunningPod {
-        if rec.containers.is_empty() && rec.init_containers.is_empty() {
-            // The pod never started (it was waiting for a ConfigMap, Secret, key or image):
-            // the kubelet keeps trying, so this one starts once what it lacks exists.
-            return Self::start(inner, input).await;
-        }
-        let plan = match translate(inner, &input) {
-            Ok(p) => p,
-            Err(e) => {
-                return Self::failed_to_start(&input, "CreateContainerConfigError", e.to_string())
-            }
-        };
-        let mut pod = RunningPod {
-            name: input.pod_name.clone(),
-            restart: plan.restart_policy,
-            containers: Vec::new(),
-            init_ids: rec.init_containers.clone(),
-            volumes: rec.volumes.clone(),
-            phase: PodPhase::Running,
-            error: None,
-            host_ip: None,
-            sandbox: None,
-            retry: None,
-            retry_at: Instant::now(),
-            exited: Default::default(),
-        };
-        if let Some(id) = &rec.sandbox {
-            pod.sandbox = sandbox::inspect(inner, id).await;
-            pod.host_ip = pod.sandbox.as_ref().and_then(|sb| sb.ip.clone());
-        }
-        for c in plan.containers {
-            let id = rec
-                .containers
-                .iter()
-                .find(|r| r.name == c.name)
-                .map(|r| r.id.clone());
-            let probes: Vec<Probe> = [c.probes.startup, c.probes.readiness, c.probes.liveness]
-                .into_iter()
-                .flatten()
-                .collect();
-            let mut ctr = Ctr::new(c.name, id, probes, inner.opts.timing);
-            ctr.on_started();
-            if !ctr.gone {
-                ctr.watch(inner, &pod.exited);
-            }
-            ctr.startup = None;
-            ctr.ready = true;
-            pod.containers.push(ctr);
-        }
-        pod
-    }
-
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -615,24 +562,6 @@ impl RunningPod {
     /// A container of the pod was removed: the pod cannot recover by restarting.
     pub fn lost(&self) -> bool {
         self.containers.iter().any(|c| c.gone)
-    }
-
-    /// What the environment record keeps of this pod.
-    pub fn record(&self) -> PodRecord {
-        PodRecord {
-            name: self.name.clone(),
-            init_containers: self.init_ids.clone(),
-            containers: self
-                .containers
-                .iter()
-                .map(|c| ContainerRecord {
-                    name: c.name.clone(),
-                    id: c.id.clone(),
-                })
-                .collect(),
-            volumes: self.volumes.clone(),
-            sandbox: self.sandbox.as_ref().map(|sb| sb.id.clone()),
-        }
     }
 
     /// Failures that happened inside the pod (OnFailure restarts) since the last call.
