@@ -4,7 +4,6 @@ use crate::{
     cluster::{probe::Probe, sim::Inner},
     state::{ContainerRecord, PodRecord},
 };
-use tokio::time::Instant;
 
 impl RunningPod {
     /// Re-attaches to a pod of a kept environment: its containers are the recorded ones
@@ -22,20 +21,9 @@ impl RunningPod {
                 return Self::failed_to_start(&input, "CreateContainerConfigError", e.to_string())
             }
         };
-        let mut pod = RunningPod {
-            name: input.pod_name.clone(),
-            restart: plan.restart_policy,
-            containers: Vec::new(),
-            init_ids: rec.init_containers.clone(),
-            volumes: rec.volumes.clone(),
-            phase: PodPhase::Running,
-            error: None,
-            host_ip: None,
-            sandbox: None,
-            retry: None,
-            retry_at: Instant::now(),
-            exited: Default::default(),
-        };
+        let mut pod = RunningPod::new(&input.pod_name, plan.restart_policy, PodPhase::Running);
+        pod.init_ids.clone_from(&rec.init_containers);
+        pod.volumes.clone_from(&rec.volumes);
         if let Some(id) = &rec.sandbox {
             pod.sandbox = sandbox::inspect(inner, id).await;
             pod.host_ip = pod.sandbox.as_ref().and_then(|sb| sb.ip.clone());

@@ -189,25 +189,34 @@ fn restart_policy(spec: &PodSpec) -> RestartPolicy {
 }
 
 impl RunningPod {
-    fn failed_to_start(input: &PodInput, reason: &str, message: String) -> Self {
+    /// A pod with nothing realised yet.
+    fn new(name: &str, restart: RestartPolicy, phase: PodPhase) -> Self {
         RunningPod {
-            name: input.pod_name.clone(),
-            restart: restart_policy(&input.spec),
+            name: name.to_string(),
+            restart,
             containers: Vec::new(),
             init_ids: Vec::new(),
             volumes: Vec::new(),
-            phase: if restart_policy(&input.spec) == RestartPolicy::Always {
-                PodPhase::Pending
-            } else {
-                PodPhase::Failed
-            },
-            error: Some((reason.to_string(), message)),
+            phase,
+            error: None,
             host_ip: None,
             sandbox: None,
             retry: None,
             retry_at: Instant::now(),
             exited: Default::default(),
         }
+    }
+
+    fn failed_to_start(input: &PodInput, reason: &str, message: String) -> Self {
+        let restart = restart_policy(&input.spec);
+        let phase = if restart == RestartPolicy::Always {
+            PodPhase::Pending
+        } else {
+            PodPhase::Failed
+        };
+        let mut pod = Self::new(&input.pod_name, restart, phase);
+        pod.error = Some((reason.to_string(), message));
+        pod
     }
 
     /// A pod that waits (Pending) until what it lacks appears; the kubelet retries the start.
@@ -250,20 +259,7 @@ impl RunningPod {
         for w in &plan.warnings {
             tracing::warn!("pod {}: {w}", input.pod_name);
         }
-        let mut pod = RunningPod {
-            name: input.pod_name.clone(),
-            restart: plan.restart_policy,
-            containers: Vec::new(),
-            init_ids: Vec::new(),
-            volumes: Vec::new(),
-            phase: PodPhase::Pending,
-            error: None,
-            host_ip: None,
-            sandbox: None,
-            retry: None,
-            retry_at: Instant::now(),
-            exited: Default::default(),
-        };
+        let mut pod = RunningPod::new(&input.pod_name, plan.restart_policy, PodPhase::Pending);
         for v in &plan.volumes {
             if let Err(e) = inner.create_volume(&v.docker_name, &resource).await {
                 pod.fail_start("CreateContainerError", e.to_string());
