@@ -366,3 +366,44 @@ async fn on_a_machine_without_spare_cpu_the_pods_are_only_created_ahead_and_own_
     );
     teardown_leaves_nothing(&cluster, &fake).await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_sandbox_started_ahead_goes_when_a_service_gives_its_pod_a_name_before_it_starts() {
+    // Realised as plain DNS (no probe, same port, no pod yet): the pods started after it
+    // answer to `front` themselves, so their names are known in advance and they get no
+    // sandbox.
+    const SERVICE: &str = r#"apiVersion: v1
+kind: Service
+metadata:
+  name: front
+spec:
+  selector:
+    app: web
+  ports:
+    - port: 80
+"#;
+    let (objects, plan) = plan_of(&format!("{}---\n{WEB}---\n{SERVICE}", settings("hi")));
+    let (fake, cluster) = web_prepared(&objects, &plan).await;
+    assert_eq!(sandboxes(&fake, &web_prefix()).await.len(), 2);
+
+    apply(
+        &cluster,
+        plan.tasks().find(|t| t.kind() == "Service").expect("svc"),
+    )
+    .await;
+    apply(&cluster, task(&plan, "web")).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(sandboxes(&fake, &web_prefix()).await, vec![], "removed");
+    let started = containers(&fake, &web_prefix()).await;
+    assert_eq!(started.len(), 2, "{started:?}");
+    for (name, running) in &started {
+        assert!(running, "{name}");
+        let spec = fake.container_spec(name).expect("spec");
+        assert!(
+            matches!(&spec.network, NetworkAttachment::Network { aliases, .. } if aliases.iter().any(|a| a == "front")),
+            "{name}: {:?}",
+            spec.network
+        );
+    }
+    teardown_leaves_nothing(&cluster, &fake).await;
+}

@@ -321,19 +321,20 @@ impl RunningPod {
             }
         }
         // Main containers: they join the sandbox started ahead, else the first owns the
-        // network namespace.
-        if let Some(spec) = sandbox::spec(inner, &input, &plan) {
-            if let Some(id) = inner.prepared.take(inner, &spec).await {
-                match sandbox::inspect(inner, &id).await {
-                    Some(sb) => {
-                        plan.join_sandbox(&sb.id);
-                        pod.host_ip = sb.ip.clone();
-                        pod.sandbox = Some(sb);
-                    }
-                    None => {
-                        if inner.rt.remove_container(&id).await.is_ok() {
-                            inner.ledger.forget(&id);
-                        }
+        // network namespace. A sandbox prepared for a pod that may no longer have one (a
+        // Service applied since gives it that Service's name) is removed.
+        let wanted = sandbox::spec(inner, &input, &plan);
+        let name = sandbox::name(inner, &input);
+        if let Some(id) = inner.prepared.take_as(inner, &name, wanted.as_ref()).await {
+            match sandbox::inspect(inner, &id).await {
+                Some(sb) => {
+                    plan.join_sandbox(&sb.id);
+                    pod.host_ip = sb.ip.clone();
+                    pod.sandbox = Some(sb);
+                }
+                None => {
+                    if inner.rt.remove_container(&id).await.is_ok() {
+                        inner.ledger.forget(&id);
                     }
                 }
             }

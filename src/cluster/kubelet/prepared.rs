@@ -79,13 +79,24 @@ impl Prepared {
     /// `None` when none was prepared under that name, or when it differs from `spec` (then it
     /// is removed, freeing its name).
     pub(crate) async fn take(&self, inner: &Inner, spec: &ContainerSpec) -> Option<String> {
-        let slot = self.slots().by_name.remove(&spec.name)?;
+        self.take_as(inner, &spec.name, Some(spec)).await
+    }
+
+    /// Like [`Prepared::take`] for the container prepared under `name`; with no `spec` (the
+    /// pod wants no such container now), one prepared is removed.
+    pub(crate) async fn take_as(
+        &self,
+        inner: &Inner,
+        name: &str,
+        spec: Option<&ContainerSpec>,
+    ) -> Option<String> {
+        let slot = self.slots().by_name.remove(name)?;
         // Waits for a create still in flight.
         let (prepared, id) = slot.lock().await.take()?;
-        if prepared == *spec {
+        if spec == Some(&prepared) {
             return Some(id);
         }
-        tracing::debug!("container {}: changed since it was prepared", spec.name);
+        tracing::debug!("container {name}: changed since it was prepared");
         remove(inner, &id).await;
         None
     }

@@ -59,10 +59,12 @@ pub(super) fn spec(inner: &Inner, input: &PodInput, plan: &PodPlan) -> Option<Co
             if aliases == std::slice::from_ref(&input.pod_name) => {}
         _ => return None,
     }
-    plan.sandbox(
-        format!("syncsim-{}-POD-{}", inner.opts.app, input.pod_name),
-        &inner.opts.service_proxy_image,
-    )
+    plan.sandbox(name(inner, input), &inner.opts.service_proxy_image)
+}
+
+/// The Docker name of the pod's sandbox.
+pub(super) fn name(inner: &Inner, input: &PodInput) -> String {
+    format!("syncsim-{}-POD-{}", inner.opts.app, input.pod_name)
 }
 
 /// Reads a started sandbox's address and ports; `None` when it is not running.
