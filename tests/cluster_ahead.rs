@@ -268,6 +268,41 @@ async fn containers_created_ahead_for_a_step_that_never_comes_are_not_kept_and_n
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_teardown_cut_short_by_a_second_ctrl_c_still_waits_for_the_creates_ahead_in_flight() {
+    // The engine is slow: each create ahead takes 2 s. A graceful teardown begins while they
+    // are in flight and is dropped 100 ms later for a forced one (what a second Ctrl-C does,
+    // `rehearsal/env.rs`). The forced one must still wait for them, or a container created
+    // after its sweep is left behind (seen in CI: `interrupts.rs`, SIGINT twice).
+    let (objects, plan) = plan_of(&format!("{}---\n{WEB}", settings("hello")));
+    let fake = Arc::new(FakeRuntime::new().with_slow_create(web_prefix(), Duration::from_secs(2)));
+    let cluster = cluster(&fake, &objects).await;
+    apply(&cluster, task(&plan, "settings")).await;
+    cluster.step_applied(&[task(&plan, "web")]).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        containers(&fake, &web_prefix()).await.is_empty(),
+        "the creates are still in flight"
+    );
+    tokio::select! {
+        _ = cluster.teardown(Duration::from_secs(10)) => panic!("the graceful teardown ended"),
+        () = tokio::time::sleep(Duration::from_millis(100)) => {}
+    }
+    teardown_leaves_nothing(&cluster, &fake).await;
+    // Nothing tries to create anything once the teardown returned (on Docker, a create that
+    // lands between the sweep's listing and its removals is left behind).
+    let seen = fake.calls().len();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let late: Vec<_> = fake.calls()[seen..]
+        .iter()
+        .filter(|c| c.op == Op::Create)
+        .cloned()
+        .collect();
+    assert!(late.is_empty(), "created after teardown: {late:?}");
+    let left = fake.objects();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_posts_sync_job_is_created_while_sync_is_waited_for_and_started_only_once_it_is_healthy()
 {
     let migrate = r#"apiVersion: batch/v1

@@ -30,7 +30,10 @@ type Slot = Arc<tokio::sync::Mutex<Option<(ContainerSpec, String)>>>;
 #[derive(Default)]
 pub(crate) struct Prepared {
     slots: Mutex<Slots>,
-    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The tasks preparing pods. A tracker, not a list of handles: waiting for it consumes
+    /// nothing, so a teardown dropped half-way (a second Ctrl-C) leaves the forced one the same
+    /// tasks to wait for.
+    tasks: tokio_util::task::TaskTracker,
 }
 
 #[derive(Default)]
@@ -40,6 +43,8 @@ struct Slots {
     /// Pods the kubelet has begun to start: too late to prepare (under the same lock as the
     /// slots, so a pod is either prepared before its start or not at all).
     begun: HashSet<String>,
+    /// Teardown or detach has begun: nothing more is created ahead.
+    closed: bool,
 }
 
 impl Prepared {
@@ -56,23 +61,35 @@ impl Prepared {
     /// docs). Pods that cannot be prepared exactly (volumes or claims to create, missing
     /// ConfigMaps, Secrets or images) are left to the kubelet.
     pub(crate) fn prepare(&self, inner: &Arc<Inner>, inputs: Vec<PodInput>) {
-        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        tasks.retain(|t| !t.is_finished());
+        if self.is_closed() {
+            return;
+        }
         for input in inputs {
             let inner = inner.clone();
-            tasks.push(tokio::spawn(async move {
+            self.tasks.spawn(async move {
                 after_current_starts(&inner).await;
                 prepare_pod(&inner, input).await;
-            }));
+            });
         }
     }
 
-    /// Waits for the containers being created ahead (teardown and detach record every one).
+    /// Nothing more is created ahead from now on (creates already in flight finish and are
+    /// recorded; [`Prepared::settle`] waits for them). Synchronous, so that a teardown
+    /// abandoned at its first await has still closed it.
+    pub(crate) fn close(&self) {
+        self.slots().closed = true;
+        self.tasks.close();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.slots().closed
+    }
+
+    /// Closes (see [`Prepared::close`]) and waits for the containers being created ahead:
+    /// teardown and detach then find every one in the ledger.
     pub(crate) async fn settle(&self) {
-        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|e| e.into_inner()));
-        for t in tasks {
-            let _ = t.await;
-        }
+        self.close();
+        self.tasks.wait().await;
     }
 
     /// The id of the container prepared as `spec`, taken: it is the kubelet's from now on.
@@ -134,7 +151,7 @@ async fn after_current_starts(inner: &Inner) {
             .values()
             .filter_map(|e| e.controller.as_ref())
             .all(|c| c.is_settled());
-        if settled || tokio::time::Instant::now() >= until {
+        if settled || inner.prepared.is_closed() || tokio::time::Instant::now() >= until {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -179,7 +196,7 @@ async fn prepare_pod(inner: &Inner, input: PodInput) {
     // than creating a container under the same name.
     let mut slots: Vec<(Slot, tokio::sync::OwnedMutexGuard<_>)> = {
         let mut slots = inner.prepared.slots();
-        if slots.begun.contains(&input.pod_name) {
+        if slots.closed || slots.begun.contains(&input.pod_name) {
             return;
         }
         let map = &mut slots.by_name;

@@ -99,6 +99,13 @@ impl FakeRuntime {
         self
     }
 
+    /// Creating a container whose name starts with `name_prefix` takes `takes` (the engine is
+    /// slow under load); the container exists once that time has passed.
+    pub fn with_slow_create(self, name_prefix: impl Into<String>, takes: Duration) -> Self {
+        self.state().slow_creates.push((name_prefix.into(), takes));
+        self
+    }
+
     /// Every `op` on an object whose name starts with `name_prefix` fails.
     pub fn fail_op(self, op: Op, name_prefix: impl Into<String>) -> Self {
         self.push_failure(op, name_prefix.into(), None)
@@ -278,6 +285,10 @@ impl ContainerRuntime for FakeRuntime {
     }
 
     async fn create_container(&self, spec: &ContainerSpec) -> Result<String> {
+        let takes = longest_prefix(&self.state().slow_creates, &spec.name).copied();
+        if let Some(takes) = takes {
+            tokio::time::sleep(takes).await;
+        }
         let mut s = self.state();
         s.record(Op::Create, &spec.name, Some(spec.image.clone()));
         s.failure(Op::Create, &spec.name)?;

@@ -74,6 +74,8 @@ pub(super) struct State {
     pub(super) scripts: Vec<(String, Script)>,
     pub(super) execs: Vec<(String, ExecScript)>,
     pub(super) failures: Vec<Failure>,
+    /// Creates of containers named `prefix…` take this long (see `FakeRuntime::with_slow_create`).
+    pub(super) slow_creates: Vec<(String, std::time::Duration)>,
     pub(super) containers: BTreeMap<String, FakeContainer>,
     pub(super) networks: BTreeMap<String, (String, Labels)>,
     pub(super) volumes: BTreeMap<String, Labels>,
