@@ -18,11 +18,6 @@ use crate::{
 use serde_json::{json, Value};
 use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
-/// How many times teardown sweeps by the run label, and the pause between sweeps (see
-/// `sweep_run`).
-const SWEEP_ROUNDS: u32 = 4;
-const SWEEP_PAUSE: Duration = Duration::from_millis(250);
-
 impl DockerCluster {
     /// Creates the app's network (`syncsim-<app>`), labelled and recorded in the ledger.
     pub async fn new(
@@ -222,17 +217,18 @@ impl DockerCluster {
             c.stop();
         }
         // Creates already in flight are awaited: a proxy being set up, containers created
-        // ahead (in the ledger once their create returns).
+        // ahead, and every create an aborted controller left running (each is in the ledger
+        // once it returns, see `Inner::create_container`).
         self.proxies_set_up().await;
         self.inner.prepared.settle().await;
+        self.inner.creates_settled().await;
         let mut report = self
             .inner
             .ledger
             .teardown(self.inner.rt.as_ref(), grace)
             .await;
-        // Belt and braces: a controller aborted in the middle of a create may have left an
-        // object the engine created but the ledger never heard of. Everything of this run
-        // carries the run label, so sweep by label.
+        // Belt and braces: everything of this run carries the run label, so sweep by label
+        // what the ledger may still have missed.
         self.sweep_run(&mut report).await;
         report
     }
@@ -242,42 +238,13 @@ impl DockerCluster {
             (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
             (LABEL_RUN.to_string(), self.inner.opts.run_id.clone()),
         ];
-        // A create sent just before its controller was aborted completes in the engine
-        // anyway, possibly after the first listing: sweep again while something is left.
-        for round in 0..SWEEP_ROUNDS {
-            if round > 0 {
-                tokio::time::sleep(SWEEP_PAUSE).await;
+        let mut left = match self.inner.rt.list_labelled(&labels).await {
+            Ok(l) => l,
+            Err(e) => {
+                report.errors.push(crate::error::render_chain(&e));
+                return;
             }
-            match self.sweep_once(&labels, report).await {
-                Ok(true) => {
-                    // Errors of the ledger pass that the sweep resolved (a network still
-                    // attached to a container the ledger did not know) are not worth a
-                    // warning: only report errors when something of this run is really left.
-                    report.errors.clear();
-                    return;
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    report.errors.push(crate::error::render_chain(&e));
-                    break;
-                }
-            }
-        }
-        // The same object failing in several rounds is one warning.
-        let mut seen = BTreeSet::new();
-        report.errors.retain(|e| seen.insert(e.clone()));
-    }
-
-    /// Removes what is labelled with this run; `Ok(true)` when nothing is left.
-    async fn sweep_once(
-        &self,
-        labels: &[(String, String)],
-        report: &mut TeardownReport,
-    ) -> crate::runtime::Result<bool> {
-        let mut left = self.inner.rt.list_labelled(labels).await?;
-        if left.is_empty() {
-            return Ok(true);
-        }
+        };
         left.sort_by_key(|l| l.kind);
         for l in left {
             tracing::debug!("sweeping {:?} {} left outside the ledger", l.kind, l.name);
@@ -291,7 +258,14 @@ impl DockerCluster {
                 report.errors.push(crate::error::render_chain(&e));
             }
         }
-        Ok(self.inner.rt.list_labelled(labels).await?.is_empty())
+        // Errors of the ledger pass that the sweep resolved (a network still attached to a
+        // container the ledger did not know) are not worth a warning: only report errors when
+        // something of this run is really left.
+        if let Ok(still) = self.inner.rt.list_labelled(&labels).await {
+            if still.is_empty() {
+                report.errors.clear();
+            }
+        }
     }
 
     /// Waits (at most `limit`) until every controller has started the pods it can start right

@@ -15,8 +15,8 @@ use super::{
 use crate::{
     manifest::{Object, ObjectKey},
     runtime::{
-        ContainerRuntime, Labels, ListedKind, VolumeSpec, LABEL_APP, LABEL_MANAGED_BY,
-        LABEL_RESOURCE, LABEL_RUN, MANAGED_BY_VALUE,
+        ContainerRuntime, ContainerSpec, Labels, ListedKind, VolumeSpec, LABEL_APP,
+        LABEL_MANAGED_BY, LABEL_RESOURCE, LABEL_RUN, MANAGED_BY_VALUE,
     },
     state::PodRecord,
     util::Backoff,
@@ -123,7 +123,9 @@ pub(crate) struct Inner {
     store: Mutex<BTreeMap<ObjectKey, Entry>>,
     /// Old controllers of Deployments being rolled, removed once the new pods are Ready.
     retiring: Mutex<Vec<Retiring>>,
-    pub ledger: Ledger,
+    pub ledger: Arc<Ledger>,
+    /// Creates in flight (see [`Inner::create_container`]): teardown waits for them.
+    creates: tokio_util::task::TaskTracker,
     image_checks: tokio::sync::Mutex<HashMap<String, ImageCheck>>,
     /// What a cluster would have waited longer for (see `probe/timing.rs`).
     timeline: Mutex<Vec<Observation>>,
@@ -162,7 +164,8 @@ impl Inner {
             services: Mutex::new(BTreeMap::new()),
             store: Mutex::new(BTreeMap::new()),
             retiring: Mutex::new(Vec::new()),
-            ledger: Ledger::default(),
+            ledger: Arc::default(),
+            creates: tokio_util::task::TaskTracker::new(),
             image_checks: tokio::sync::Mutex::new(HashMap::new()),
             timeline: Mutex::new(Vec::new()),
             api: Mutex::new(None),
@@ -337,15 +340,58 @@ impl Inner {
         format!("syncsim-{}-{}-{}", self.opts.app, namespace, claim)
     }
 
-    /// Creates a labelled volume and records it in the ledger.
+    /// Creates a labelled volume and records it in the ledger (as
+    /// [`Inner::create_container`] does).
     pub async fn create_volume(&self, name: &str, resource: &str) -> Result<(), Error> {
         let spec = VolumeSpec {
             name: name.to_string(),
             labels: self.labels(resource),
         };
-        self.rt.create_volume(&spec).await?;
-        self.ledger.record(ListedKind::Volume, name);
+        let (rt, ledger) = (self.rt.clone(), self.ledger.clone());
+        self.recorded(name, async move {
+            rt.create_volume(&spec).await?;
+            ledger.record(ListedKind::Volume, &spec.name);
+            Ok(())
+        })
+        .await?;
         Ok(())
+    }
+
+    /// Creates a container and records it in the ledger, whatever becomes of the caller: the
+    /// create runs on a task of its own, so a controller aborted while it waits for the engine
+    /// (teardown aborts them) still has its container recorded, and teardown, which waits for
+    /// the creates in flight ([`Inner::creates_settled`]), removes it. Dropping the HTTP request
+    /// instead would not stop the engine from creating the container, unrecorded.
+    pub async fn create_container(&self, spec: &ContainerSpec) -> crate::runtime::Result<String> {
+        let (rt, ledger, spec) = (self.rt.clone(), self.ledger.clone(), spec.clone());
+        let name = spec.name.clone();
+        self.recorded(&name, async move {
+            let id = rt.create_container(&spec).await?;
+            ledger.record_container(&id, &spec.name);
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn recorded<T: Send + 'static>(
+        &self,
+        object: &str,
+        create: impl std::future::Future<Output = crate::runtime::Result<T>> + Send + 'static,
+    ) -> crate::runtime::Result<T> {
+        match self.creates.spawn(create).await {
+            Ok(r) => r,
+            Err(e) => Err(crate::runtime::Error::Operation {
+                op: "create",
+                object: object.to_string(),
+                source: Box::new(e),
+            }),
+        }
+    }
+
+    /// Waits for the creates in flight: from then on the ledger holds everything created.
+    pub(super) async fn creates_settled(&self) {
+        self.creates.close();
+        self.creates.wait().await;
     }
 
     pub(super) fn store(&self) -> std::sync::MutexGuard<'_, BTreeMap<ObjectKey, Entry>> {

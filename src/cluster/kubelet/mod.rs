@@ -275,14 +275,13 @@ impl RunningPod {
         // Init containers, in order, each to completion.
         for init in &plan.init_containers {
             let spec = &init.spec;
-            let id = match inner.rt.create_container(spec).await {
+            let id = match inner.create_container(spec).await {
                 Ok(id) => id,
                 Err(e) => {
                     pod.fail_start("CreateContainerError", crate::error::render_chain(&e));
                     return pod;
                 }
             };
-            inner.ledger.record_container(&id, &spec.name);
             pod.init_ids.push(id.clone());
             if let Err(e) = inner.rt.start_container(&id).await {
                 pod.fail_start("RunContainerError", crate::error::render_chain(&e));
@@ -343,11 +342,8 @@ impl RunningPod {
             let c = plan.containers[i].clone();
             let id = match inner.prepared.take(inner, &c.spec).await {
                 Some(id) => id,
-                None => match inner.rt.create_container(&c.spec).await {
-                    Ok(id) => {
-                        inner.ledger.record_container(&id, &c.spec.name);
-                        id
-                    }
+                None => match inner.create_container(&c.spec).await {
+                    Ok(id) => id,
                     Err(e) => {
                         pod.fail_start("CreateContainerError", crate::error::render_chain(&e));
                         return pod;

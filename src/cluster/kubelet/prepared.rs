@@ -231,9 +231,8 @@ async fn prepare_pod(inner: &Inner, input: PodInput) {
     }
     for (i, (_, mut guard)) in slots.into_iter().enumerate() {
         let spec = plan.containers[i].spec.clone();
-        match inner.rt.create_container(&spec).await {
+        match inner.create_container(&spec).await {
             Ok(id) => {
-                inner.ledger.record_container(&id, &spec.name);
                 if i == 0 {
                     plan.join_first(&id);
                 }
@@ -250,14 +249,13 @@ async fn prepare_pod(inner: &Inner, input: PodInput) {
 
 /// Creates and starts a sandbox; `None` (and nothing left behind) when it does not run.
 async fn start_sandbox(inner: &Inner, spec: &ContainerSpec) -> Option<String> {
-    let id = match inner.rt.create_container(spec).await {
+    let id = match inner.create_container(spec).await {
         Ok(id) => id,
         Err(e) => {
             tracing::debug!("sandbox {}: not created: {e}", spec.name);
             return None;
         }
     };
-    inner.ledger.record_container(&id, &spec.name);
     if let Err(e) = inner.rt.start_container(&id).await {
         tracing::debug!("sandbox {}: not started: {e}", spec.name);
         remove(inner, &id).await;

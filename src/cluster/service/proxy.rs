@@ -314,8 +314,7 @@ async fn set_up(
         labels: inner.labels(&format!("/Service/{}/{}", first.namespace, first.name)),
         ..ContainerSpec::default()
     };
-    let id = inner.rt.create_container(&spec).await?;
-    inner.ledger.record_container(&id, name);
+    let id = inner.create_container(&spec).await?;
     let _ = shared.id.set(id.clone());
     inner.rt.start_container(&id).await
 }

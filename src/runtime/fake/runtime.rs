@@ -12,7 +12,7 @@ use crate::runtime::{
 use async_trait::async_trait;
 use std::{
     collections::BTreeMap,
-    sync::{Mutex, MutexGuard},
+    sync::{Arc, Mutex, MutexGuard},
     time::Duration,
 };
 use tokio::time::Instant;
@@ -20,7 +20,8 @@ use tokio::time::Instant;
 /// See the [module documentation](super).
 #[derive(Debug, Default)]
 pub struct FakeRuntime {
-    state: Mutex<State>,
+    /// Shared with the slow creates in flight (see [`FakeRuntime::with_slow_create`]).
+    state: Arc<Mutex<State>>,
 }
 
 impl FakeRuntime {
@@ -29,9 +30,7 @@ impl FakeRuntime {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave the state half-updated in a way that
-        // matters to a test, so a poisoned lock is still usable.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     // ----- scripting (builder style) -----
@@ -100,7 +99,8 @@ impl FakeRuntime {
     }
 
     /// Creating a container whose name starts with `name_prefix` takes `takes` (the engine is
-    /// slow under load); the container exists once that time has passed.
+    /// slow under load); the container exists once that time has passed, whether or not the
+    /// caller still waits (as Docker completes a create whose client went away).
     pub fn with_slow_create(self, name_prefix: impl Into<String>, takes: Duration) -> Self {
         self.state().slow_creates.push((name_prefix.into(), takes));
         self
@@ -286,65 +286,15 @@ impl ContainerRuntime for FakeRuntime {
 
     async fn create_container(&self, spec: &ContainerSpec) -> Result<String> {
         let takes = longest_prefix(&self.state().slow_creates, &spec.name).copied();
-        if let Some(takes) = takes {
+        let Some(takes) = takes else {
+            return create_in(&self.state, spec);
+        };
+        let (state, spec) = (self.state.clone(), spec.clone());
+        let create = tokio::spawn(async move {
             tokio::time::sleep(takes).await;
-        }
-        let mut s = self.state();
-        s.record(Op::Create, &spec.name, Some(spec.image.clone()));
-        s.failure(Op::Create, &spec.name)?;
-        if s.containers.values().any(|c| c.spec.name == spec.name) {
-            return Err(op_error(
-                Op::Create,
-                &spec.name,
-                "the container name is already in use",
-            ));
-        }
-        if s.missing_images.contains(&spec.image) || s.pullable_images.contains(&spec.image) {
-            return Err(op_error(
-                Op::Create,
-                &spec.name,
-                format!("no such image: {}", spec.image),
-            ));
-        }
-        match &spec.network {
-            NetworkAttachment::Network { name, .. } if !s.networks.contains_key(name) => {
-                return Err(op_error(
-                    Op::Create,
-                    &spec.name,
-                    format!("network {name} not found"),
-                ));
-            }
-            NetworkAttachment::Container { id } if s.find(id).is_none() => {
-                return Err(op_error(
-                    Op::Create,
-                    &spec.name,
-                    format!("no such container: {id}"),
-                ));
-            }
-            _ => {}
-        }
-        for m in &spec.mounts {
-            s.volumes.entry(m.volume.clone()).or_default();
-        }
-        let script = longest_prefix(&s.scripts, &spec.name)
-            .cloned()
-            .unwrap_or_default();
-        let id = s.next_id("container");
-        let index = s.next_id;
-        s.containers.insert(
-            id.clone(),
-            FakeContainer {
-                id: id.clone(),
-                spec: spec.clone(),
-                script,
-                started_at: None,
-                stopped: None,
-                connected: true,
-                index,
-                address: index,
-            },
-        );
-        Ok(id)
+            create_in(&state, &spec)
+        });
+        create.await.expect("the create task runs to its end")
     }
 
     async fn start_container(&self, id: &str) -> Result<()> {
@@ -628,4 +578,70 @@ impl ContainerRuntime for FakeRuntime {
             })
             .collect())
     }
+}
+
+/// The create itself (see `FakeRuntime::create_container`).
+fn create_in(state: &Mutex<State>, spec: &ContainerSpec) -> Result<String> {
+    let mut s = lock(state);
+    s.record(Op::Create, &spec.name, Some(spec.image.clone()));
+    s.failure(Op::Create, &spec.name)?;
+    if s.containers.values().any(|c| c.spec.name == spec.name) {
+        return Err(op_error(
+            Op::Create,
+            &spec.name,
+            "the container name is already in use",
+        ));
+    }
+    if s.missing_images.contains(&spec.image) || s.pullable_images.contains(&spec.image) {
+        return Err(op_error(
+            Op::Create,
+            &spec.name,
+            format!("no such image: {}", spec.image),
+        ));
+    }
+    match &spec.network {
+        NetworkAttachment::Network { name, .. } if !s.networks.contains_key(name) => {
+            return Err(op_error(
+                Op::Create,
+                &spec.name,
+                format!("network {name} not found"),
+            ));
+        }
+        NetworkAttachment::Container { id } if s.find(id).is_none() => {
+            return Err(op_error(
+                Op::Create,
+                &spec.name,
+                format!("no such container: {id}"),
+            ));
+        }
+        _ => {}
+    }
+    for m in &spec.mounts {
+        s.volumes.entry(m.volume.clone()).or_default();
+    }
+    let script = longest_prefix(&s.scripts, &spec.name)
+        .cloned()
+        .unwrap_or_default();
+    let id = s.next_id("container");
+    let index = s.next_id;
+    s.containers.insert(
+        id.clone(),
+        FakeContainer {
+            id: id.clone(),
+            spec: spec.clone(),
+            script,
+            started_at: None,
+            stopped: None,
+            connected: true,
+            index,
+            address: index,
+        },
+    );
+    Ok(id)
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    // A panic while holding the lock cannot leave the state half-updated in a way that matters
+    // to a test, so a poisoned lock is still usable.
+    state.lock().unwrap_or_else(|e| e.into_inner())
 }
