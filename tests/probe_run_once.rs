@@ -204,8 +204,77 @@ async fn unpublished_port_fails_with_a_clear_message() {
     assert_eq!(
         r,
         ProbeResult::Failure {
-            message: "container port 80 is not published on the host".into()
+            message:
+                "container port 80 is not published on the host and the container has no address"
+                    .into()
         }
+    );
+}
+
+/// A running container with its own address and nothing published: probes dial the address,
+/// as the kubelet dials the pod's IP.
+fn running_at(ip: &str) -> ContainerState {
+    ContainerState {
+        ip: Some(ip.into()),
+        ..running(&[])
+    }
+}
+
+#[tokio::test]
+async fn a_tcp_probe_of_the_pods_address_passes_on_connect_as_the_kubelets_does() {
+    // Kubernetes pkg/probe/tcp/tcp.go (DoTCPProbe): dial, close, success. A server that closes
+    // at once still passes: the proxy check is for Docker's published ports only.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (sock, _) = listener.accept().await.unwrap();
+        drop(sock);
+    });
+    let r = run_once(
+        &ExecOnly::default(),
+        &running_at("127.0.0.1"),
+        &probe(ProbeAction::Tcp { port }),
+    )
+    .await;
+    assert!(r.is_success(), "{r:?}");
+}
+
+#[tokio::test]
+async fn a_tcp_probe_of_the_pods_address_fails_when_nothing_listens() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let r = run_once(
+        &ExecOnly::default(),
+        &running_at("127.0.0.1"),
+        &probe(ProbeAction::Tcp { port }),
+    )
+    .await;
+    assert!(!r.is_success(), "{r:?}");
+    assert!(
+        r.message()
+            .starts_with(&format!("dial tcp 127.0.0.1:{port}: ")),
+        "{r:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_http_probe_of_the_pods_address_sends_the_pods_ip_as_host() {
+    // Kubernetes pkg/kubelet/prober/prober.go: an httpGet probe without `host` targets the
+    // pod's IP, which is then the request's Host.
+    let (port, head) = http_server("200 OK").await;
+    let r = run_once(
+        &ExecOnly::default(),
+        &running_at("127.0.0.1"),
+        &probe(http(port, "/ready")),
+    )
+    .await;
+    assert!(r.is_success(), "{r:?}");
+    let head = head.await.unwrap();
+    assert!(
+        head.contains(&format!("Host: 127.0.0.1:{port}\r\n")),
+        "{head}"
     );
 }
 

@@ -10,7 +10,8 @@ use syncsim::{
     manifest,
     plan::{self, Phase, PlanOptions},
     runtime::{
-        docker::DockerRuntime, ContainerRuntime, LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE,
+        docker::DockerRuntime, ContainerRuntime, ListedKind, LABEL_APP, LABEL_MANAGED_BY,
+        MANAGED_BY_VALUE,
     },
 };
 use tokio_util::sync::CancellationToken;
@@ -29,20 +30,21 @@ fn small_with(edit: impl Fn(&str) -> Option<String>) -> String {
 struct Run {
     report: SyncReport,
     leftovers: usize,
+    /// The pod sandboxes seen during the run.
+    sandboxes: BTreeSet<String>,
+    /// The containers seen with ports published on the host during the run.
+    published: BTreeSet<String>,
+    /// Whether the runtime reached the containers' addresses on the app's network.
+    reached: bool,
 }
 
 async fn sync_yaml(app: &str, yaml: &str, timeout: Duration) -> Run {
     let rt = DockerRuntime::connect().await.expect("docker");
-    sync_yaml_on(rt, app, yaml, timeout).await.0
+    sync_yaml_on(rt, app, yaml, timeout).await
 }
 
-/// Syncs `yaml` on `rt`; also returns the names of the pod sandboxes seen during the run.
-async fn sync_yaml_on(
-    rt: DockerRuntime,
-    app: &str,
-    yaml: &str,
-    timeout: Duration,
-) -> (Run, BTreeSet<String>) {
+/// Syncs `yaml` on `rt`, watching what the run creates.
+async fn sync_yaml_on(rt: DockerRuntime, app: &str, yaml: &str, timeout: Duration) -> Run {
     common::ensure_test_image();
     let objects = manifest::from_yaml_str(yaml, "small.yaml").expect("fixture parses");
     let plan = plan::build(
@@ -71,18 +73,26 @@ async fn sync_yaml_on(
         (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
         (LABEL_APP.to_string(), app.to_string()),
     ];
+    let reached = rt.reaches_network(cluster.network()).await;
     let done = CancellationToken::new();
     let watch = async {
-        let mut seen = BTreeSet::new();
+        let (mut sandboxes, mut published) = (BTreeSet::new(), BTreeSet::new());
         while !done.is_cancelled() {
             for l in rt.list_labelled(&labels).await.unwrap_or_default() {
                 if l.name.starts_with(&format!("syncsim-{app}-POD-")) {
-                    seen.insert(l.name);
+                    sandboxes.insert(l.name.clone());
+                }
+                if l.kind == ListedKind::Container {
+                    if let Ok(st) = rt.inspect_container(&l.id).await {
+                        if !st.host_ports.is_empty() {
+                            published.insert(l.name);
+                        }
+                    }
                 }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        seen
+        (sandboxes, published)
     };
     let run = async {
         let report = engine::run(
@@ -96,11 +106,17 @@ async fn sync_yaml_on(
         done.cancel();
         report
     };
-    let (report, sandboxes) = tokio::join!(run, watch);
+    let (report, (sandboxes, published)) = tokio::join!(run, watch);
     let t = cluster.teardown(Duration::ZERO).await;
     assert!(t.errors.is_empty(), "teardown errors: {:?}", t.errors);
     let leftovers = rt.list_labelled(&labels).await.expect("list").len();
-    (Run { report, leftovers }, sandboxes)
+    Run {
+        report,
+        leftovers,
+        sandboxes,
+        published,
+        reached,
+    }
 }
 
 fn task<'a>(r: &'a SyncReport, name: &str) -> &'a engine::TaskRun {
@@ -145,12 +161,38 @@ async fn small_app_syncs_in_argo_order_and_hooks_reach_services_configmaps_and_s
     );
     let json = syncsim::report::to_json(r).to_string();
     assert!(!json.contains("s3cr3t-value"));
+    // Where this machine reaches the pods' addresses (a local engine's bridge), the probes
+    // dial them and nothing is published on the host; elsewhere every probed port is.
+    assert_eq!(run.published.is_empty(), run.reached, "{:?}", run.published);
+    assert_eq!(run.leftovers, 0);
+}
+
+/// With every probed port published on the engine's 127.0.0.1 (as with an engine whose
+/// containers this machine cannot reach), the httpGet probe goes through Docker's proxy and
+/// the sync is the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs docker"]
+async fn the_small_app_syncs_the_same_when_its_probes_go_through_published_ports() {
+    let rt = DockerRuntime::connect()
+        .await
+        .expect("docker")
+        .publish_ports();
+    let run = sync_yaml_on(rt, "t-small-published", SMALL, Duration::from_secs(120)).await;
+    let r = &run.report;
+    assert_eq!(r.outcome, Outcome::Succeeded, "{}", r.message);
+    assert_eq!(task(r, "fetch").hook_phase, Some(OperationPhase::Succeeded));
+    assert!(!run.reached);
+    assert!(
+        run.published.iter().any(|n| n.contains("-web-")),
+        "the web pod's probed port is published: {:?}",
+        run.published
+    );
     assert_eq!(run.leftovers, 0);
 }
 
 /// Pods whose sandboxes start ahead (`src/cluster/kubelet/sandbox.rs`) are reached the same
-/// way: the httpGet probe through the sandbox's published port, the Service through the
-/// sandbox's address, the hook's `wget` from a pod in a sandbox.
+/// way: the httpGet probe at the sandbox's address (or its published port), the Service through
+/// the sandbox's address, the hook's `wget` from a pod in a sandbox.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs docker"]
 async fn the_small_app_syncs_the_same_when_its_pods_get_sandboxes_started_ahead() {
@@ -178,7 +220,8 @@ async fn the_small_app_syncs_the_same_when_its_pods_get_sandboxes_started_ahead(
             None
         }
     });
-    let (run, sandboxes) = sync_yaml_on(rt, app, &yaml, Duration::from_secs(120)).await;
+    let run = sync_yaml_on(rt, app, &yaml, Duration::from_secs(120)).await;
+    let sandboxes = &run.sandboxes;
     let r = &run.report;
     assert_eq!(r.outcome, Outcome::Succeeded, "{}", r.message);
     assert_eq!(task(r, "fetch").hook_phase, Some(OperationPhase::Succeeded));

@@ -126,6 +126,8 @@ pub(crate) struct Inner {
     pub ledger: Arc<Ledger>,
     /// Creates in flight (see [`Inner::create_container`]): teardown waits for them.
     creates: tokio_util::task::TaskTracker,
+    /// Whether probes dial pods' addresses (see [`Inner::reach_pods`]).
+    pods_reachable: tokio::sync::OnceCell<bool>,
     image_checks: tokio::sync::Mutex<HashMap<String, ImageCheck>>,
     /// What a cluster would have waited longer for (see `probe/timing.rs`).
     timeline: Mutex<Vec<Observation>>,
@@ -166,6 +168,7 @@ impl Inner {
             retiring: Mutex::new(Vec::new()),
             ledger: Arc::default(),
             creates: tokio_util::task::TaskTracker::new(),
+            pods_reachable: tokio::sync::OnceCell::new(),
             image_checks: tokio::sync::Mutex::new(HashMap::new()),
             timeline: Mutex::new(Vec::new()),
             api: Mutex::new(None),
@@ -386,6 +389,21 @@ impl Inner {
                 source: Box::new(e),
             }),
         }
+    }
+
+    /// Finds out, once, whether this process reaches the pods' addresses on the network, as a
+    /// kubelet reaches a pod's IP: then probes dial them and nothing is published on the
+    /// engine's 127.0.0.1 (Docker's port publishing costs each start a proxy process and
+    /// firewall rules). Called before the first pod is translated.
+    pub(super) async fn reach_pods(&self) {
+        self.pods_reachable
+            .get_or_init(|| self.rt.reaches_network(&self.network))
+            .await;
+    }
+
+    /// What [`Inner::reach_pods`] found (`false` before).
+    pub(super) fn pods_reachable(&self) -> bool {
+        self.pods_reachable.get() == Some(&true)
     }
 
     /// Waits for the creates in flight: from then on the ledger holds everything created.

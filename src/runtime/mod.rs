@@ -71,6 +71,15 @@ pub trait ContainerRuntime: Send + Sync + 'static {
         true
     }
 
+    /// Whether this process can connect to the addresses containers have on `network`, as a
+    /// kubelet connects to a pod's IP: the network's bridge is on this machine, in this network
+    /// namespace. When it is not (an engine in a VM, a rootless engine, a remote one), probes go
+    /// through ports published on the engine's 127.0.0.1. The default cannot tell: `false`.
+    async fn reaches_network(&self, network: &str) -> bool {
+        let _ = network;
+        false
+    }
+
     /// Every object carrying all the given labels (`key=value`).
     async fn list_labelled(&self, labels: &[(String, String)]) -> Result<Vec<Listed>>;
 

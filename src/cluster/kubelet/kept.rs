@@ -15,6 +15,7 @@ impl RunningPod {
             // the kubelet keeps trying, so this one starts once what it lacks exists.
             return Self::start(inner, input).await;
         }
+        inner.reach_pods().await;
         let plan = match translate(inner, &input) {
             Ok(p) => p,
             Err(e) => {

@@ -244,6 +244,7 @@ impl RunningPod {
         let began = Instant::now();
         inner.prepared.begin(&input.pod_name);
         let resource = format!("/Pod/{}/{}", input.namespace, input.pod_name);
+        inner.reach_pods().await;
         let mut plan = match translate(inner, &input) {
             Ok(p) => p,
             Err(e) => {

@@ -171,6 +171,7 @@ async fn prepare_pod(inner: &Inner, input: PodInput) {
     if claims || !input.claim_volumes.is_empty() {
         return;
     }
+    inner.reach_pods().await;
     let Ok(mut plan) = super::translate(inner, &input) else {
         return;
     };

@@ -49,6 +49,7 @@ pub(super) fn translate(inner: &Inner, input: &PodInput) -> Result<pod::PodPlan,
     ctx.pod_annotations = input.annotations.clone();
     ctx.aliases = aliases;
     ctx.images = inner.opts.images.iter().cloned().collect();
+    ctx.publish_ports = !inner.pods_reachable();
     pod::pod_containers(&input.spec, &ctx)
 }
 

@@ -105,7 +105,9 @@ pub fn pod_containers(spec: &PodSpec, ctx: &PodContext<'_>) -> Result<PodPlan> {
                 aliases: aliases.clone(),
             };
             pc.spec.hostname = Some(ctx.pod_name.clone());
-            pc.spec.ports = ports.clone();
+            if ctx.publish_ports {
+                pc.spec.ports = ports.clone();
+            }
         } else {
             pc.netns_from_first = true;
             // Filled in by `PodPlan::join_first`.

@@ -84,6 +84,9 @@ pub struct PodContext<'a> {
     pub claim_volume: &'a ClaimLookup<'a>,
     /// Image rewrites, `FROM` → `TO`, matched on the whole reference.
     pub images: BTreeMap<String, String>,
+    /// Whether the pod's ports are published on the engine's 127.0.0.1, for probes that cannot
+    /// dial the pod's address (see `ContainerRuntime::reaches_network`).
+    pub publish_ports: bool,
 }
 
 impl<'a> PodContext<'a> {
@@ -112,6 +115,7 @@ impl<'a> PodContext<'a> {
             lookup,
             claim_volume,
             images: BTreeMap::new(),
+            publish_ports: true,
         }
     }
 }

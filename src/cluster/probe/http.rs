@@ -17,14 +17,14 @@ const KUBE_PROBE: &str = "kube-probe/1.33";
 /// `headers`; a status from 200 to 399 is success. Header names go out title-cased
 /// (`X-Check`), as Go's `net/http` in kubelet canonicalises them. The caller bounds the time.
 pub(super) async fn http_get(
-    host_port: u16,
+    addr: std::net::SocketAddr,
     host: &str,
     path: &str,
     headers: &[(String, String)],
 ) -> ProbeResult {
     let failed =
         |err: &dyn fmt::Display| ProbeResult::fail(format!("Get \"http://{host}{path}\": {err}"));
-    let stream = match TcpStream::connect(("127.0.0.1", host_port)).await {
+    let stream = match TcpStream::connect(addr).await {
         Ok(s) => s,
         Err(err) => return failed(&err),
     };

@@ -1,8 +1,12 @@
 //! Running one probe against a running container: exec through the runtime, tcpSocket and
-//! httpGet against the port the runtime published on 127.0.0.1.
+//! httpGet against the pod's address where this process reaches it (as the kubelet dials the
+//! pod's IP), otherwise against the port the runtime published on 127.0.0.1.
 use super::{http::http_get, HttpScheme, Probe, ProbeAction};
 use crate::runtime::{ContainerRuntime, ContainerState, ContainerStatus};
-use std::time::Duration;
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    time::Duration,
+};
 use tokio::{io::AsyncReadExt, net::TcpStream};
 
 /// The result of one probe.
@@ -38,17 +42,48 @@ impl ProbeResult {
     }
 }
 
+/// Where a tcpSocket or httpGet probe connects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Target {
+    pub addr: SocketAddr,
+    /// Through Docker's userland proxy (a port published on 127.0.0.1), which accepts a
+    /// connection even when nothing listens in the container, and closes it at once.
+    pub via_proxy: bool,
+}
+
+impl Target {
+    /// The published host port of `port` when there is one, else the container's own address
+    /// (the pod's IP, what the kubelet dials).
+    fn of(container: &ContainerState, port: u16) -> Result<Self, ProbeResult> {
+        if let Some(hp) = container.host_ports.get(&port) {
+            return Ok(Self {
+                addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), *hp),
+                via_proxy: true,
+            });
+        }
+        match container.ip.as_deref().and_then(|ip| ip.parse().ok()) {
+            Some(ip) => Ok(Self {
+                addr: SocketAddr::new(ip, port),
+                via_proxy: false,
+            }),
+            None => Err(ProbeResult::fail(format!(
+                "container port {port} is not published on the host and the container has no address"
+            ))),
+        }
+    }
+}
+
 /// Runs `probe` once against `container` and waits at most `probe.timeout` for it.
 ///
-/// exec runs through [`ContainerRuntime::exec`]; tcpSocket and httpGet connect to
-/// `127.0.0.1:<host port>` where the runtime published the container port
-/// ([`ContainerState::host_ports`]).
+/// exec runs through [`ContainerRuntime::exec`]; tcpSocket and httpGet connect to the
+/// container's address, or to `127.0.0.1:<host port>` where the runtime published the container
+/// port ([`ContainerState::host_ports`]).
 ///
 /// # Caveats
 ///
 /// Docker's userland proxy accepts connections on a published port even when nothing listens in
-/// the container, and closes them at once. A TCP probe therefore waits briefly after connecting
-/// and counts an immediate close as a failure.
+/// the container, and closes them at once. A TCP probe through it therefore waits briefly after
+/// connecting and counts an immediate close as a failure.
 pub async fn run_once<R: ContainerRuntime + ?Sized>(
     rt: &R,
     container: &ContainerState,
@@ -57,13 +92,6 @@ pub async fn run_once<R: ContainerRuntime + ?Sized>(
     if container.status != ContainerStatus::Running {
         return ProbeResult::fail("container is not running");
     }
-    let host_port = |port: u16| {
-        container.host_ports.get(&port).copied().ok_or_else(|| {
-            ProbeResult::fail(format!(
-                "container port {port} is not published on the host"
-            ))
-        })
-    };
     let timed_out = || ProbeResult::fail(format!("probe timed out after {:?}", probe.timeout));
     match &probe.action {
         ProbeAction::Exec(cmd) => {
@@ -83,11 +111,11 @@ pub async fn run_once<R: ContainerRuntime + ?Sized>(
             }
         }
         ProbeAction::Tcp { port } => {
-            let hp = match host_port(*port) {
-                Ok(hp) => hp,
+            let target = match Target::of(container, *port) {
+                Ok(t) => t,
                 Err(fail) => return fail,
             };
-            match tokio::time::timeout(probe.timeout, tcp_check(hp, probe.timeout)).await {
+            match tokio::time::timeout(probe.timeout, tcp_check(target, probe.timeout)).await {
                 Err(_) => timed_out(),
                 Ok(r) => r,
             }
@@ -99,13 +127,13 @@ pub async fn run_once<R: ContainerRuntime + ?Sized>(
             host,
             headers,
         } => {
-            let hp = match host_port(*port) {
-                Ok(hp) => hp,
+            let target = match Target::of(container, *port) {
+                Ok(t) => t,
                 Err(fail) => return fail,
             };
             let check = async {
                 match scheme {
-                    HttpScheme::Https => match tcp_check(hp, probe.timeout).await {
+                    HttpScheme::Https => match tcp_check(target, probe.timeout).await {
                         ProbeResult::Success { .. } => ProbeResult::Success {
                             message:
                                 "https probe checked as a tcp connect (syncsim has no TLS client)"
@@ -114,8 +142,9 @@ pub async fn run_once<R: ContainerRuntime + ?Sized>(
                         failure => failure,
                     },
                     HttpScheme::Http => {
-                        let host = host.clone().unwrap_or_else(|| "127.0.0.1".into());
-                        http_get(hp, &format!("{host}:{port}"), path, headers).await
+                        // The kubelet's default Host is the pod's IP.
+                        let host = host.clone().unwrap_or_else(|| target.addr.ip().to_string());
+                        http_get(target.addr, &format!("{host}:{port}"), path, headers).await
                     }
                 }
             };
@@ -140,17 +169,22 @@ fn tail(output: &str) -> Option<String> {
 /// How long to watch a fresh connection for Docker's proxy closing it.
 const PROXY_CLOSE_GRACE: Duration = Duration::from_millis(100);
 
-async fn tcp_check(host_port: u16, timeout: Duration) -> ProbeResult {
-    let mut stream = match TcpStream::connect(("127.0.0.1", host_port)).await {
+async fn tcp_check(target: Target, timeout: Duration) -> ProbeResult {
+    let addr = target.addr;
+    let mut stream = match TcpStream::connect(addr).await {
         Ok(s) => s,
-        Err(err) => return ProbeResult::fail(format!("dial tcp 127.0.0.1:{host_port}: {err}")),
+        Err(err) => return ProbeResult::fail(format!("dial tcp {addr}: {err}")),
     };
+    // Direct, a connection is the kubelet's success (it closes it at once).
+    if !target.via_proxy {
+        return ProbeResult::ok();
+    }
     let mut buf = [0u8; 1];
     match tokio::time::timeout(PROXY_CLOSE_GRACE.min(timeout / 2), stream.read(&mut buf)).await {
         // Silence (the server waits for us) or a greeting: something listens.
         Err(_) | Ok(Ok(1..)) => ProbeResult::ok(),
         Ok(Ok(0)) | Ok(Err(_)) => ProbeResult::fail(format!(
-            "connection to 127.0.0.1:{host_port} was closed at once (nothing listening in the container?)"
+            "connection to {addr} was closed at once (nothing listening in the container?)"
         )),
     }
 }

@@ -53,6 +53,9 @@ pub struct DockerRuntime {
     /// Whether [`ContainerRuntime::spare_cpu`] reads this machine's CPU load: the engine runs
     /// here (a unix socket), so its work shows there.
     cpu_from_proc: bool,
+    /// Whether [`ContainerRuntime::reaches_network`] may answer `true` (see
+    /// [`DockerRuntime::publish_ports`]).
+    direct_probes: bool,
 }
 
 impl DockerRuntime {
@@ -79,6 +82,7 @@ impl DockerRuntime {
             docker,
             starting: Default::default(),
             cpu_from_proc,
+            direct_probes: true,
         })
     }
 
@@ -87,6 +91,15 @@ impl DockerRuntime {
     #[must_use]
     pub fn assume_spare_cpu(mut self) -> Self {
         self.cpu_from_proc = false;
+        self
+    }
+
+    /// Answers `false` to every [`ContainerRuntime::reaches_network`]: pods' ports are
+    /// published on 127.0.0.1 and probed there, as with an engine whose containers this machine
+    /// cannot reach (tests of that path on a local engine).
+    #[must_use]
+    pub fn publish_ports(mut self) -> Self {
+        self.direct_probes = false;
         self
     }
 
@@ -128,6 +141,23 @@ impl ContainerRuntime for DockerRuntime {
 
     async fn spare_cpu(&self) -> bool {
         !self.cpu_from_proc || host::spare_cpu().await
+    }
+
+    async fn reaches_network(&self, network: &str) -> bool {
+        if !self.direct_probes {
+            return false;
+        }
+        let reached = within(
+            CALL_DEADLINE,
+            "inspect network",
+            network,
+            objects::reaches_network(self, network),
+        )
+        .await;
+        reached.unwrap_or_else(|e| {
+            tracing::debug!("network {network}: {e}; probing through published ports");
+            false
+        })
     }
 
     async fn image_exists(&self, image: &str) -> Result<bool> {

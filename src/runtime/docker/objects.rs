@@ -13,6 +13,27 @@ use bollard::{
 };
 use std::collections::HashMap;
 
+/// Whether this process reaches the addresses of containers on `network`: its gateway, the
+/// bridge's address on the engine's machine, is an address of this network namespace (binding
+/// to it succeeds only then). An engine in a VM or a rootless one keeps its bridge elsewhere.
+pub(super) async fn reaches_network(rt: &DockerRuntime, network: &str) -> Result<bool> {
+    let inspected = rt
+        .docker
+        .inspect_network(network, None)
+        .await
+        .map_err(|e| classify(e, "inspect network", network))?;
+    let gateways: Vec<std::net::IpAddr> = inspected
+        .ipam
+        .and_then(|i| i.config)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.gateway?.parse().ok())
+        .collect();
+    Ok(gateways
+        .into_iter()
+        .any(|ip| std::net::UdpSocket::bind((ip, 0)).is_ok()))
+}
+
 pub(super) async fn create_network(rt: &DockerRuntime, spec: &NetworkSpec) -> Result<String> {
     // API 1.41 happily creates a second network with the same name (CheckDuplicate is gone
     // from current request models), which would make names ambiguous: refuse instead.

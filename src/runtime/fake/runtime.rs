@@ -41,6 +41,13 @@ impl FakeRuntime {
         self
     }
 
+    /// This process reaches the containers' addresses (see
+    /// [`ContainerRuntime::reaches_network`]).
+    pub fn with_reachable_networks(self) -> Self {
+        self.state().reachable_networks = true;
+        self
+    }
+
     /// `image` is absent and cannot be pulled.
     pub fn with_missing_image(self, image: impl Into<String>) -> Self {
         self.state().missing_images.insert(image.into());
@@ -548,6 +555,11 @@ impl ContainerRuntime for FakeRuntime {
 
     async fn spare_cpu(&self) -> bool {
         !self.state().busy_cpu
+    }
+
+    async fn reaches_network(&self, network: &str) -> bool {
+        let s = self.state();
+        s.reachable_networks && s.networks.contains_key(network)
     }
 
     async fn list_labelled(&self, labels: &[(String, String)]) -> Result<Vec<Listed>> {

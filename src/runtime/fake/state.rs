@@ -65,6 +65,9 @@ pub(super) struct State {
     pub(super) calls: Vec<Call>,
     /// [`ContainerRuntime::spare_cpu`](crate::runtime::ContainerRuntime::spare_cpu) says no.
     pub(super) busy_cpu: bool,
+    /// [`ContainerRuntime::reaches_network`](crate::runtime::ContainerRuntime::reaches_network)
+    /// says yes.
+    pub(super) reachable_networks: bool,
     pub(super) missing_images: BTreeSet<String>,
     pub(super) pullable_images: BTreeSet<String>,
     /// Labels of present images that have any (given or built).
