@@ -190,6 +190,82 @@ async fn the_small_app_syncs_the_same_when_its_probes_go_through_published_ports
     assert_eq!(run.leftovers, 0);
 }
 
+/// A pod's containers share one network namespace, so a probe on the second container dials
+/// the pod's address, as the kubelet dials the pod IP for every container
+/// (pkg/kubelet/prober/prober.go takes `status.PodIP`). Without a sandbox the second container
+/// joins the first one's namespace and Docker gives it no address of its own: it must still
+/// become Ready, with its port reached directly or published on the first container. (A
+/// short progress deadline makes a pod that never turns Ready fail the sync in 30 s.)
+const TWO_CONTAINERS: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: two
+spec:
+  replicas: 1
+  progressDeadlineSeconds: 30
+  selector:
+    matchLabels: {app: two}
+  template:
+    metadata:
+      labels: {app: two}
+    spec:
+      containers:
+        - name: main
+          image: syncsim-test/busybox:1
+          command: ["sleep", "3600"]
+        - name: side
+          image: syncsim-test/busybox:1
+          command: ["sh", "-c", "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8081 -h /www"]
+          readinessProbe:
+            httpGet: {path: /, port: 8081}
+            periodSeconds: 1
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: after
+  annotations:
+    argocd.argoproj.io/sync-wave: "1"
+data: {k: v}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs docker"]
+async fn a_probe_on_a_pods_second_container_reaches_it_at_the_pods_address() {
+    let run = sync_yaml("t-two-ctrs", TWO_CONTAINERS, Duration::from_secs(60)).await;
+    assert_eq!(
+        run.report.outcome,
+        Outcome::Succeeded,
+        "{}",
+        run.report.message
+    );
+    assert!(run.sandboxes.is_empty(), "{:?}", run.sandboxes);
+    assert_eq!(run.leftovers, 0);
+    let rt = DockerRuntime::connect()
+        .await
+        .expect("docker")
+        .publish_ports();
+    let run = sync_yaml_on(
+        rt,
+        "t-two-ctrs-pub",
+        TWO_CONTAINERS,
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(
+        run.report.outcome,
+        Outcome::Succeeded,
+        "{}",
+        run.report.message
+    );
+    assert!(
+        run.published.iter().any(|n| n.contains("-two-")),
+        "the second container's probed port is published on the first: {:?}",
+        run.published
+    );
+    assert_eq!(run.leftovers, 0);
+}
+
 /// Pods whose sandboxes start ahead (`src/cluster/kubelet/sandbox.rs`) are reached the same
 /// way: the httpGet probe at the sandbox's address (or its published port), the Service through
 /// the sandbox's address, the hook's `wget` from a pod in a sandbox.

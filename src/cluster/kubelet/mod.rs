@@ -417,17 +417,27 @@ impl RunningPod {
         let retry_start = restart == RestartPolicy::Always
             && matches!(&self.error, Some((reason, _)) if reason == "RunContainerError");
         let exited = self.exited.clone();
-        for c in self.containers.iter_mut() {
+        // The pod's network: its sandbox's, else its first container's, which the others
+        // joined. Docker gives a container in another's namespace no address or ports of its
+        // own, so each is reached at the owner's, as every container of a pod is at the pod IP.
+        let mut owner = self
+            .sandbox
+            .as_ref()
+            .map(|sb| (sb.ip.clone(), sb.host_ports.clone()));
+        for (i, c) in self.containers.iter_mut().enumerate() {
             if c.done {
                 continue;
             }
             let state = match c.state(inner).await {
-                // A container in the sandbox is reached at the sandbox's address and ports.
                 Ok(mut s) => {
-                    if let Some(sb) = &self.sandbox {
-                        if s.status == ContainerStatus::Running {
-                            s.ip.clone_from(&sb.ip);
-                            s.host_ports.clone_from(&sb.host_ports);
+                    if s.status == ContainerStatus::Running {
+                        match &owner {
+                            Some((ip, ports)) => {
+                                s.ip.clone_from(ip);
+                                s.host_ports.clone_from(ports);
+                            }
+                            None if i == 0 => owner = Some((s.ip.clone(), s.host_ports.clone())),
+                            None => {}
                         }
                     }
                     s
