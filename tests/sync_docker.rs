@@ -45,6 +45,17 @@ async fn sync_yaml(app: &str, yaml: &str, timeout: Duration) -> Run {
 
 /// Syncs `yaml` on `rt`, watching what the run creates.
 async fn sync_yaml_on(rt: DockerRuntime, app: &str, yaml: &str, timeout: Duration) -> Run {
+    sync_yaml_with(rt, app, yaml, timeout, |_| {}).await
+}
+
+/// [`sync_yaml_on`] with the cluster's options edited by `edit`.
+async fn sync_yaml_with(
+    rt: DockerRuntime,
+    app: &str,
+    yaml: &str,
+    timeout: Duration,
+    edit: impl FnOnce(&mut ClusterOptions),
+) -> Run {
     common::ensure_test_image();
     let objects = manifest::from_yaml_str(yaml, "small.yaml").expect("fixture parses");
     let plan = plan::build(
@@ -56,11 +67,12 @@ async fn sync_yaml_on(rt: DockerRuntime, app: &str, yaml: &str, timeout: Duratio
     )
     .expect("plan");
     let rt: Arc<dyn ContainerRuntime> = Arc::new(rt);
-    let opts = ClusterOptions {
+    let mut opts = ClusterOptions {
         app: app.into(),
         job_backoff_base: Duration::from_millis(200),
         ..ClusterOptions::default()
     };
+    edit(&mut opts);
     let cluster = DockerCluster::new(rt.clone(), opts, &objects)
         .await
         .expect("network");
@@ -192,10 +204,11 @@ async fn the_small_app_syncs_the_same_when_its_probes_go_through_published_ports
 
 /// A pod's containers share one network namespace, so a probe on the second container dials
 /// the pod's address, as the kubelet dials the pod IP for every container
-/// (pkg/kubelet/prober/prober.go takes `status.PodIP`). Without a sandbox the second container
-/// joins the first one's namespace and Docker gives it no address of its own: it must still
-/// become Ready, with its port reached directly or published on the first container. (A
-/// short progress deadline makes a pod that never turns Ready fail the sync in 30 s.)
+/// (pkg/kubelet/prober/prober.go takes `status.PodIP`). The pod gets a sandbox holding that
+/// address; without one (its image unavailable) the second container joins the first one's
+/// namespace and Docker gives it no address of its own. Either way it must become Ready, with
+/// its port reached directly or published. (A short progress deadline makes a pod that never
+/// turns Ready fail the sync in 30 s.)
 const TWO_CONTAINERS: &str = r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -239,7 +252,11 @@ async fn a_probe_on_a_pods_second_container_reaches_it_at_the_pods_address() {
         "{}",
         run.report.message
     );
-    assert!(run.sandboxes.is_empty(), "{:?}", run.sandboxes);
+    assert!(
+        run.sandboxes.iter().any(|n| n.contains("-POD-two-")),
+        "{:?}",
+        run.sandboxes
+    );
     assert_eq!(run.leftovers, 0);
     let rt = DockerRuntime::connect()
         .await
@@ -260,8 +277,79 @@ async fn a_probe_on_a_pods_second_container_reaches_it_at_the_pods_address() {
     );
     assert!(
         run.published.iter().any(|n| n.contains("-two-")),
-        "the second container's probed port is published on the first: {:?}",
+        "the second container's probed port is published on the sandbox: {:?}",
         run.published
+    );
+    assert_eq!(run.leftovers, 0);
+    let rt = DockerRuntime::connect().await.expect("docker");
+    let run = sync_yaml_with(
+        rt,
+        "t-two-ctrs-first",
+        TWO_CONTAINERS,
+        Duration::from_secs(60),
+        |o| o.service_proxy_image = "syncsim-test/absent:1".into(),
+    )
+    .await;
+    assert_eq!(
+        run.report.outcome,
+        Outcome::Succeeded,
+        "{}",
+        run.report.message
+    );
+    assert!(run.sandboxes.is_empty(), "{:?}", run.sandboxes);
+    assert_eq!(run.leftovers, 0);
+}
+
+/// On a cluster a container's restart leaves its pod's network alone: the sandbox (pause
+/// container) holds it, so a sidecar keeps its address while the main container crashes and
+/// comes back (pkg/kubelet/kuberuntime/kuberuntime_manager.go restarts a container inside the
+/// existing sandbox). Here `main` exits 1 on its first start, then runs and turns Ready; `side`
+/// serves its port throughout, and a PostSync hook reaches it through a Service once the
+/// Deployment is Healthy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs docker"]
+async fn a_sidecar_keeps_the_pods_network_while_the_first_container_restarts() {
+    let yaml = TWO_CONTAINERS.replace(
+        r#"command: ["sleep", "3600"]"#,
+        r#"command: ["sh", "-c", "if [ -e /tmp/started ]; then touch /tmp/ok; exec sleep 3600; fi; touch /tmp/started; sleep 1; exit 1"]
+          readinessProbe:
+            exec: {command: ["test", "-e", "/tmp/ok"]}
+            periodSeconds: 1"#,
+    ) + r#"---
+apiVersion: v1
+kind: Service
+metadata:
+  name: two
+spec:
+  selector: {app: two}
+  ports: [{port: 8081, targetPort: 8081}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: fetch
+  annotations:
+    argocd.argoproj.io/hook: PostSync
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: fetch
+          image: syncsim-test/busybox:1
+          command: ["sh", "-c", "wget -qO- http://two:8081/ | grep ok"]
+"#;
+    let run = sync_yaml("t-two-restart", &yaml, Duration::from_secs(60)).await;
+    assert_eq!(
+        run.report.outcome,
+        Outcome::Succeeded,
+        "{}",
+        run.report.message
+    );
+    assert_eq!(
+        task(&run.report, "fetch").hook_phase,
+        Some(OperationPhase::Succeeded)
     );
     assert_eq!(run.leftovers, 0);
 }

@@ -339,6 +339,17 @@ impl RunningPod {
                 }
             }
         }
+        // A pod of several containers gets its sandbox now if none was started ahead: Docker
+        // tears a container's network down when it stops, so containers joined to the first
+        // would lose the pod's address at its first restart, where the kubelet restarts a
+        // container inside the pod's sandbox and the others keep it.
+        if pod.sandbox.is_none() && plan.containers.len() > 1 {
+            if let Some(sb) = sandbox::start_for(inner, &input, &plan).await {
+                plan.join_sandbox(&sb.id);
+                pod.host_ip = sb.ip.clone();
+                pod.sandbox = Some(sb);
+            }
+        }
         for i in 0..plan.containers.len() {
             let c = plan.containers[i].clone();
             let id = match inner.prepared.take(inner, &c.spec).await {

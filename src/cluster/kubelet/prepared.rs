@@ -193,6 +193,11 @@ async fn prepare_pod(inner: &Inner, input: PodInput) {
         }
         _ => None,
     };
+    // A pod of several containers gets its sandbox when it starts, unless one is started
+    // here: its containers are created joined to it then (`sandbox.rs`).
+    if sandbox.is_none() && plan.containers.len() > 1 {
+        return;
+    }
     // Every slot is claimed before the first create, so the kubelet waits for them rather
     // than creating a container under the same name.
     let mut slots: Vec<(Slot, tokio::sync::OwnedMutexGuard<_>)> = {
@@ -224,10 +229,15 @@ async fn prepare_pod(inner: &Inner, input: PodInput) {
     };
     if let Some(spec) = sandbox {
         let (_, mut guard) = slots.remove(0);
-        // Without a started sandbox the pod is prepared as usual (its slot stays empty).
-        if let Some(id) = start_sandbox(inner, &spec).await {
-            plan.join_sandbox(&id);
-            *guard = Some((spec, id));
+        // Without a started sandbox the pod is prepared as usual (its slot stays empty),
+        // unless it has several containers (see above).
+        match super::sandbox::start(inner, &spec).await {
+            Some(id) => {
+                plan.join_sandbox(&id);
+                *guard = Some((spec, id));
+            }
+            None if plan.containers.len() > 1 => return,
+            None => {}
         }
     }
     for (i, (_, mut guard)) in slots.into_iter().enumerate() {
@@ -246,21 +256,4 @@ async fn prepare_pod(inner: &Inner, input: PodInput) {
             }
         }
     }
-}
-
-/// Creates and starts a sandbox; `None` (and nothing left behind) when it does not run.
-async fn start_sandbox(inner: &Inner, spec: &ContainerSpec) -> Option<String> {
-    let id = match inner.create_container(spec).await {
-        Ok(id) => id,
-        Err(e) => {
-            tracing::debug!("sandbox {}: not created: {e}", spec.name);
-            return None;
-        }
-    };
-    if let Err(e) = inner.rt.start_container(&id).await {
-        tracing::debug!("sandbox {}: not started: {e}", spec.name);
-        remove(inner, &id).await;
-        return None;
-    }
-    Some(id)
 }

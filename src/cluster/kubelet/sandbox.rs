@@ -25,6 +25,14 @@
 //! ([`ContainerRuntime::spare_cpu`](crate::runtime::ContainerRuntime::spare_cpu)); otherwise the
 //! pod's containers are only created ahead.
 //!
+//! A pod of several main containers always gets a sandbox: when none was started ahead, one is
+//! started with the pod. Docker tears a container's network endpoint down when it stops, so
+//! containers joined to the first would lose the pod's address at its first restart (a sidecar
+//! then unreachable through its Service), where the kubelet restarts a container inside the
+//! pod's sandbox and the others keep it. Such a pod is prepared ahead only together with a
+//! started sandbox. Only where the sandbox cannot run (its image missing) does the first main
+//! container own the network.
+//!
 //! The sandbox belongs to the pod: it keeps the pod's address across container restarts (as
 //! on a cluster), is stopped once the pod has finished (a Job's) and is removed with the pod.
 use super::PodInput;
@@ -76,4 +84,44 @@ pub(super) async fn inspect(inner: &Inner, id: &str) -> Option<Sandbox> {
         host_ports: state.host_ports,
         stopped: false,
     })
+}
+
+/// Creates and starts the sandbox of a pod about to start, whatever its owner (its DNS names
+/// are about to resolve anyway); `None` (and nothing left behind) when it does not run, and
+/// the first main container owns the network then.
+pub(super) async fn start_for(inner: &Inner, input: &PodInput, plan: &PodPlan) -> Option<Sandbox> {
+    let spec = plan.sandbox(name(inner, input), &inner.opts.service_proxy_image)?;
+    if inner.image_known_unavailable(&spec.image).await {
+        return None;
+    }
+    let id = start(inner, &spec).await?;
+    let sb = inspect(inner, &id).await;
+    if sb.is_none() {
+        remove(inner, &id).await;
+    }
+    sb
+}
+
+/// Creates and starts a sandbox; `None` (and nothing left behind) when it does not run.
+pub(super) async fn start(inner: &Inner, spec: &ContainerSpec) -> Option<String> {
+    let id = match inner.create_container(spec).await {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::debug!("sandbox {}: not created: {e}", spec.name);
+            return None;
+        }
+    };
+    if let Err(e) = inner.rt.start_container(&id).await {
+        tracing::debug!("sandbox {}: not started: {e}", spec.name);
+        remove(inner, &id).await;
+        return None;
+    }
+    Some(id)
+}
+
+async fn remove(inner: &Inner, id: &str) {
+    match inner.rt.remove_container(id).await {
+        Ok(()) => inner.ledger.forget(id),
+        Err(e) => tracing::debug!("sandbox {id}: not removed ({e}); teardown will"),
+    }
 }
