@@ -384,3 +384,47 @@ fn a_pod_waiting_for_an_image_starts_once_it_arrives() {
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(all.contains("ErrImageNeverPull"), "it waited first: {all}");
 }
+
+/// pkg/kubelet/kuberuntime/security_context_others.go (`verifyRunAsNonRoot`): an image without
+/// a user runs as root, so `runAsNonRoot: true` keeps the pod in `CreateContainerConfigError`
+/// and the Deployment fails at its progress deadline. With a `runAsUser` the check passes, and
+/// a pod-level `runAsUser: 0` is refused with the kubelet's other message.
+#[test]
+#[ignore = "needs docker"]
+fn run_as_non_root_on_an_image_that_runs_as_root_fails_the_sync() {
+    common::ensure_test_image();
+    let with = |pod_sc: &str| {
+        deployment("web", IMAGE, "")
+            .replace(
+                "spec:\n  selector",
+                "spec:\n  progressDeadlineSeconds: 4\n  selector",
+            )
+            .replace(
+                "    spec:\n      containers:",
+                &format!("    spec:\n      securityContext: {pod_sc}\n      containers:"),
+            )
+            + LATER_WAVE
+    };
+    let fails = |pod_sc: &str, message: &str| {
+        let (_d, file) = source(&with(pod_sc), "{}");
+        let out = sync("trust-nonroot", &file, &["--timeout", "1s"]);
+        let all = format!("{}{}", out.stdout, out.stderr);
+        assert_eq!(out.code, 1, "{all}");
+        assert!(
+            all.contains("Deployment \"web\" exceeded its progress deadline"),
+            "{all}"
+        );
+        assert!(all.contains(message), "{all}");
+    };
+    fails(
+        "{runAsNonRoot: true}",
+        "CreateContainerConfigError: container has runAsNonRoot and image will run as root (pod: \"web-",
+    );
+    fails(
+        "{runAsNonRoot: true, runAsUser: 0}",
+        "CreateContainerConfigError: container's runAsUser breaks non-root policy (pod: \"web-",
+    );
+    let (_d, file) = source(&with("{runAsNonRoot: true, runAsUser: 1000}"), "{}");
+    let out = sync("trust-nonroot", &file, &["--timeout", "60s"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+}

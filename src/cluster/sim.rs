@@ -129,6 +129,8 @@ pub(crate) struct Inner {
     /// Whether probes dial pods' addresses (see [`Inner::reach_pods`]).
     pods_reachable: tokio::sync::OnceCell<bool>,
     image_checks: tokio::sync::Mutex<HashMap<String, ImageCheck>>,
+    /// The users images run as, once inspected (see [`Inner::image_user`]).
+    image_users: tokio::sync::Mutex<HashMap<String, String>>,
     /// What a cluster would have waited longer for (see `probe/timing.rs`).
     timeline: Mutex<Vec<Observation>>,
     /// The API server's rules for the current operation (see `api.rs`).
@@ -170,6 +172,7 @@ impl Inner {
             creates: tokio_util::task::TaskTracker::new(),
             pods_reachable: tokio::sync::OnceCell::new(),
             image_checks: tokio::sync::Mutex::new(HashMap::new()),
+            image_users: tokio::sync::Mutex::new(HashMap::new()),
             timeline: Mutex::new(Vec::new()),
             api: Mutex::new(None),
             waiting_pods: Default::default(),
@@ -436,6 +439,23 @@ impl Inner {
             .await
             .get(image)
             .is_some_and(|c| c.result.is_err())
+    }
+
+    /// The user a present image runs as (its config's `User`, empty for none), inspected once
+    /// per image and run; `Err` names why the engine could not say.
+    pub(super) async fn image_user(&self, image: &str) -> Result<String, String> {
+        let mut users = self.image_users.lock().await;
+        if let Some(u) = users.get(image) {
+            return Ok(u.clone());
+        }
+        match self.rt.image_user(image).await {
+            Ok(Some(u)) => {
+                users.insert(image.to_string(), u.clone());
+                Ok(u)
+            }
+            Ok(None) => Err(format!("image \"{image}\" not found")),
+            Err(e) => Err(crate::error::render_chain(&e)),
+        }
     }
 
     /// Checks that an image is available locally, pulling it unless `imagePullPolicy: Never`.

@@ -99,6 +99,12 @@ pub trait ContainerRuntime: Send + Sync + 'static {
         Ok(self.image_exists(image).await?.then(Labels::new))
     }
 
+    /// The user a local image runs as (its config's `User`, empty when it sets none); `None`
+    /// when the image is not present. The default implementation knows no user (root).
+    async fn image_user(&self, image: &str) -> Result<Option<String>> {
+        Ok(self.image_exists(image).await?.then(String::new))
+    }
+
     /// Builds and tags an image, passing each line of the builder's output to `progress` as it
     /// arrives. A failed step is an [`Error::Operation`] (`build image`) whose source is a
     /// [`BuildFailure`]. The default implementation refuses (a runtime that cannot build).

@@ -22,7 +22,10 @@ pub use waiting::PodWaiting;
 pub(crate) use waiting::WaitingPods;
 
 use super::{
-    pod::{PodError, PodVolumeSource, RestartPolicy},
+    pod::{
+        security::{self, ImageUser},
+        PodError, PodVolumeSource, RestartPolicy,
+    },
     probe::Probe,
     sim::Inner,
 };
@@ -31,7 +34,7 @@ use crate::{
     runtime::{ContainerState, ContainerStatus},
 };
 use container::Ctr;
-use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::api::core::v1::{Container, PodSpec};
 use serde_json::{json, Value};
 use std::{collections::BTreeMap, time::Duration};
 use tokio::time::Instant;
@@ -148,16 +151,19 @@ pub(crate) fn config_error(e: &PodError, namespace: &str) -> Option<String> {
     }
 }
 
+/// The init containers of `spec`, then its main containers.
+fn every_container(spec: &PodSpec) -> impl Iterator<Item = &Container> {
+    spec.init_containers
+        .iter()
+        .flatten()
+        .chain(spec.containers.iter())
+}
+
 /// The first container image of `spec` that is neither present nor pullable, as the kubelet
 /// reports it (pkg/kubelet/images/image_manager.go): `Back-off pulling image "x"`
 /// (`ImagePullBackOff`), or `Container image "x" is not present with pull policy of Never`.
 async fn missing_image(inner: &Inner, spec: &PodSpec) -> Option<(&'static str, String)> {
-    let containers = spec
-        .init_containers
-        .iter()
-        .flatten()
-        .chain(spec.containers.iter());
-    for c in containers {
+    for c in every_container(spec) {
         let image = c.image.as_deref().unwrap_or("");
         let mapped = inner.map_image(image);
         let policy = c.image_pull_policy.as_deref();
@@ -175,6 +181,31 @@ async fn missing_image(inner: &Inner, spec: &PodSpec) -> Option<(&'static str, S
                     format!("Back-off pulling image \"{mapped}\""),
                 )
             });
+        }
+    }
+    None
+}
+
+/// Why the kubelet would refuse to create one of the pod's containers under `runAsNonRoot`
+/// (`pod/security.rs`), checked for every container before any starts. (The kubelet checks
+/// each as it comes to it, so on a cluster the init containers before a refused main
+/// container have run; the pod waits in `CreateContainerConfigError` either way.)
+pub(crate) async fn refused_as_root(inner: &Inner, input: &PodInput) -> Option<String> {
+    let spec = &input.spec;
+    for c in every_container(spec) {
+        let user = if security::needs_image_user(spec, c) {
+            let image = inner.map_image(c.image.as_deref().unwrap_or(""));
+            match inner.image_user(&image).await {
+                Ok(u) => ImageUser::parse(&u),
+                Err(e) => return Some(format!("failed to inspect image \"{image}\": {e}")),
+            }
+        } else {
+            ImageUser::Uid(0)
+        };
+        if let Err(message) =
+            security::verify_run_as_non_root(spec, c, &input.pod_name, &input.namespace, || user)
+        {
+            return Some(message);
         }
     }
     None
@@ -256,6 +287,9 @@ impl RunningPod {
         };
         if let Some((reason, message)) = missing_image(inner, &input.spec).await {
             return Self::waiting(inner, input, reason, message);
+        }
+        if let Some(message) = refused_as_root(inner, &input).await {
+            return Self::waiting(inner, input, CREATE_CONTAINER_CONFIG_ERROR, message);
         }
         for w in &plan.warnings {
             tracing::warn!("pod {}: {w}", input.pod_name);

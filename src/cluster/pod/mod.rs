@@ -42,6 +42,7 @@ mod config;
 mod downward;
 mod env;
 mod error;
+pub mod security;
 #[cfg(test)]
 mod test_support;
 mod volumes;

@@ -326,6 +326,16 @@ impl ContainerRuntime for DockerRuntime {
         .await
     }
 
+    async fn image_user(&self, image: &str) -> Result<Option<String>> {
+        within(
+            CALL_DEADLINE,
+            "inspect image",
+            image,
+            images::user(self, image),
+        )
+        .await
+    }
+
     async fn build_image(
         &self,
         spec: &BuildSpec,

@@ -85,6 +85,14 @@ pub(super) async fn labels(rt: &DockerRuntime, image: &str) -> Result<Option<Lab
     }
 }
 
+pub(super) async fn user(rt: &DockerRuntime, image: &str) -> Result<Option<String>> {
+    match rt.docker.inspect_image(image).await {
+        Ok(info) => Ok(Some(info.config.and_then(|c| c.user).unwrap_or_default())),
+        Err(e) if status(&e) == Some(404) => Ok(None),
+        Err(e) => Err(classify(e, "inspect image", image)),
+    }
+}
+
 pub(super) async fn build(
     rt: &DockerRuntime,
     spec: &BuildSpec,

@@ -71,6 +71,17 @@ impl FakeRuntime {
         self
     }
 
+    /// `image` is present and runs as `user` (its config's `User`).
+    pub fn with_image_user(self, image: impl Into<String>, user: impl Into<String>) -> Self {
+        let image = image.into();
+        let mut s = self.state();
+        s.missing_images.remove(&image);
+        s.pullable_images.remove(&image);
+        s.image_users.insert(image, user.into());
+        drop(s);
+        self
+    }
+
     /// Builds of tags starting with `tag_prefix` print these lines.
     pub fn with_build_output<I, S>(self, tag_prefix: impl Into<String>, lines: I) -> Self
     where
@@ -505,6 +516,14 @@ impl ContainerRuntime for FakeRuntime {
             return Ok(None);
         }
         Ok(Some(s.image_labels.get(image).cloned().unwrap_or_default()))
+    }
+
+    async fn image_user(&self, image: &str) -> Result<Option<String>> {
+        let s = self.state();
+        if s.missing_images.contains(image) || s.pullable_images.contains(image) {
+            return Ok(None);
+        }
+        Ok(Some(s.image_users.get(image).cloned().unwrap_or_default()))
     }
 
     async fn build_image(

@@ -72,6 +72,8 @@ pub(super) struct State {
     pub(super) pullable_images: BTreeSet<String>,
     /// Labels of present images that have any (given or built).
     pub(super) image_labels: BTreeMap<String, Labels>,
+    /// Users of present images that set one (`FakeRuntime::with_image_user`).
+    pub(super) image_users: BTreeMap<String, String>,
     pub(super) builds: Vec<BuildSpec>,
     pub(super) build_output: Vec<(String, Vec<String>)>,
     pub(super) scripts: Vec<(String, Script)>,

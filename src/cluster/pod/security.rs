@@ -1,0 +1,164 @@
+//! The kubelet's `runAsNonRoot` check, before it creates a container (pure, no I/O).
+//!
+//! A container whose effective security context says `runAsNonRoot: true` is refused, and its
+//! pod stays Pending in `CreateContainerConfigError`, when it would run as root: its
+//! `runAsUser` is 0, or it has none and its image's user is root (no user at all counts as
+//! root) or a name the kubelet cannot check. A Deployment in that state never becomes
+//! available, so Argo CD waits until its progress deadline; a hook Job's pod waits for ever.
+//!
+//! The effective context is the container's, with each field it leaves unset taken from the
+//! pod's (Kubernetes' pkg/securitycontext/util.go, `DetermineEffectiveSecurityContext`). The
+//! image's user is read as containerd's CRI reads it (`getUserFromImage`): the part before `:`,
+//! a uid when numeric, else a user name. The messages are the kubelet's
+//! (pkg/kubelet/kuberuntime/security_context_others.go, `verifyRunAsNonRoot`), except that a
+//! syncsim pod has no UID, so the pod is named `name_namespace` without the `(uid)` suffix.
+use k8s_openapi::api::core::v1::{Container, PodSpec};
+
+/// The user an image runs as, from its config's `User` (`uid`, `uid:gid`, `name`, `name:group`
+/// or empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageUser {
+    Uid(i64),
+    Name(String),
+}
+
+impl ImageUser {
+    /// Reads an image config's `User`; an empty one is root, as the kubelet treats it
+    /// (pkg/kubelet/kuberuntime/helpers.go, `getImageUser`).
+    pub fn parse(config_user: &str) -> ImageUser {
+        let user = config_user.split(':').next().unwrap_or_default();
+        if user.is_empty() {
+            return ImageUser::Uid(0);
+        }
+        match user.parse::<i64>() {
+            Ok(uid) => ImageUser::Uid(uid),
+            Err(_) => ImageUser::Name(user.to_string()),
+        }
+    }
+}
+
+/// The `runAsNonRoot` and `runAsUser` in force for `container` of `pod`.
+fn effective(pod: &PodSpec, container: &Container) -> (Option<bool>, Option<i64>) {
+    let c = container.security_context.as_ref();
+    let p = pod.security_context.as_ref();
+    (
+        c.and_then(|s| s.run_as_non_root)
+            .or_else(|| p.and_then(|s| s.run_as_non_root)),
+        c.and_then(|s| s.run_as_user)
+            .or_else(|| p.and_then(|s| s.run_as_user)),
+    )
+}
+
+/// Whether the check needs the image's user: `runAsNonRoot` is on and no `runAsUser` says who
+/// runs.
+pub fn needs_image_user(pod: &PodSpec, container: &Container) -> bool {
+    matches!(effective(pod, container), (Some(true), None))
+}
+
+/// The kubelet's verdict on `container` of pod `pod_name` in `namespace`: `Err(message)` when
+/// it would refuse to create it. `image_user` is only read when [`needs_image_user`].
+pub fn verify_run_as_non_root(
+    pod: &PodSpec,
+    container: &Container,
+    pod_name: &str,
+    namespace: &str,
+    image_user: impl FnOnce() -> ImageUser,
+) -> Result<(), String> {
+    let (non_root, user) = effective(pod, container);
+    if non_root != Some(true) {
+        return Ok(());
+    }
+    let who = format!(
+        "(pod: \"{pod_name}_{namespace}\", container: {})",
+        container.name
+    );
+    if let Some(uid) = user {
+        if uid == 0 {
+            return Err(format!(
+                "container's runAsUser breaks non-root policy {who}"
+            ));
+        }
+        return Ok(());
+    }
+    match image_user() {
+        ImageUser::Name(name) => Err(format!(
+            "container has runAsNonRoot and image has non-numeric user ({name}), cannot verify user is non-root {who}"
+        )),
+        ImageUser::Uid(0) => Err(format!(
+            "container has runAsNonRoot and image will run as root {who}"
+        )),
+        // Kubernetes' validation.IsValidUserID: 0 to 2^31-1.
+        ImageUser::Uid(uid) if !(0..=i64::from(i32::MAX)).contains(&uid) => Err(format!(
+            "container has runAsNonRoot and image has an invalid user id ({uid}). (Must be 1-({})): must be between 0 and 2147483647, inclusive {who}",
+            i32::MAX
+        )),
+        ImageUser::Uid(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use test_case::test_case;
+
+    fn pod(yaml: &str) -> PodSpec {
+        serde_yaml::from_str(yaml).expect("pod spec")
+    }
+
+    // containerd's getUserFromImage (internal/cri/server/images/image_status.go) and the
+    // kubelet's getImageUser (pkg/kubelet/kuberuntime/helpers.go): empty is root.
+    #[test_case("", ImageUser::Uid(0); "no user is root")]
+    #[test_case("0", ImageUser::Uid(0); "uid 0")]
+    #[test_case("1000", ImageUser::Uid(1000); "uid")]
+    #[test_case("1000:1000", ImageUser::Uid(1000); "uid and gid")]
+    #[test_case("postgres", ImageUser::Name("postgres".into()); "name")]
+    #[test_case("nobody:nogroup", ImageUser::Name("nobody".into()); "name and group")]
+    #[test_case(":1000", ImageUser::Uid(0); "group only is root")]
+    fn image_user_is_read_as_containerd_reads_it(user: &str, want: ImageUser) {
+        assert_eq!(ImageUser::parse(user), want);
+    }
+
+    const C: &str = "containers: [{name: app, image: x}]";
+
+    // pkg/kubelet/kuberuntime/security_context_others_test.go, TestVerifyRunAsNonRoot, in the
+    // cases syncsim meets (the messages are verifyRunAsNonRoot's, without the pod UID).
+    #[test_case(C, "", Ok(()); "no security context runs as root")]
+    #[test_case("securityContext: {runAsNonRoot: false}\n", "", Ok(()); "run as root allowed")]
+    #[test_case("securityContext: {runAsNonRoot: true}\n", "", Err("container has runAsNonRoot and image will run as root (pod: \"web-1_demo\", container: app)"); "image without user")]
+    #[test_case("securityContext: {runAsNonRoot: true}\n", "0:0", Err("container has runAsNonRoot and image will run as root (pod: \"web-1_demo\", container: app)"); "image user 0")]
+    #[test_case("securityContext: {runAsNonRoot: true}\n", "1000", Ok(()); "image user 1000")]
+    #[test_case("securityContext: {runAsNonRoot: true}\n", "app", Err("container has runAsNonRoot and image has non-numeric user (app), cannot verify user is non-root (pod: \"web-1_demo\", container: app)"); "image user name")]
+    #[test_case("securityContext: {runAsNonRoot: true, runAsUser: 1000}\n", "", Ok(()); "pod run as user")]
+    #[test_case("securityContext: {runAsNonRoot: true, runAsUser: 0}\n", "1000", Err("container's runAsUser breaks non-root policy (pod: \"web-1_demo\", container: app)"); "pod run as user 0")]
+    #[test_case("securityContext: {runAsNonRoot: true, runAsUser: 1000}\ncontainers: [{name: app, image: x, securityContext: {runAsUser: 0}}]", "", Err("container's runAsUser breaks non-root policy (pod: \"web-1_demo\", container: app)"); "container user overrides the pod's")]
+    #[test_case("securityContext: {runAsNonRoot: true}\ncontainers: [{name: app, image: x, securityContext: {runAsNonRoot: false}}]", "", Ok(()); "container allows root over the pod")]
+    #[test_case("containers: [{name: app, image: x, securityContext: {runAsNonRoot: true}}]", "", Err("container has runAsNonRoot and image will run as root (pod: \"web-1_demo\", container: app)"); "container level")]
+    #[test_case("securityContext: {runAsNonRoot: true}\n", "4294967296", Err("container has runAsNonRoot and image has an invalid user id (4294967296). (Must be 1-(2147483647)): must be between 0 and 2147483647, inclusive (pod: \"web-1_demo\", container: app)"); "image uid out of range")]
+    fn run_as_non_root_is_verified_as_the_kubelet_does(
+        spec: &str,
+        image_user: &str,
+        want: Result<(), &str>,
+    ) {
+        let yaml = if spec.contains("containers:") {
+            spec.to_string()
+        } else {
+            format!("{spec}{C}")
+        };
+        let p = pod(&yaml);
+        let got = verify_run_as_non_root(&p, &p.containers[0], "web-1", "demo", || {
+            ImageUser::parse(image_user)
+        });
+        assert_eq!(got, want.map_err(str::to_string));
+    }
+
+    #[test]
+    fn the_image_is_only_inspected_when_no_run_as_user_decides() {
+        let p = pod("securityContext: {runAsNonRoot: true, runAsUser: 7}\ncontainers: [{name: a, image: x}, {name: b, image: y, securityContext: {runAsUser: null}}]");
+        assert!(!needs_image_user(&p, &p.containers[0]));
+        let p = pod("containers: [{name: a, image: x, securityContext: {runAsNonRoot: true}}, {name: b, image: y}]");
+        assert!(needs_image_user(&p, &p.containers[0]));
+        assert!(!needs_image_user(&p, &p.containers[1]));
+        let r = verify_run_as_non_root(&p, &p.containers[1], "p", "n", || panic!("not inspected"));
+        assert_eq!(r, Ok(()));
+    }
+}
