@@ -672,6 +672,7 @@ async fn volumes_are_shared_and_read_only_mounts_hold_and_subpath_is_explicit() 
             target: "/data".into(),
             read_only,
             sub_path: None,
+            ..Mount::default()
         };
         let mut writer = ctx.spec("writer", "echo persisted > /data/file");
         writer.mounts = vec![mount(false)];

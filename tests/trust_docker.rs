@@ -428,3 +428,51 @@ fn run_as_non_root_on_an_image_that_runs_as_root_fails_the_sync() {
     let out = sync("trust-nonroot", &file, &["--timeout", "60s"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 }
+
+/// A pod's security context through the CLI, checked from inside its container: the user and
+/// group (pkg/securitycontext/util.go), `fsGroup` and `supplementalGroups` as supplementary
+/// groups (pkg/kubelet/kuberuntime/security_context.go), an emptyDir that starts empty and
+/// writable by anyone (pkg/volume/emptydir/empty_dir.go), a Secret of mode 0400 readable
+/// through the `fsGroup` (pkg/volume/volume_linux.go `SetVolumeOwnership`), and a root-owned
+/// path that the non-root user cannot write. The hook fails the sync if any check fails.
+#[test]
+#[ignore = "needs docker"]
+fn a_pods_security_context_applies_inside_its_containers() {
+    common::ensure_test_image();
+    let checks = [
+        "test \"$(id -u)\" = 1000",
+        "test \"$(id -g)\" = 3000",
+        "id -G | tr \" \" \"\\n\" | grep -qx 2000",
+        "id -G | tr \" \" \"\\n\" | grep -qx 4000",
+        "test -z \"$(ls -A /var)\"",
+        "touch /var/written",
+        "test \"$(stat -c %g /var)\" = 2000",
+        "grep -qx s3cret /secret/token",
+        "! touch /etc/forbidden",
+        "echo all-checks-passed",
+    ]
+    // How far it got shows in the hook's log.
+    .join(" && echo passed && ");
+    let yaml = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: creds}}\nstringData: {{token: s3cret}}\n---\n\
+         apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: check\n  annotations: {{argocd.argoproj.io/hook: PostSync}}\n\
+         spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      \
+         securityContext: {{runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000, supplementalGroups: [4000]}}\n      \
+         volumes:\n        - {{name: scratch, emptyDir: {{}}}}\n        - {{name: creds, secret: {{secretName: creds, defaultMode: 256}}}}\n      \
+         containers:\n        - name: main\n          image: {IMAGE}\n          command: [sh, -c, '{checks}']\n          \
+         volumeMounts:\n            - {{name: scratch, mountPath: /var}}\n            - {{name: creds, mountPath: /secret}}\n"
+    );
+    let (_d, file) = source(&yaml, "{}");
+    let out = sync("trust-secctx", &file, &["--timeout", "60s"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+
+    // A group alone keeps the image's user (root here), as containerd composes it.
+    let yaml = yaml
+        .replace("runAsUser: 1000, ", "")
+        .replace("test \"$(id -u)\" = 1000", "test \"$(id -u)\" = 0")
+        .replace(" && ! touch /etc/forbidden", "");
+    assert!(yaml.contains("= 0 &&") && !yaml.contains("forbidden"));
+    let (_d, file) = source(&yaml, "{}");
+    let out = sync("trust-secctx", &file, &["--timeout", "60s"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+}

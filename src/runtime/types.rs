@@ -71,6 +71,21 @@ pub struct ContainerSpec {
     pub memory_limit_bytes: Option<i64>,
     pub nano_cpus: Option<i64>,
     pub labels: Labels,
+    /// Who the process runs as; `None` keeps the image's user.
+    pub user: Option<RunAs>,
+    /// Supplementary group ids of the process, besides those the image gives its user.
+    pub group_add: Vec<i64>,
+    /// The group that owns `files`, their directories and the mounts' roots (Kubernetes'
+    /// `fsGroup`): they get it with group read access (files) or the setgid bit (directories).
+    pub fs_group: Option<i64>,
+}
+
+/// A process's user and group ids. A group without a user runs the image's user with that
+/// group.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunAs {
+    pub uid: Option<i64>,
+    pub gid: Option<i64>,
 }
 
 /// How a container joins the network.
@@ -85,7 +100,7 @@ pub enum NetworkAttachment {
     Container { id: String },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Mount {
     /// Docker volume name.
     pub volume: String,
@@ -95,6 +110,12 @@ pub struct Mount {
     /// Mount only this sub-path of the volume (Kubernetes `subPath`); requires engine support,
     /// `None` mounts the whole volume.
     pub sub_path: Option<String>,
+    /// The image's files at `target` are not copied into an empty volume (Docker copies them
+    /// by default; a Kubernetes volume starts empty).
+    pub no_copy: bool,
+    /// Permission bits given to the volume's root before the container starts (a writable
+    /// mount of the whole volume only).
+    pub root_mode: Option<u32>,
 }
 
 /// A file to place in the container before it starts. `Debug` omits the content.
@@ -189,6 +210,9 @@ impl std::fmt::Debug for ContainerSpec {
             .field("memory_limit_bytes", &self.memory_limit_bytes)
             .field("nano_cpus", &self.nano_cpus)
             .field("labels", &self.labels)
+            .field("user", &self.user)
+            .field("group_add", &self.group_add)
+            .field("fs_group", &self.fs_group)
             .finish()
     }
 }

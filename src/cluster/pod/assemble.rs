@@ -3,6 +3,7 @@
 use super::{
     env::Env,
     error::{PodError, Result},
+    security,
     volumes::{escapes_volume, PodVolumes, ResolvedVolume},
     ContainerProbes, PodContainer, PodContext, PodPlan, PodSpec, PullPolicy, RestartPolicy,
 };
@@ -168,6 +169,7 @@ fn container(
         (e, a, secret)
     };
 
+    let fs_group = spec.security_context.as_ref().and_then(|s| s.fs_group);
     let mut mounts = Vec::new();
     let mut files = Vec::new();
     for m in c.volume_mounts.iter().flatten() {
@@ -200,12 +202,21 @@ fn container(
             ResolvedVolume::Docker {
                 docker_name,
                 read_only,
-            } => mounts.push(Mount {
-                volume: docker_name.clone(),
-                target: target.to_string(),
-                read_only: *read_only || m.read_only.unwrap_or(false),
-                sub_path,
-            }),
+                empty_dir,
+            } => {
+                let read_only = *read_only || m.read_only.unwrap_or(false);
+                let whole = sub_path.is_none() && !read_only;
+                mounts.push(Mount {
+                    volume: docker_name.clone(),
+                    target: target.to_string(),
+                    read_only,
+                    root_mode: whole
+                        .then(|| security::volume_root_mode(*empty_dir, fs_group))
+                        .flatten(),
+                    no_copy: *empty_dir,
+                    sub_path,
+                })
+            }
             ResolvedVolume::Files(entries) => match &sub_path {
                 // A subPath of a ConfigMap/Secret volume mounts that one file at the mount path.
                 Some(sp) => match entries.iter().find(|f| f.rel_path == *sp) {
@@ -281,6 +292,9 @@ fn container(
             memory_limit_bytes,
             nano_cpus,
             labels: ctx.labels.clone(),
+            user: security::run_as(spec, c),
+            group_add: security::supplemental_groups(spec),
+            fs_group,
         },
         pull_policy,
         probes,

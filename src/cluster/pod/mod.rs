@@ -29,6 +29,9 @@
 //! * ConfigMap and Secret volumes are written as files before start
 //!   ([`crate::runtime::FileSpec`]); they are not updated while the container runs and are not
 //!   read-only.
+//! * The security context's user, groups and `fsGroup` are applied as the kubelet applies them
+//!   (`security.rs`): an emptyDir starts empty and world-writable; `readOnlyRootFilesystem`,
+//!   capabilities and privilege settings are not applied.
 //! * Native sidecars (init containers with `restartPolicy: Always`) become main containers,
 //!   started before the regular ones (a warning).
 //! * Image rewrites (`FROM=TO`) match the whole image reference exactly.
@@ -290,6 +293,9 @@ impl fmt::Debug for PodContainer {
             .field("memory_limit_bytes", &s.memory_limit_bytes)
             .field("nano_cpus", &s.nano_cpus)
             .field("labels", &s.labels)
+            .field("user", &s.user)
+            .field("group_add", &s.group_add)
+            .field("fs_group", &s.fs_group)
             .field("pull_policy", &self.pull_policy)
             .field("probes", &self.probes)
             .field("netns_from_first", &self.netns_from_first)

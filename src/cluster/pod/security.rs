@@ -1,4 +1,23 @@
-//! The kubelet's `runAsNonRoot` check, before it creates a container (pure, no I/O).
+//! A pod's security context, as the kubelet applies it (pure, no I/O).
+//!
+//! # Who runs, and the groups
+//!
+//! The effective `runAsUser` and `runAsGroup` (the container's, else the pod's) become the
+//! Docker user (`uid[:gid]`; a group alone keeps the image's user, as containerd's
+//! `generateUserString` does). The pod's `fsGroup` and `supplementalGroups` are supplementary
+//! groups of every container (pkg/kubelet/kuberuntime/security_context.go,
+//! `determineEffectiveSecurityContext`).
+//!
+//! # Volumes
+//!
+//! An emptyDir starts empty and world-writable (pkg/volume/emptydir/empty_dir.go creates it
+//! `0777`). With `fsGroup`, the kubelet gives a volume's files that group
+//! (pkg/volume/volume_linux.go, `SetVolumeOwnership`): group read (and write where the volume
+//! is writable), and the setgid bit on directories. syncsim does that for the roots of emptyDir
+//! and claim volumes and for the ConfigMap and Secret files it writes; what a claim's volume
+//! already holds keeps its owner.
+//!
+//! # `runAsNonRoot`
 //!
 //! A container whose effective security context says `runAsNonRoot: true` is refused, and its
 //! pod stays Pending in `CreateContainerConfigError`, when it would run as root: its
@@ -12,6 +31,7 @@
 //! a uid when numeric, else a user name. The messages are the kubelet's
 //! (pkg/kubelet/kuberuntime/security_context_others.go, `verifyRunAsNonRoot`), except that a
 //! syncsim pod has no UID, so the pod is named `name_namespace` without the `(uid)` suffix.
+use crate::runtime::RunAs;
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 
 /// The user an image runs as, from its config's `User` (`uid`, `uid:gid`, `name`, `name:group`
@@ -34,6 +54,48 @@ impl ImageUser {
             Ok(uid) => ImageUser::Uid(uid),
             Err(_) => ImageUser::Name(user.to_string()),
         }
+    }
+}
+
+/// The user and group `container` of `pod` runs as; `None` when neither is set (the image's).
+pub fn run_as(pod: &PodSpec, container: &Container) -> Option<RunAs> {
+    let c = container.security_context.as_ref();
+    let p = pod.security_context.as_ref();
+    let run_as = RunAs {
+        uid: c
+            .and_then(|s| s.run_as_user)
+            .or_else(|| p.and_then(|s| s.run_as_user)),
+        gid: c
+            .and_then(|s| s.run_as_group)
+            .or_else(|| p.and_then(|s| s.run_as_group)),
+    };
+    (run_as != RunAs::default()).then_some(run_as)
+}
+
+/// The supplementary groups of every container of `pod`: its `fsGroup`, then its
+/// `supplementalGroups`.
+pub fn supplemental_groups(pod: &PodSpec) -> Vec<i64> {
+    let Some(sc) = pod.security_context.as_ref() else {
+        return Vec::new();
+    };
+    let mut groups: Vec<i64> = sc.fs_group.into_iter().collect();
+    for g in sc.supplemental_groups.iter().flatten() {
+        if !groups.contains(g) {
+            groups.push(*g);
+        }
+    }
+    groups
+}
+
+/// The mode a writable volume's root gets before the container starts: an emptyDir's `0777`
+/// (with the setgid bit under an `fsGroup`); a claim's only under an `fsGroup`, a fresh
+/// volume's `0755` with the group's write and setgid bits added (`02775`).
+pub fn volume_root_mode(empty_dir: bool, fs_group: Option<i64>) -> Option<u32> {
+    match (empty_dir, fs_group) {
+        (true, None) => Some(0o777),
+        (true, Some(_)) => Some(0o2777),
+        (false, Some(_)) => Some(0o2775),
+        (false, None) => None,
     }
 }
 
@@ -149,6 +211,46 @@ mod tests {
             ImageUser::parse(image_user)
         });
         assert_eq!(got, want.map_err(str::to_string));
+    }
+
+    // pkg/securitycontext/util.go (the container's fields over the pod's) and containerd's
+    // generateUserString (a group alone keeps the image's user).
+    #[test_case(C, None; "nothing set")]
+    #[test_case("securityContext: {runAsUser: 1000}\n", Some((Some(1000), None)); "pod user")]
+    #[test_case("securityContext: {runAsUser: 1000, runAsGroup: 3000}\n", Some((Some(1000), Some(3000))); "pod user and group")]
+    #[test_case("securityContext: {runAsGroup: 3000}\n", Some((None, Some(3000))); "group alone")]
+    #[test_case("securityContext: {runAsUser: 1000, runAsGroup: 3000}\ncontainers: [{name: app, image: x, securityContext: {runAsUser: 2000}}]", Some((Some(2000), Some(3000))); "container user over the pod's")]
+    fn the_user_is_the_containers_else_the_pods(
+        spec: &str,
+        want: Option<(Option<i64>, Option<i64>)>,
+    ) {
+        let yaml = if spec.contains("containers:") {
+            spec.to_string()
+        } else {
+            format!("{spec}{C}")
+        };
+        let p = pod(&yaml);
+        assert_eq!(
+            run_as(&p, &p.containers[0]),
+            want.map(|(uid, gid)| RunAs { uid, gid })
+        );
+    }
+
+    #[test]
+    fn fs_group_and_supplemental_groups_are_every_containers_groups() {
+        let p = pod("securityContext: {fsGroup: 2000, supplementalGroups: [4000, 2000, 5000]}\ncontainers: [{name: a, image: x}]");
+        assert_eq!(supplemental_groups(&p), [2000, 4000, 5000]);
+        assert!(supplemental_groups(&pod(C)).is_empty());
+    }
+
+    // pkg/volume/emptydir/empty_dir.go (0777) and pkg/volume/volume_linux.go
+    // (SetVolumeOwnership: rw mask 0660, setgid and execute on directories).
+    #[test]
+    fn volume_roots_are_writable_as_on_a_cluster() {
+        assert_eq!(volume_root_mode(true, None), Some(0o777));
+        assert_eq!(volume_root_mode(true, Some(1000)), Some(0o2777));
+        assert_eq!(volume_root_mode(false, Some(1000)), Some(0o2775));
+        assert_eq!(volume_root_mode(false, None), None);
     }
 
     #[test]

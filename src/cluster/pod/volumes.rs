@@ -30,6 +30,8 @@ pub(super) enum ResolvedVolume {
     Docker {
         docker_name: String,
         read_only: bool,
+        /// An emptyDir (it starts empty and world-writable), else a claim.
+        empty_dir: bool,
     },
     Files(Vec<VolumeFile>),
 }
@@ -77,6 +79,7 @@ impl PodVolumes {
                 ResolvedVolume::Docker {
                     docker_name,
                     read_only: false,
+                    empty_dir: true,
                 }
             } else if let Some(pvc) = &v.persistent_volume_claim {
                 let docker_name =
@@ -95,6 +98,7 @@ impl PodVolumes {
                 ResolvedVolume::Docker {
                     docker_name,
                     read_only: pvc.read_only.unwrap_or(false),
+                    empty_dir: false,
                 }
             } else if let Some(cm) = &v.config_map {
                 let src = Projection {
@@ -455,7 +459,8 @@ mod tests {
                 volume: "syncsim-pvc-data".into(),
                 target: "/var/lib/db".into(),
                 read_only: true,
-                sub_path: Some("pg".into())
+                sub_path: Some("pg".into()),
+                ..Mount::default()
             }]
         );
     }

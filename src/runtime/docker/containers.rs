@@ -43,7 +43,11 @@ impl DockerRuntime {
     }
 
     /// Builds the engine's create body for `spec` (no I/O).
-    fn create_body(&self, spec: &ContainerSpec) -> Result<ContainerCreateBody> {
+    fn create_body(
+        &self,
+        spec: &ContainerSpec,
+        user: Option<String>,
+    ) -> Result<ContainerCreateBody> {
         let shares_netns = matches!(spec.network, NetworkAttachment::Container { .. });
         let publishes = matches!(spec.network, NetworkAttachment::Network { .. });
         let mut mounts = Vec::with_capacity(spec.mounts.len());
@@ -90,6 +94,8 @@ impl DockerRuntime {
             memory: spec.memory_limit_bytes,
             memory_swap: spec.memory_limit_bytes,
             nano_cpus: spec.nano_cpus,
+            group_add: (!spec.group_add.is_empty())
+                .then(|| spec.group_add.iter().map(i64::to_string).collect()),
             ..Default::default()
         };
         Ok(ContainerCreateBody {
@@ -105,6 +111,7 @@ impl DockerRuntime {
                 spec.hostname.clone()
             },
             labels: Some(to_docker_labels(&spec.labels)),
+            user,
             exposed_ports: (!ports.is_empty()).then_some(ports),
             host_config: Some(host_config),
             networking_config,
@@ -114,9 +121,14 @@ impl DockerRuntime {
 
     fn mount(&self, spec: &ContainerSpec, m: &Mount) -> Result<BollardMount> {
         let volume_options = match &m.sub_path {
+            None if m.no_copy => Some(MountVolumeOptions {
+                no_copy: Some(true),
+                ..Default::default()
+            }),
             None => None,
             Some(sub) if self.supports_subpath() => Some(MountVolumeOptions {
                 subpath: Some(sub.clone()),
+                no_copy: m.no_copy.then_some(true),
                 ..Default::default()
             }),
             Some(sub) => {
@@ -178,7 +190,15 @@ impl DockerRuntime {
                 missing.push(dir);
             }
         }
-        let archive = build_tar(&missing, &files).map_err(|e| fail(Box::new(e)))?;
+        let roots: Vec<(String, u32)> = spec
+            .mounts
+            .iter()
+            .filter_map(|m| Some((relative_path(&m.target).ok()?, m.root_mode?)))
+            .collect();
+        let archive =
+            build_tar(&missing, &roots, &files, spec.fs_group).map_err(|e| fail(Box::new(e)))?;
+        // The engine keeps the entries' owners (`copyUIDGID` would give them the container
+        // user's instead, and needs that user in the image's /etc/passwd).
         let options = UploadToContainerOptionsBuilder::new().path("/").build();
         self.docker
             .upload_to_container(id, Some(options), body_full(archive.into()))
@@ -249,8 +269,34 @@ impl DockerRuntime {
     }
 }
 
+/// The engine's `User` for `spec`: `uid[:gid]`; a group alone goes with the image's user (root
+/// when it has none), as containerd's `generateUserString` composes it.
+async fn user(rt: &DockerRuntime, spec: &ContainerSpec) -> Result<Option<String>> {
+    let Some(run_as) = spec.user else {
+        return Ok(None);
+    };
+    let user = match run_as.uid {
+        Some(uid) => uid.to_string(),
+        None => {
+            let image_user = super::images::user(rt, &spec.image)
+                .await?
+                .unwrap_or_default();
+            let name = image_user.split(':').next().unwrap_or_default();
+            if name.is_empty() {
+                "0".to_string()
+            } else {
+                name.to_string()
+            }
+        }
+    };
+    Ok(Some(match run_as.gid {
+        Some(gid) => format!("{user}:{gid}"),
+        None => user,
+    }))
+}
+
 pub(super) async fn create(rt: &DockerRuntime, spec: &ContainerSpec) -> Result<String> {
-    let body = rt.create_body(spec)?;
+    let body = rt.create_body(spec, user(rt, spec).await?)?;
     let options = CreateContainerOptionsBuilder::new()
         .name(&spec.name)
         .build();
@@ -259,7 +305,7 @@ pub(super) async fn create(rt: &DockerRuntime, spec: &ContainerSpec) -> Result<S
         .create_container(Some(options), body)
         .await
         .map_err(|e| classify(e, "create container", &spec.name))?;
-    if !spec.files.is_empty() {
+    if !spec.files.is_empty() || spec.mounts.iter().any(|m| m.root_mode.is_some()) {
         if let Err(e) = rt.upload_files(&created.id, spec).await {
             // The caller never learns the id of a failed create: do not leak the container.
             let _ = remove(rt, &created.id).await;
@@ -448,27 +494,54 @@ fn relative_path(path: &str) -> Result<String, BoxError> {
     Ok(parts.join("/"))
 }
 
-fn build_tar(dirs: &[String], files: &[(String, &FileSpec)]) -> std::io::Result<Vec<u8>> {
+/// The archive of missing directories (`0755`), volume roots (their modes) and files. With
+/// `fs_group`, every entry belongs to that group, directories get the setgid bit and files
+/// group read, as the kubelet's `SetVolumeOwnership` leaves a read-only volume's.
+fn build_tar(
+    dirs: &[String],
+    roots: &[(String, u32)],
+    files: &[(String, &FileSpec)],
+    fs_group: Option<i64>,
+) -> std::io::Result<Vec<u8>> {
     let mtime = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let mut builder = tar::Builder::new(Vec::new());
-    for dir in dirs {
+    let header = |kind, mode: u32, size| {
         let mut header = tar::Header::new_gnu();
-        header.set_entry_type(tar::EntryType::Directory);
-        header.set_mode(0o755);
-        header.set_size(0);
+        header.set_entry_type(kind);
+        header.set_size(size);
         header.set_mtime(mtime);
-        builder.append_data(&mut header, format!("{dir}/"), std::io::empty())?;
+        match fs_group.and_then(|g| u64::try_from(g).ok()) {
+            Some(gid) => {
+                header.set_gid(gid);
+                let extra = if kind == tar::EntryType::Directory {
+                    0o2550
+                } else {
+                    0o440
+                };
+                header.set_mode((mode | extra) & 0o7777);
+            }
+            None => header.set_mode(mode & 0o7777),
+        }
+        header
+    };
+    let mut builder = tar::Builder::new(Vec::new());
+    let dir_entries = dirs
+        .iter()
+        .map(|d| (d, 0o755))
+        .chain(roots.iter().map(|(d, mode)| (d, *mode)));
+    for (dir, mode) in dir_entries {
+        let mut h = header(tar::EntryType::Directory, mode, 0);
+        builder.append_data(&mut h, format!("{dir}/"), std::io::empty())?;
     }
     for (rel, file) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_entry_type(tar::EntryType::Regular);
-        header.set_mode(file.mode & 0o7777);
-        header.set_size(file.content.len() as u64);
-        header.set_mtime(mtime);
-        builder.append_data(&mut header, rel, file.content.as_slice())?;
+        let mut h = header(
+            tar::EntryType::Regular,
+            file.mode,
+            file.content.len() as u64,
+        );
+        builder.append_data(&mut h, rel, file.content.as_slice())?;
     }
     builder.into_inner()
 }
@@ -529,8 +602,13 @@ mod tests {
             content: b"echo hi\n".to_vec(),
             mode: 0o755,
         };
-        let bytes = build_tar(&["a".into(), "a/b".into()], &[("a/b/run.sh".into(), &file)])
-            .expect("tar builds");
+        let bytes = build_tar(
+            &["a".into(), "a/b".into()],
+            &[],
+            &[("a/b/run.sh".into(), &file)],
+            None,
+        )
+        .expect("tar builds");
         let mut archive = tar::Archive::new(bytes.as_slice());
         let entries: Vec<(String, u32, bool)> = archive
             .entries()

@@ -158,6 +158,7 @@ async fn failures_images_and_cleanup_bookkeeping() {
         target: "/data".into(),
         read_only: false,
         sub_path: None,
+        ..Mount::default()
     });
     let db = fake.create_container(&db).await.unwrap();
     let err = fake.start_container(&db).await.unwrap_err();
