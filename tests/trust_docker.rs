@@ -476,3 +476,51 @@ fn a_pods_security_context_applies_inside_its_containers() {
     let out = sync("trust-secctx", &file, &["--timeout", "60s"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 }
+
+/// `readOnlyRootFilesystem` (pkg/kubelet/kuberuntime/security_context.go sets the runtime's
+/// `ReadonlyRootfs`): a write outside the volumes fails, even as root; an emptyDir stays
+/// writable (for a non-root user too), and a ConfigMap volume still holds its files.
+#[test]
+#[ignore = "needs docker"]
+fn read_only_root_filesystem_refuses_writes_outside_volumes() {
+    common::ensure_test_image();
+    let checks = |who: &str| {
+        [
+            format!("test \"$(id -u)\" = {who}"),
+            "! touch /written 2>/dev/null".into(),
+            format!("touch /scratch/{who}"),
+            "grep -qx v /etc/app/k".into(),
+            "echo all-checks-passed".into(),
+        ]
+        .join(" && echo passed && ")
+    };
+    let container = |name: &str, user: &str| {
+        format!(
+            "        - name: {name}\n          image: {IMAGE}\n          command: [sh, -c, '{}']\n          \
+             securityContext: {{readOnlyRootFilesystem: true, runAsUser: {user}}}\n          \
+             volumeMounts:\n            - {{name: scratch, mountPath: /scratch}}\n            - {{name: app, mountPath: /etc/app}}\n",
+            checks(user)
+        )
+    };
+    let yaml = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app}}\ndata: {{k: v}}\n---\n\
+         apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: check\n  annotations: {{argocd.argoproj.io/hook: PostSync}}\n\
+         spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      \
+         volumes:\n        - {{name: scratch, emptyDir: {{}}}}\n        - {{name: app, configMap: {{name: app}}}}\n      \
+         containers:\n{}{}",
+        container("root", "0"),
+        container("user", "1000")
+    );
+    let (_d, file) = source(&yaml, "{}");
+    let out = sync("trust-readonly", &file, &["--timeout", "60s"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+
+    // Without the setting the same write succeeds, so the check above can fail.
+    let yaml = yaml.replace(
+        "readOnlyRootFilesystem: true",
+        "readOnlyRootFilesystem: false",
+    );
+    let (_d, file) = source(&yaml, "{}");
+    let out = sync("trust-readonly", &file, &["--timeout", "60s"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+}

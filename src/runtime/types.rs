@@ -78,6 +78,9 @@ pub struct ContainerSpec {
     /// The group that owns `files`, their directories and the mounts' roots (Kubernetes'
     /// `fsGroup`): they get it with group read access (files) or the setgid bit (directories).
     pub fs_group: Option<i64>,
+    /// The root filesystem is read-only (Kubernetes `readOnlyRootFilesystem`); `files` must
+    /// then all lie in writable mounts.
+    pub read_only_rootfs: bool,
 }
 
 /// A process's user and group ids. A group without a user runs the image's user with that
@@ -213,6 +216,7 @@ impl std::fmt::Debug for ContainerSpec {
             .field("user", &self.user)
             .field("group_add", &self.group_add)
             .field("fs_group", &self.fs_group)
+            .field("read_only_rootfs", &self.read_only_rootfs)
             .finish()
     }
 }

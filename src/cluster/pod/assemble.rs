@@ -5,7 +5,8 @@ use super::{
     error::{PodError, Result},
     security,
     volumes::{escapes_volume, PodVolumes, ResolvedVolume},
-    ContainerProbes, PodContainer, PodContext, PodPlan, PodSpec, PullPolicy, RestartPolicy,
+    ContainerProbes, PodContainer, PodContext, PodPlan, PodSpec, PodVolume, PodVolumeSource,
+    PullPolicy, RestartPolicy,
 };
 use crate::{
     cluster::{
@@ -30,7 +31,7 @@ pub fn pod_containers(spec: &PodSpec, ctx: &PodContext<'_>) -> Result<PodPlan> {
         });
     }
     let mut warnings = Vec::new();
-    let volumes = PodVolumes::resolve(spec, ctx, &mut warnings)?;
+    let mut volumes = PodVolumes::resolve(spec, ctx, &mut warnings)?;
 
     let mut sidecars = Vec::new();
     let mut init_containers = Vec::new();
@@ -42,7 +43,7 @@ pub fn pod_containers(spec: &PodSpec, ctx: &PodContext<'_>) -> Result<PodPlan> {
             ));
             sidecars.push(c);
         } else {
-            let mut pc = container(c, spec, ctx, &volumes, false, &mut warnings)?;
+            let mut pc = container(c, spec, ctx, &mut volumes, false, &mut warnings)?;
             pc.spec.network = NetworkAttachment::Network {
                 name: ctx.network.clone(),
                 aliases: Vec::new(),
@@ -54,7 +55,7 @@ pub fn pod_containers(spec: &PodSpec, ctx: &PodContext<'_>) -> Result<PodPlan> {
 
     let mut containers = Vec::new();
     for c in sidecars.into_iter().chain(&spec.containers) {
-        containers.push(container(c, spec, ctx, &volumes, true, &mut warnings)?);
+        containers.push(container(c, spec, ctx, &mut volumes, true, &mut warnings)?);
     }
 
     // The first main container owns the netns: the pod's aliases, hostname and every port.
@@ -135,7 +136,7 @@ fn container(
     c: &k8s::Container,
     spec: &PodSpec,
     ctx: &PodContext<'_>,
-    volumes: &PodVolumes,
+    volumes: &mut PodVolumes,
     main: bool,
     warnings: &mut Vec<String>,
 ) -> Result<PodContainer> {
@@ -170,6 +171,15 @@ fn container(
     };
 
     let fs_group = spec.security_context.as_ref().and_then(|s| s.fs_group);
+    let read_only_root = c
+        .security_context
+        .as_ref()
+        .and_then(|s| s.read_only_root_filesystem)
+        == Some(true);
+    // A single ConfigMap/Secret file in the root filesystem, where a read-only one cannot
+    // take it.
+    let mut file_in_root = None;
+    let mut config_volumes = Vec::new();
     let mut mounts = Vec::new();
     let mut files = Vec::new();
     for m in c.volume_mounts.iter().flatten() {
@@ -220,24 +230,62 @@ fn container(
             ResolvedVolume::Files(entries) => match &sub_path {
                 // A subPath of a ConfigMap/Secret volume mounts that one file at the mount path.
                 Some(sp) => match entries.iter().find(|f| f.rel_path == *sp) {
-                    Some(f) => files.push(FileSpec {
-                        path: target.to_string(),
-                        content: f.content.clone(),
-                        mode: f.mode,
-                    }),
+                    Some(f) => {
+                        file_in_root.get_or_insert_with(|| m.name.clone());
+                        files.push(FileSpec {
+                            path: target.to_string(),
+                            content: f.content.clone(),
+                            mode: f.mode,
+                        })
+                    }
                     // Kubernetes creates an empty directory there; say so.
                     None => warnings.push(format!(
                         "container `{}` mounts subPath `{sp}` of volume `{}`, which has no such file: an empty directory in Kubernetes, nothing in syncsim",
                         c.name, m.name
                     )),
                 },
-                None => files.extend(entries.iter().map(|f| FileSpec {
-                    path: join(target, &f.rel_path),
-                    content: f.content.clone(),
-                    mode: f.mode,
-                })),
+                None => {
+                    if read_only_root {
+                        // Its files go into a volume of the pod mounted there (Docker writes
+                        // nothing into a read-only root filesystem). Names of containers and
+                        // volumes hold no dot, so this one is the pod's only.
+                        let docker_name = format!("{}{}.{}", ctx.container_prefix, c.name, m.name);
+                        config_volumes.push(PodVolume {
+                            docker_name: docker_name.clone(),
+                            volume: m.name.clone(),
+                            source: PodVolumeSource::EmptyDir,
+                        });
+                        mounts.push(Mount {
+                            volume: docker_name,
+                            target: target.to_string(),
+                            no_copy: true,
+                            ..Mount::default()
+                        });
+                    }
+                    files.extend(entries.iter().map(|f| FileSpec {
+                        path: join(target, &f.rel_path),
+                        content: f.content.clone(),
+                        mode: f.mode,
+                    }))
+                }
             },
         }
+    }
+
+    let read_only_rootfs = match (read_only_root, file_in_root) {
+        (true, Some(volume)) => {
+            warnings.push(format!(
+                "container `{}` has readOnlyRootFilesystem but mounts a single file of volume `{volume}` (subPath), which syncsim writes into its root filesystem: the root filesystem stays writable",
+                c.name
+            ));
+            false
+        }
+        (read_only, _) => read_only,
+    };
+    if read_only_rootfs {
+        volumes.docker.extend(config_volumes);
+    } else {
+        mounts.retain(|m| !config_volumes.iter().any(|v| v.docker_name == m.volume));
     }
 
     let limits = c.resources.as_ref().and_then(|r| r.limits.as_ref());
@@ -295,6 +343,7 @@ fn container(
             user: security::run_as(spec, c),
             group_add: security::supplemental_groups(spec),
             fs_group,
+            read_only_rootfs,
         },
         pull_policy,
         probes,
@@ -498,6 +547,50 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_read_only_root_takes_its_config_volumes_as_docker_volumes_of_the_pod() {
+        let p = plan(
+            "volumes: [{name: cfg, configMap: {name: app-config}}, {name: tmp, emptyDir: {}}]\n\
+             containers:\n\
+             - {name: app, image: 'x:1', securityContext: {readOnlyRootFilesystem: true}, volumeMounts: [{name: cfg, mountPath: /etc/app}, {name: tmp, mountPath: /tmp}]}\n\
+             - {name: side, image: 'x:1', volumeMounts: [{name: cfg, mountPath: /etc/app}]}",
+        )
+        .unwrap();
+        let (app, side) = (&p.containers[0].spec, &p.containers[1].spec);
+        assert!(app.read_only_rootfs && !side.read_only_rootfs);
+        let cfg = app.mounts.iter().find(|m| m.target == "/etc/app").unwrap();
+        assert_eq!(cfg.volume, "web-0-app.cfg");
+        assert!(cfg.no_copy && !cfg.read_only && cfg.root_mode.is_none());
+        assert!(!app.files.is_empty() && app.files.iter().all(|f| f.path.starts_with("/etc/app/")));
+        // The other container keeps its files in its root filesystem.
+        assert!(side.mounts.is_empty() && !side.files.is_empty());
+        let names: Vec<&str> = p.volumes.iter().map(|v| v.docker_name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["web-0-tmp", "web-0-app.cfg"]
+        );
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    }
+
+    #[test]
+    fn a_read_only_root_with_a_single_config_file_stays_writable_with_a_warning() {
+        let p = plan(
+            "volumes: [{name: cfg, configMap: {name: app-config}}]\n\
+             containers:\n\
+             - {name: app, image: 'x:1', securityContext: {readOnlyRootFilesystem: true}, volumeMounts: [{name: cfg, mountPath: /etc/app.conf, subPath: LOG_LEVEL}]}",
+        )
+        .unwrap();
+        assert!(!p.containers[0].spec.read_only_rootfs);
+        assert!(p.volumes.is_empty());
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("readOnlyRootFilesystem") && w.contains("`cfg`")),
+            "{:?}",
+            p.warnings
+        );
     }
 
     #[test]

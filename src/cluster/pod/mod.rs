@@ -30,8 +30,11 @@
 //!   ([`crate::runtime::FileSpec`]); they are not updated while the container runs and are not
 //!   read-only.
 //! * The security context's user, groups and `fsGroup` are applied as the kubelet applies them
-//!   (`security.rs`): an emptyDir starts empty and world-writable; `readOnlyRootFilesystem`,
-//!   capabilities and privilege settings are not applied.
+//!   (`security.rs`): an emptyDir starts empty and world-writable. With
+//!   `readOnlyRootFilesystem` the root filesystem is read-only, and the ConfigMap and Secret
+//!   volumes it mounts whole become Docker volumes of the pod holding their files (writable,
+//!   unlike a cluster's); one that mounts a single file (`subPath`) keeps a writable root
+//!   filesystem, with a warning. Capabilities and privilege settings are not applied.
 //! * Native sidecars (init containers with `restartPolicy: Always`) become main containers,
 //!   started before the regular ones (a warning).
 //! * Image rewrites (`FROM=TO`) match the whole image reference exactly.
@@ -296,6 +299,7 @@ impl fmt::Debug for PodContainer {
             .field("user", &s.user)
             .field("group_add", &s.group_add)
             .field("fs_group", &s.fs_group)
+            .field("read_only_rootfs", &s.read_only_rootfs)
             .field("pull_policy", &self.pull_policy)
             .field("probes", &self.probes)
             .field("netns_from_first", &self.netns_from_first)

@@ -94,6 +94,7 @@ impl DockerRuntime {
             memory: spec.memory_limit_bytes,
             memory_swap: spec.memory_limit_bytes,
             nano_cpus: spec.nano_cpus,
+            readonly_rootfs: spec.read_only_rootfs.then_some(true),
             group_add: (!spec.group_add.is_empty())
                 .then(|| spec.group_add.iter().map(i64::to_string).collect()),
             ..Default::default()
@@ -158,22 +159,73 @@ impl DockerRuntime {
         })
     }
 
-    /// Uploads `spec.files` into the created container `id`.
+    /// Uploads `spec.files` (and the mounts' root modes) into the created container `id`. A
+    /// read-only root filesystem takes nothing: each file goes into the writable mount that
+    /// holds it, uploaded there.
     async fn upload_files(&self, id: &str, spec: &ContainerSpec) -> Result<()> {
+        if !spec.read_only_rootfs {
+            let roots: Vec<(String, u32)> = spec
+                .mounts
+                .iter()
+                .filter_map(|m| Some((relative_path(&m.target).ok()?, m.root_mode?)))
+                .collect();
+            let files: Vec<&FileSpec> = spec.files.iter().collect();
+            return self.upload_into(id, spec, "/", &files, &roots).await;
+        }
+        let writable: Vec<&Mount> = spec
+            .mounts
+            .iter()
+            .filter(|m| !m.read_only && m.sub_path.is_none())
+            .collect();
+        let mut by_mount: BTreeMap<&str, Vec<&FileSpec>> = BTreeMap::new();
+        for f in &spec.files {
+            let holder = writable
+                .iter()
+                .filter(|m| under(&f.path, &m.target))
+                .max_by_key(|m| m.target.len())
+                .ok_or_else(|| Error::Operation {
+                    op: "copy files into container",
+                    object: spec.name.clone(),
+                    source: format!(
+                        "file `{}` lies in the read-only root filesystem, not in a writable volume",
+                        f.path
+                    )
+                    .into(),
+                })?;
+            by_mount.entry(holder.target.as_str()).or_default().push(f);
+        }
+        for (target, files) in by_mount {
+            self.upload_into(id, spec, target, &files, &[]).await?;
+        }
+        Ok(())
+    }
+
+    /// Uploads `files` (absolute paths under `base`) and directory modes `roots` (relative to
+    /// `base`) into `base` of the created container `id`, creating missing directories.
+    async fn upload_into(
+        &self,
+        id: &str,
+        spec: &ContainerSpec,
+        base: &str,
+        files: &[&FileSpec],
+        roots: &[(String, u32)],
+    ) -> Result<()> {
         let fail = |source: BoxError| Error::Operation {
             op: "copy files into container",
             object: spec.name.clone(),
             source,
         };
+        let base = base.trim_end_matches('/');
         let mut dirs = BTreeSet::new();
-        let mut files = Vec::with_capacity(spec.files.len());
-        for f in &spec.files {
-            let rel = relative_path(&f.path).map_err(fail)?;
+        let mut entries = Vec::with_capacity(files.len());
+        for f in files {
+            let inside = f.path.strip_prefix(base).unwrap_or(&f.path);
+            let rel = relative_path(inside).map_err(fail)?;
             let parts: Vec<&str> = rel.split('/').collect();
             for depth in 1..parts.len() {
                 dirs.insert(parts[..depth].join("/"));
             }
-            files.push((rel, f));
+            entries.push((rel, *f));
         }
         // Only directories that are missing get an entry (BTreeSet order: parents first).
         let mut missing: Vec<String> = Vec::new();
@@ -183,23 +235,19 @@ impl DockerRuntime {
                 .any(|m| dir.starts_with(m.as_str()) && dir[m.len()..].starts_with('/'));
             if parent_missing
                 || !self
-                    .path_exists(id, &format!("/{dir}"))
+                    .path_exists(id, &format!("{base}/{dir}"))
                     .await
                     .map_err(fail)?
             {
                 missing.push(dir);
             }
         }
-        let roots: Vec<(String, u32)> = spec
-            .mounts
-            .iter()
-            .filter_map(|m| Some((relative_path(&m.target).ok()?, m.root_mode?)))
-            .collect();
         let archive =
-            build_tar(&missing, &roots, &files, spec.fs_group).map_err(|e| fail(Box::new(e)))?;
+            build_tar(&missing, roots, &entries, spec.fs_group).map_err(|e| fail(Box::new(e)))?;
         // The engine keeps the entries' owners (`copyUIDGID` would give them the container
         // user's instead, and needs that user in the image's /etc/passwd).
-        let options = UploadToContainerOptionsBuilder::new().path("/").build();
+        let path = if base.is_empty() { "/" } else { base };
+        let options = UploadToContainerOptionsBuilder::new().path(path).build();
         self.docker
             .upload_to_container(id, Some(options), body_full(archive.into()))
             .await
@@ -295,7 +343,66 @@ async fn user(rt: &DockerRuntime, spec: &ContainerSpec) -> Result<Option<String>
     }))
 }
 
+/// Whether `path` lies under the directory `dir`.
+fn under(path: &str, dir: &str) -> bool {
+    let dir = dir.trim_end_matches('/');
+    path.strip_prefix(dir)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Gives the mounts' roots their modes through a container that is created for it and
+/// removed (never started): a read-only root filesystem refuses the upload that does it, and
+/// an archive cannot change the mode of the directory it is unpacked into.
+async fn set_volume_roots(rt: &DockerRuntime, spec: &ContainerSpec) -> Result<()> {
+    let mut mounts = Vec::new();
+    let mut roots = Vec::new();
+    for (i, m) in spec.mounts.iter().enumerate() {
+        if let Some(mode) = m.root_mode {
+            mounts.push(Mount {
+                target: format!("/syncsim-volume-{i}"),
+                ..m.clone()
+            });
+            roots.push((format!("syncsim-volume-{i}"), mode));
+        }
+    }
+    if roots.is_empty() {
+        return Ok(());
+    }
+    let helper = ContainerSpec {
+        name: format!("{}-volumes", spec.name),
+        image: spec.image.clone(),
+        cmd: Some(vec!["true".into()]),
+        mounts,
+        labels: spec.labels.clone(),
+        fs_group: spec.fs_group,
+        ..ContainerSpec::default()
+    };
+    let id = create(rt, &helper).await?;
+    let archive = build_tar(&[], &roots, &[], spec.fs_group).map_err(|e| Error::Operation {
+        op: "copy files into container",
+        object: helper.name.clone(),
+        source: Box::new(e),
+    });
+    let uploaded = match archive {
+        Ok(archive) => rt
+            .docker
+            .upload_to_container(
+                &id,
+                Some(UploadToContainerOptionsBuilder::new().path("/").build()),
+                body_full(archive.into()),
+            )
+            .await
+            .map_err(|e| classify(e, "copy files into container", &helper.name)),
+        Err(e) => Err(e),
+    };
+    let removed = remove(rt, &id).await;
+    uploaded.and(removed)
+}
+
 pub(super) async fn create(rt: &DockerRuntime, spec: &ContainerSpec) -> Result<String> {
+    if spec.read_only_rootfs {
+        Box::pin(set_volume_roots(rt, spec)).await?;
+    }
     let body = rt.create_body(spec, user(rt, spec).await?)?;
     let options = CreateContainerOptionsBuilder::new()
         .name(&spec.name)
@@ -305,7 +412,8 @@ pub(super) async fn create(rt: &DockerRuntime, spec: &ContainerSpec) -> Result<S
         .create_container(Some(options), body)
         .await
         .map_err(|e| classify(e, "create container", &spec.name))?;
-    if !spec.files.is_empty() || spec.mounts.iter().any(|m| m.root_mode.is_some()) {
+    let roots = !spec.read_only_rootfs && spec.mounts.iter().any(|m| m.root_mode.is_some());
+    if !spec.files.is_empty() || roots {
         if let Err(e) = rt.upload_files(&created.id, spec).await {
             // The caller never learns the id of a failed create: do not leak the container.
             let _ = remove(rt, &created.id).await;
