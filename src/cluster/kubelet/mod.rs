@@ -9,7 +9,9 @@
 //! This file holds the pod ([`RunningPod`]); `container.rs` one main container with its
 //! restarts and probes, `translate.rs` the pod spec resolved against the cluster's objects,
 //! `kept.rs` the pod's record in a kept environment and its adoption, `prepared.rs` and
-//! `sandbox.rs` what is done ahead of a pod's step.
+//! `sandbox.rs` what is done ahead of a pod's step, `cannot_start.rs` what keeps a pod from
+//! starting, in the kubelet's words.
+mod cannot_start;
 mod container;
 mod kept;
 mod prepared;
@@ -17,15 +19,13 @@ mod sandbox;
 mod translate;
 mod waiting;
 
+use cannot_start::{config_error, missing_image, refused_as_root, CREATE_CONTAINER_CONFIG_ERROR};
 pub(crate) use prepared::Prepared;
 pub use waiting::PodWaiting;
 pub(crate) use waiting::WaitingPods;
 
 use super::{
-    pod::{
-        security::{self, ImageUser},
-        PodError, PodVolumeSource, RestartPolicy,
-    },
+    pod::{PodVolumeSource, RestartPolicy},
     probe::Probe,
     sim::Inner,
 };
@@ -34,7 +34,7 @@ use crate::{
     runtime::{ContainerState, ContainerStatus},
 };
 use container::Ctr;
-use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::api::core::v1::PodSpec;
 use serde_json::{json, Value};
 use std::{collections::BTreeMap, time::Duration};
 use tokio::time::Instant;
@@ -122,93 +122,6 @@ pub(crate) struct RunningPod {
     retry_at: Instant,
     /// Notified when a main container stops (Docker's wait API, see [`Ctr::watch`]).
     exited: std::sync::Arc<tokio::sync::Notify>,
-}
-
-/// `ErrCreateContainerConfig` (pkg/kubelet/kuberuntime/kuberuntime_container.go): a container
-/// whose ConfigMap, Secret or key is missing; the kubelet retries, the pod stays Pending.
-pub(crate) const CREATE_CONTAINER_CONFIG_ERROR: &str = "CreateContainerConfigError";
-/// `ErrImagePullBackOff` (pkg/kubelet/images/types.go).
-pub(crate) const IMAGE_PULL_BACK_OFF: &str = "ImagePullBackOff";
-/// `ErrImageNeverPull` (pkg/kubelet/images/types.go).
-pub(crate) const ERR_IMAGE_NEVER_PULL: &str = "ErrImageNeverPull";
-
-/// The kubelet's message for a missing ConfigMap, Secret or key: the API server's
-/// `configmap "x" not found` / `secret "x" not found` (what the kubelet's config managers
-/// return), or `couldn't find key K in ConfigMap ns/name` (pkg/kubelet/kubelet_pods.go
-/// `makeEnvironmentVariables`). `None` for other errors (they fail the pod as before).
-pub(crate) fn config_error(e: &PodError, namespace: &str) -> Option<String> {
-    match e {
-        PodError::MissingObject { kind, name, .. } => Some(format!(
-            "{} \"{name}\" not found",
-            kind.to_string().to_lowercase()
-        )),
-        PodError::MissingKey {
-            kind, name, key, ..
-        } => Some(format!(
-            "couldn't find key {key} in {kind} {namespace}/{name}"
-        )),
-        _ => None,
-    }
-}
-
-/// The init containers of `spec`, then its main containers.
-fn every_container(spec: &PodSpec) -> impl Iterator<Item = &Container> {
-    spec.init_containers
-        .iter()
-        .flatten()
-        .chain(spec.containers.iter())
-}
-
-/// The first container image of `spec` that is neither present nor pullable, as the kubelet
-/// reports it (pkg/kubelet/images/image_manager.go): `Back-off pulling image "x"`
-/// (`ImagePullBackOff`), or `Container image "x" is not present with pull policy of Never`.
-async fn missing_image(inner: &Inner, spec: &PodSpec) -> Option<(&'static str, String)> {
-    for c in every_container(spec) {
-        let image = c.image.as_deref().unwrap_or("");
-        let mapped = inner.map_image(image);
-        let policy = c.image_pull_policy.as_deref();
-        if inner.ensure_image(&mapped, policy).await.is_err() {
-            return Some(if policy == Some("Never") {
-                (
-                    ERR_IMAGE_NEVER_PULL,
-                    format!(
-                        "Container image \"{mapped}\" is not present with pull policy of Never"
-                    ),
-                )
-            } else {
-                (
-                    IMAGE_PULL_BACK_OFF,
-                    format!("Back-off pulling image \"{mapped}\""),
-                )
-            });
-        }
-    }
-    None
-}
-
-/// Why the kubelet would refuse to create one of the pod's containers under `runAsNonRoot`
-/// (`pod/security.rs`), checked for every container before any starts. (The kubelet checks
-/// each as it comes to it, so on a cluster the init containers before a refused main
-/// container have run; the pod waits in `CreateContainerConfigError` either way.)
-pub(crate) async fn refused_as_root(inner: &Inner, input: &PodInput) -> Option<String> {
-    let spec = &input.spec;
-    for c in every_container(spec) {
-        let user = if security::needs_image_user(spec, c) {
-            let image = inner.map_image(c.image.as_deref().unwrap_or(""));
-            match inner.image_user(&image).await {
-                Ok(u) => ImageUser::parse(&u),
-                Err(e) => return Some(format!("failed to inspect image \"{image}\": {e}")),
-            }
-        } else {
-            ImageUser::Uid(0)
-        };
-        if let Err(message) =
-            security::verify_run_as_non_root(spec, c, &input.pod_name, &input.namespace, || user)
-        {
-            return Some(message);
-        }
-    }
-    None
 }
 
 fn restart_policy(spec: &PodSpec) -> RestartPolicy {

@@ -186,7 +186,10 @@ async fn prepare_pod(inner: &Inner, input: PodInput) {
         }
     }
     // Nor is a pod the kubelet will refuse to run.
-    if super::refused_as_root(inner, &input).await.is_some() {
+    if super::cannot_start::refused_as_root(inner, &input)
+        .await
+        .is_some()
+    {
         return;
     }
     // A sandbox to start ahead, where the pod may have one and the machine has room for it

@@ -567,10 +567,7 @@ mod tests {
         // The other container keeps its files in its root filesystem.
         assert!(side.mounts.is_empty() && !side.files.is_empty());
         let names: Vec<&str> = p.volumes.iter().map(|v| v.docker_name.as_str()).collect();
-        assert_eq!(
-            names,
-            ["web-0-tmp", "web-0-app.cfg"]
-        );
+        assert_eq!(names, ["web-0-tmp", "web-0-app.cfg"]);
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
     }
 

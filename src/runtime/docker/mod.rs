@@ -24,6 +24,7 @@
 //!   when nothing else uses it (no other tag, no container), so rebuilds leave no dangling images.
 //!
 //! Files: `client` (connect, and the trait impl that forwards to the others), `containers`,
+//! `files` (ConfigMap/Secret files and volume roots written into a created container),
 //! `images` (pulls and builds), `objects` (networks, volumes, labelled listing), `errors`
 //! (bollard's errors mapped to ours), `host` (how busy the engine's machine is, when local).
 //!
@@ -32,6 +33,7 @@
 mod client;
 mod containers;
 mod errors;
+mod files;
 mod host;
 mod images;
 mod objects;
