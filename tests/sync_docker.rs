@@ -38,6 +38,19 @@ struct Run {
     reached: bool,
 }
 
+impl Run {
+    /// The sync succeeded and left nothing behind.
+    fn assert_succeeded_cleanly(&self) {
+        assert_eq!(
+            self.report.outcome,
+            Outcome::Succeeded,
+            "{}",
+            self.report.message
+        );
+        assert_eq!(self.leftovers, 0);
+    }
+}
+
 async fn sync_yaml(app: &str, yaml: &str, timeout: Duration) -> Run {
     let rt = DockerRuntime::connect().await.expect("docker");
     sync_yaml_on(rt, app, yaml, timeout).await
@@ -246,18 +259,12 @@ data: {k: v}
 #[ignore = "needs docker"]
 async fn a_probe_on_a_pods_second_container_reaches_it_at_the_pods_address() {
     let run = sync_yaml("t-two-ctrs", TWO_CONTAINERS, Duration::from_secs(60)).await;
-    assert_eq!(
-        run.report.outcome,
-        Outcome::Succeeded,
-        "{}",
-        run.report.message
-    );
+    run.assert_succeeded_cleanly();
     assert!(
         run.sandboxes.iter().any(|n| n.contains("-POD-two-")),
         "{:?}",
         run.sandboxes
     );
-    assert_eq!(run.leftovers, 0);
     let rt = DockerRuntime::connect()
         .await
         .expect("docker")
@@ -269,18 +276,12 @@ async fn a_probe_on_a_pods_second_container_reaches_it_at_the_pods_address() {
         Duration::from_secs(60),
     )
     .await;
-    assert_eq!(
-        run.report.outcome,
-        Outcome::Succeeded,
-        "{}",
-        run.report.message
-    );
+    run.assert_succeeded_cleanly();
     assert!(
         run.published.iter().any(|n| n.contains("-two-")),
         "the second container's probed port is published on the sandbox: {:?}",
         run.published
     );
-    assert_eq!(run.leftovers, 0);
     let rt = DockerRuntime::connect().await.expect("docker");
     let run = sync_yaml_with(
         rt,
@@ -290,14 +291,8 @@ async fn a_probe_on_a_pods_second_container_reaches_it_at_the_pods_address() {
         |o| o.service_proxy_image = "syncsim-test/absent:1".into(),
     )
     .await;
-    assert_eq!(
-        run.report.outcome,
-        Outcome::Succeeded,
-        "{}",
-        run.report.message
-    );
+    run.assert_succeeded_cleanly();
     assert!(run.sandboxes.is_empty(), "{:?}", run.sandboxes);
-    assert_eq!(run.leftovers, 0);
 }
 
 /// On a cluster a container's restart leaves its pod's network alone: the sandbox (pause
@@ -341,17 +336,11 @@ spec:
           command: ["sh", "-c", "wget -qO- http://two:8081/ | grep ok"]
 "#;
     let run = sync_yaml("t-two-restart", &yaml, Duration::from_secs(60)).await;
-    assert_eq!(
-        run.report.outcome,
-        Outcome::Succeeded,
-        "{}",
-        run.report.message
-    );
+    run.assert_succeeded_cleanly();
     assert_eq!(
         task(&run.report, "fetch").hook_phase,
         Some(OperationPhase::Succeeded)
     );
-    assert_eq!(run.leftovers, 0);
 }
 
 /// Pods whose sandboxes start ahead (`src/cluster/kubelet/sandbox.rs`) are reached the same
