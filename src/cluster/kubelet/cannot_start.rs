@@ -87,6 +87,7 @@ pub(super) async fn refused_as_root(inner: &Inner, input: &PodInput) -> Option<S
                 Err(e) => return Some(format!("failed to inspect image \"{image}\": {e}")),
             }
         } else {
+            // Not read: a runAsUser (or no runAsNonRoot) decides without the image.
             ImageUser::Uid(0)
         };
         if let Err(message) =
