@@ -1,14 +1,15 @@
 //! A reader for the everyday subset of YAML that renderers print: block mappings and sequences
 //! indented with spaces, plain and quoted scalars on one line, literal block scalars (`|`,
 //! `|-`) and one-line flow collections (`{a: b}`, `[x, y]`). It gives exactly the JSON value
-//! serde_yaml's path gives ([`super::plain`]), or `None` for anything outside the subset, which
-//! the caller then hands to serde_yaml. Out of the subset: comments, anchors, aliases, tags,
+//! the exact path gives (serde_yaml's events, plain scalars resolved as a cluster resolves them:
+//! [`super::scalar`]), or `None` for anything outside the subset, which the caller then hands
+//! to serde_yaml. Out of the subset: comments, anchors, aliases, tags,
 //! directives, escapes, multi-line plain or quoted scalars, folded scalars, explicit chomping
 //! or indentation indicators other than `|-`, tabs, carriage returns and non-ASCII text.
 //!
 //! With it, `syncsim plan` of the 10 000-object render in `cargo bench --bench plan` went from
 //! 272 ms to 206 ms; parsing through libyaml was most of that command's time.
-use super::parse::take_node;
+use super::{parse::take_node, scalar};
 use serde_json::{Map, Value};
 use std::cell::Cell;
 
@@ -323,10 +324,10 @@ fn split_key(text: &str) -> Option<(String, &str)> {
             if key.is_empty() || key.ends_with(' ') || !plain_start(key) {
                 return None;
             }
-            match resolve(key)? {
-                Value::String(s) => (s, &text[colon..]),
-                _ => return None,
+            if scalar::unless_string(key).is_some() {
+                return None;
             }
+            (key.to_string(), &text[colon..])
         }
     };
     let rest = after.strip_prefix(':')?;
@@ -432,7 +433,7 @@ fn flow_value(
             if s.is_empty() {
                 return None;
             }
-            Some((resolve(s)?, at + s.len()))
+            Some((scalar::resolve(s), at + s.len()))
         }
     }
 }
@@ -480,52 +481,6 @@ fn quoted(text: &str) -> Option<(String, usize)> {
             }
         }
     }
-}
-
-/// A plain scalar resolved as serde_yaml resolves it (its `visit_untagged_scalar`): null, a
-/// boolean, an integer that fits 64 bits, else a string. `None` for what serde_yaml would read
-/// as a float, a 128-bit integer or an integer in another base: those are left to it.
-fn resolve(s: &str) -> Option<Value> {
-    match s {
-        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
-        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
-        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
-        _ => {}
-    }
-    let first = s.as_bytes()[0];
-    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
-        // Neither an integer nor a finite float can start so (`inf`, `nan` are not finite).
-        return Some(Value::String(s.to_string()));
-    }
-    let unsigned = s.strip_prefix('-').unwrap_or(s);
-    let digits = !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit());
-    if digits {
-        if unsigned.len() > 1 && unsigned.starts_with('0') {
-            // Leading zeros: a string in YAML 1.2, as serde_yaml reads it.
-            return Some(Value::String(s.to_string()));
-        }
-        return if s.starts_with('-') {
-            s.parse::<i64>().ok().map(Value::from)
-        } else {
-            s.parse::<u64>().ok().map(Value::from)
-        };
-    }
-    if first == b'+'
-        || unsigned.starts_with("0x")
-        || unsigned.starts_with("0o")
-        || unsigned.starts_with("0b")
-        || matches!(
-            unsigned,
-            ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN"
-        )
-    {
-        return None;
-    }
-    // Not an integer; a float when Rust reads it as one (finite or not, leave it to serde_yaml).
-    if s.parse::<f64>().is_ok() {
-        return None;
-    }
-    Some(Value::String(s.to_string()))
 }
 
 #[cfg(test)]

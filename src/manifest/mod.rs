@@ -10,6 +10,7 @@ mod load;
 mod object;
 mod parse;
 mod plain;
+mod scalar;
 pub mod source;
 
 pub use error::{Error, ToolStderr};

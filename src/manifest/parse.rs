@@ -32,12 +32,13 @@ pub(crate) fn parse(text: &str, file: &str, format: Format) -> Result<Vec<Object
     let mut out = Vec::new();
     match format {
         Format::Json => {
-            let value: Value = serde_json::from_str(text).map_err(|source| Error::Json {
+            let mut value: Value = serde_json::from_str(text).map_err(|source| Error::Json {
                 file: file.to_string(),
                 line: source.line(),
                 column: source.column(),
                 source,
             })?;
+            super::scalar::integral_floats_as_integers(&mut value);
             let line = text
                 .lines()
                 .position(|l| !l.trim().is_empty())
@@ -79,18 +80,11 @@ pub(crate) fn parse(text: &str, file: &str, format: Format) -> Result<Vec<Object
                 return Ok(out);
             }
             // The exact path: serde_yaml's values, merge keys applied, converted to JSON.
-            let mut values = Vec::new();
-            let budget = Cell::new(node_budget(text));
-            for de in serde_yaml::Deserializer::from_str(text) {
-                let value = Bounded { left: &budget }
-                    .deserialize(de)
-                    .map_err(|e| yaml_error(file, e))?;
-                values.push(value);
-            }
+            let values = exact_values(text).map_err(|e| yaml_error(file, e))?;
             // The scanner and serde_yaml agree on ordinary streams; if an exotic stream makes
             // them disagree, give no line rather than a wrong one.
             let lines_ok = starts.len() == values.len();
-            for (document, mut value) in values.into_iter().enumerate() {
+            for (document, value) in values.into_iter().enumerate() {
                 let line = if lines_ok {
                     Some(starts[document])
                 } else {
@@ -101,7 +95,6 @@ pub(crate) fn parse(text: &str, file: &str, format: Format) -> Result<Vec<Object
                     document,
                     line,
                 };
-                value.apply_merge().map_err(|e| yaml_error(file, e))?;
                 if value.is_null() {
                     continue;
                 }
@@ -140,14 +133,57 @@ pub(super) fn take_node<E: de::Error>(left: &Cell<usize>) -> Result<(), E> {
     }
 }
 
-/// Deserializes a `serde_yaml::Value` as serde_yaml does, counting nodes against a budget.
+/// The documents of `text` read by serde_yaml, plain scalars resolved as a cluster reads them
+/// (YAML 1.1, [`super::scalar`]), merge keys applied: the exact path of [`parse`], which the
+/// fast path ([`super::plain`]) must match.
+pub(super) fn exact_values(text: &str) -> Result<Vec<serde_yaml::Value>, serde_yaml::Error> {
+    let budget = Cell::new(node_budget(text));
+    serde_yaml::Deserializer::from_str(text)
+        .map(|de| {
+            let mut value = Bounded {
+                left: &budget,
+                text,
+            }
+            .deserialize(de)?;
+            value.apply_merge()?;
+            Ok(value)
+        })
+        .collect()
+}
+
+/// Deserializes a `serde_yaml::Value` as serde_yaml does, counting nodes against a budget, with
+/// the plain scalars of `text` resolved as a cluster resolves them.
 struct Bounded<'a> {
     left: &'a Cell<usize>,
+    /// The text being read: the strings serde_yaml lends from it tell plain from quoted.
+    text: &'a str,
 }
 
 impl Bounded<'_> {
     fn take<E: de::Error>(&self) -> Result<(), E> {
         take_node(self.left)
+    }
+    fn nested(&self) -> Self {
+        Bounded {
+            left: self.left,
+            text: self.text,
+        }
+    }
+}
+
+/// A JSON scalar as the equal `serde_yaml::Value`.
+fn yaml_scalar(v: Value) -> serde_yaml::Value {
+    match v {
+        Value::Bool(b) => serde_yaml::Value::Bool(b),
+        Value::Number(n) => serde_yaml::Value::Number(if let Some(i) = n.as_i64() {
+            i.into()
+        } else if let Some(u) = n.as_u64() {
+            u.into()
+        } else {
+            n.as_f64().unwrap_or(f64::NAN).into()
+        }),
+        Value::String(s) => serde_yaml::Value::String(s),
+        _ => serde_yaml::Value::Null,
     }
 }
 
@@ -178,10 +214,26 @@ impl<'de> Visitor<'de> for Bounded<'_> {
     }
     fn visit_f64<E: de::Error>(self, f: f64) -> Result<Self::Value, E> {
         self.take()?;
-        Ok(serde_yaml::Value::Number(f.into()))
+        Ok(yaml_scalar(super::scalar::json_number(f)))
+    }
+    // serde_yaml reads an integer beyond 64 bits as 128 bits; go-yaml reads it as a float.
+    #[allow(clippy::cast_precision_loss)]
+    fn visit_i128<E: de::Error>(self, i: i128) -> Result<Self::Value, E> {
+        self.visit_f64(i as f64)
+    }
+    #[allow(clippy::cast_precision_loss)]
+    fn visit_u128<E: de::Error>(self, u: u128) -> Result<Self::Value, E> {
+        self.visit_f64(u as f64)
     }
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
         self.take()?;
+        Ok(serde_yaml::Value::String(s.to_owned()))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+        self.take()?;
+        if super::scalar::is_plain_in(self.text, s) {
+            return Ok(yaml_scalar(super::scalar::resolve(s)));
+        }
         Ok(serde_yaml::Value::String(s.to_owned()))
     }
     fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
@@ -201,7 +253,7 @@ impl<'de> Visitor<'de> for Bounded<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         self.take()?;
         let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(Bounded { left: self.left })? {
+        while let Some(v) = seq.next_element_seed(self.nested())? {
             out.push(v);
         }
         Ok(serde_yaml::Value::Sequence(out))
@@ -209,7 +261,7 @@ impl<'de> Visitor<'de> for Bounded<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         self.take()?;
         let mut out = serde_yaml::Mapping::new();
-        while let Some(key) = map.next_key_seed(Bounded { left: self.left })? {
+        while let Some(key) = map.next_key_seed(self.nested())? {
             if out.contains_key(&key) {
                 // serde_yaml's own message (mapping.rs, DuplicateKeyError).
                 let which = match &key {
@@ -221,7 +273,7 @@ impl<'de> Visitor<'de> for Bounded<'_> {
                 };
                 return Err(de::Error::custom(format!("duplicate entry {which}")));
             }
-            let value = map.next_value_seed(Bounded { left: self.left })?;
+            let value = map.next_value_seed(self.nested())?;
             out.insert(key, value);
         }
         Ok(serde_yaml::Value::Mapping(out))
@@ -230,7 +282,7 @@ impl<'de> Visitor<'de> for Bounded<'_> {
         use serde::de::VariantAccess;
         self.take()?;
         let (tag, contents) = data.variant::<String>()?;
-        let value = contents.newtype_variant_seed(Bounded { left: self.left })?;
+        let value = contents.newtype_variant_seed(self.nested())?;
         Ok(serde_yaml::Value::Tagged(Box::new(
             serde_yaml::value::TaggedValue {
                 tag: serde_yaml::value::Tag::new(tag),
@@ -398,6 +450,7 @@ pub(crate) fn document_starts(text: &str) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use test_case::test_case;
 
     #[test_case("a: 1\n", &[1] ; "single implicit document")]
@@ -508,21 +561,79 @@ null
         assert_eq!(objs[0].generate_name(), Some("m-"));
     }
 
+    /// A manifest's plain scalars read as Argo CD's repo server and kubectl read them: YAML 1.1
+    /// through sigs.k8s.io/yaml (sigs.k8s.io/yaml/yaml.go `yamlToJSON`, gopkg.in/yaml.v2/resolve.go
+    /// `resolve`), whichever of the three readers takes the document: the block subset, the
+    /// plain path (a comment takes it there) or the exact path (an anchor and a merge key).
+    #[test]
+    fn plain_scalars_are_read_as_yaml_1_1() {
+        let body = "data:\n  mode: 0755\n  quoted: '0755'\n  enabled: yes\n  said: \"no\"\n  \
+                    tagged: !!str off\n  list: [on, 08, 1_000, '1_000', 2.0]\n  flow: {k: Y}\n  \
+                    anchored: &a n\n  alias: *a\n";
+        let want = json!({"mode": 493, "quoted": "0755", "enabled": true, "said": "no",
+                          "tagged": "off", "list": [true, 8, 1000, "1_000", 2],
+                          "flow": {"k": true}, "anchored": false, "alias": false});
+        let block = body
+            .replace("  tagged: !!str off\n", "  tagged: 'off'\n")
+            .replace(
+                "  anchored: &a n\n  alias: *a\n",
+                "  anchored: n\n  alias: N\n",
+            );
+        let texts = [
+            ("block", block.clone()),
+            ("plain", format!("# a comment\n{block}")),
+            (
+                "exact",
+                format!("base: &b {{x: 1}}\nmerged:\n  <<: *b\n{body}"),
+            ),
+        ];
+        for (path, text) in texts {
+            let doc = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\n{text}");
+            let objs = from_yaml_str(&doc, "c.yaml").unwrap();
+            assert_eq!(objs[0].value["data"], want, "{path}: {doc}");
+        }
+        // A key is a string in JSON: a boolean or number key is printed (`on:` is "true").
+        let objs = from_yaml_str(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {on: a, 0755: b, 'no': c}\n",
+            "c.yaml",
+        )
+        .unwrap();
+        assert_eq!(
+            objs[0].value["data"],
+            json!({"true": "a", "493": "b", "no": "c"})
+        );
+        // JSON manifests: a float without a fraction reaches the API server as an integer.
+        let objs = parse(
+            r#"{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                "spec": {"replicas": 2.0}}"#,
+            "d.json",
+            Format::Json,
+        )
+        .unwrap();
+        assert_eq!(objs[0].value["spec"]["replicas"], json!(2));
+    }
+
     #[test]
     fn values_match_serde_yamls_own() {
         let text =
             "a: 1\nb: [x, -2, 1.5, true, null, ~]\nc: {d: &e {f: g}}\nh: *e\ni: !t x\nj: !!str 3\n";
         let budget = Cell::new(node_budget(text));
-        let ours = Bounded { left: &budget }
-            .deserialize(serde_yaml::Deserializer::from_str(text))
-            .unwrap();
+        let ours = Bounded {
+            left: &budget,
+            text,
+        }
+        .deserialize(serde_yaml::Deserializer::from_str(text))
+        .unwrap();
         let theirs: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
         assert_eq!(ours, theirs);
         let dup = "a: 1\na: 2\n";
         let budget = Cell::new(node_budget(dup));
-        let ours = Bounded { left: &budget }
-            .deserialize(serde_yaml::Deserializer::from_str(dup))
-            .unwrap_err();
+        let ours = Bounded {
+            left: &budget,
+            text: dup,
+        }
+        .deserialize(serde_yaml::Deserializer::from_str(dup))
+        .unwrap_err();
         let theirs = serde_yaml::from_str::<serde_yaml::Value>(dup).unwrap_err();
         assert_eq!(ours.to_string(), theirs.to_string());
     }

@@ -5,6 +5,7 @@
 use super::{
     block,
     parse::{node_budget, take_node},
+    scalar,
 };
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -71,12 +72,17 @@ fn plain_part(text: &str, budget: usize) -> Option<(Vec<Value>, usize)> {
                     return Some(value);
                 }
                 let mut documents = serde_yaml::Deserializer::from_str(segment);
-                let value = Plain { left: &left }.deserialize(documents.next()?).ok()?;
+                let value = Plain {
+                    left: &left,
+                    text: segment,
+                }
+                .deserialize(documents.next()?)
+                .ok()?;
                 documents.next().is_none().then_some(value)
             })
             .collect::<Option<Vec<_>>>()?,
         None => serde_yaml::Deserializer::from_str(text)
-            .map(|de| Plain { left: &left }.deserialize(de).ok())
+            .map(|de| Plain { left: &left, text }.deserialize(de).ok())
             .collect::<Option<Vec<_>>>()?,
     };
     Some((values, budget - left.get()))
@@ -106,9 +112,11 @@ fn split_documents(text: &str, parts: usize) -> Vec<&str> {
 }
 
 /// Deserializes a plain document (see [`plain_documents`]) as a `serde_json::Value`, counting
-/// nodes as [`Bounded`] does; anything else is an error.
+/// nodes as [`Bounded`] does and resolving plain scalars of `text` as it does; anything else is
+/// an error.
 struct Plain<'a> {
     left: &'a Cell<usize>,
+    text: &'a str,
 }
 
 impl<'de> DeserializeSeed<'de> for Plain<'_> {
@@ -141,10 +149,26 @@ impl<'de> Visitor<'de> for Plain<'_> {
     }
     fn visit_f64<E: de::Error>(self, f: f64) -> Result<Self::Value, E> {
         take_node(self.left)?;
-        Ok(Value::from(f))
+        Ok(scalar::json_number(f))
+    }
+    // As the exact path reads them: a float, as go-yaml reads them.
+    #[allow(clippy::cast_precision_loss)]
+    fn visit_i128<E: de::Error>(self, i: i128) -> Result<Self::Value, E> {
+        self.visit_f64(i as f64)
+    }
+    #[allow(clippy::cast_precision_loss)]
+    fn visit_u128<E: de::Error>(self, u: u128) -> Result<Self::Value, E> {
+        self.visit_f64(u as f64)
     }
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
         take_node(self.left)?;
+        Ok(Value::String(s.to_owned()))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+        take_node(self.left)?;
+        if scalar::is_plain_in(self.text, s) {
+            return Ok(scalar::resolve(s));
+        }
         Ok(Value::String(s.to_owned()))
     }
     fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
@@ -164,7 +188,10 @@ impl<'de> Visitor<'de> for Plain<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         take_node(self.left)?;
         let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(Plain { left: self.left })? {
+        while let Some(v) = seq.next_element_seed(Plain {
+            left: self.left,
+            text: self.text,
+        })? {
             out.push(v);
         }
         Ok(Value::Array(out))
@@ -172,8 +199,14 @@ impl<'de> Visitor<'de> for Plain<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         take_node(self.left)?;
         let mut out = serde_json::Map::new();
-        while let Some(key) = map.next_key_seed(PlainKey { left: self.left })? {
-            let value = map.next_value_seed(Plain { left: self.left })?;
+        while let Some(key) = map.next_key_seed(PlainKey {
+            left: self.left,
+            text: self.text,
+        })? {
+            let value = map.next_value_seed(Plain {
+                left: self.left,
+                text: self.text,
+            })?;
             if out.insert(key, value).is_some() {
                 return Err(de::Error::custom("duplicate key"));
             }
@@ -185,6 +218,7 @@ impl<'de> Visitor<'de> for Plain<'_> {
 /// A mapping key of a plain document: a string other than the merge key `<<`.
 struct PlainKey<'a> {
     left: &'a Cell<usize>,
+    text: &'a str,
 }
 
 impl<'de> DeserializeSeed<'de> for PlainKey<'_> {
@@ -203,6 +237,14 @@ impl<'de> Visitor<'de> for PlainKey<'_> {
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
         self.visit_string(s.to_owned())
     }
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+        // A plain key that a cluster reads as a boolean or a number (`on:`, `0755:`) is not a
+        // string key: the exact path makes it one as sigs.k8s.io/yaml does.
+        if scalar::is_plain_in(self.text, s) && scalar::unless_string(s).is_some() {
+            return Err(E::custom("a key that is not a string"));
+        }
+        self.visit_string(s.to_owned())
+    }
     fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
         take_node(self.left)?;
         if s == "<<" {
@@ -219,11 +261,10 @@ mod tests {
     #[test]
     fn plain_documents_are_the_exact_paths_json_or_none() {
         let exact = |text: &str| -> Vec<Value> {
-            serde_yaml::Deserializer::from_str(text)
-                .map(|de| {
-                    let v = <serde_yaml::Value as serde::Deserialize>::deserialize(de).unwrap();
-                    serde_json::to_value(v).unwrap()
-                })
+            super::super::parse::exact_values(text)
+                .unwrap()
+                .into_iter()
+                .map(|v| serde_json::to_value(v).unwrap())
                 .collect()
         };
         for text in [

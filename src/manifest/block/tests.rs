@@ -1,15 +1,14 @@
-//! The block reader against serde_yaml: tables, the repository's manifests, deep nesting and a
+//! The block reader against the exact path (serde_yaml's events, YAML 1.1 scalars): tables, the repository's manifests, deep nesting and a
 //! proptest differential.
 use super::*;
 use proptest::prelude::*;
 
-/// serde_yaml's reading of `text` as JSON: the reference the subset must match.
+/// The exact path's reading of `text` as JSON: the reference the subset must match.
 fn exact(text: &str) -> Option<Vec<Value>> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|de| {
-            let v = <serde_yaml::Value as serde::Deserialize>::deserialize(de).ok()?;
-            serde_json::to_value(v).ok()
-        })
+    super::super::parse::exact_values(text)
+        .ok()?
+        .into_iter()
+        .map(|v| serde_json::to_value(v).ok())
         .collect()
 }
 
@@ -25,11 +24,11 @@ fn fast(text: &str) -> Option<Vec<Value>> {
 fn the_subset_reads_as_serde_yaml_does() {
     for text in [
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels:\n    app: x\ndata:\n  K: v\n",
-        "a:\n- 1\n- -2\n- 007\n- -0\n- x: 1\n  y: [a, 'b''c', \"d e\", {f: g}]\n-   z: 1\n    w: ~\n- \n  n: 1\n-\n",
-        "a:\n  - b\n  -  c\nd: {}\ne: []\nf: {x: [1, {y: z}], 'q': \"r\"}\n",
+        "a:\n- 1\n- -2\n- 007\n- -0\n- x: 1\n  v: [a, 'b''c', \"d e\", {f: g}]\n-   z: 1\n    w: ~\n- \n  m: 1\n-\n",
+        "a:\n  - b\n  -  c\nd: {}\ne: []\nf: {x: [1, {w: z}], 'q': \"r\"}\n",
         "s: |\n  line one\n\n    indented\n  last\n\nt: |-\n  x\n  y\n\nu: |\nv: 1\n",
         "w:\n  - |\n    in a list\n  - |-\n    stripped\n",
-        "x: true\ny: False\nz: NULL\nn: null\ne:\nq: 'a: b'\nr: http://h:80/p\nt: 50m\nu: 1_000\nv: inf\n",
+        "x: true\nyy: False\nz: NULL\nnn: null\ne:\nq: 'a: b'\nr: http://h:80/p\nt: 50m\nu: 1_000\nv: inf\n",
         "---\na: 1\n---\nb: 2\n",
         "a: 1\n---\n---\nc: 3\n",
         "  a: 1\n  b:\n    c: 2\n",
@@ -38,6 +37,9 @@ fn the_subset_reads_as_serde_yaml_does() {
         "a: 18446744073709551615\nb: -9223372036854775808\n",
         "a: b,c\nd: x [y] {z}\n",
         "- |\n  no line break at the end",
+        "a: 1.5\nb: 0x1F\nc: +1\nd: 18446744073709551616\ne: 2.0\nf: 1e3\n",
+        // YAML 1.1 scalars, read as a cluster reads them (see manifest/scalar.rs).
+        "a: yes\nb: 0755\nc: '0755'\nd: \"on\"\ne: [on, 08, 1_000]\nf: {x: N}\ng: -0o7\n",
     ] {
         let got = fast(text).unwrap_or_else(|| panic!("not read: {text:?}"));
         assert_eq!(Some(got), exact(text), "{text:?}");
@@ -54,12 +56,11 @@ fn what_the_subset_leaves_to_serde_yaml() {
         "a: >\n  folded\n",
         "a: |+\n  keep\n",
         "a: multi\n  line\n",
-        "a: 1.5\n",
-        "a: 0x1F\n",
-        "a: +1\n",
-        "a: 18446744073709551616\n",
         "1: a\n",
         "true: a\n",
+        "on: a\n",
+        "0755: a\n",
+        "a: {yes: b}\n",
         "<<: {a: 1}\n",
         "a: 1\na: 2\n",
         "a:\tb\n",
@@ -158,6 +159,10 @@ fn token() -> impl Strategy<Value = String> {
         Just("inf".to_string()),
         Just(".nan".to_string()),
         Just("<<".to_string()),
+        Just("yes".to_string()),
+        Just("Off".to_string()),
+        Just("y".to_string()),
+        "0[0-9_]{1,3}",
     ]
 }
 
