@@ -246,6 +246,30 @@ fn a_wrong_type_fails_the_decoding() {
     );
 }
 
+/// A YAML 1.1 boolean (`yes`, `no`, `on`, `off`) where a string belongs, read from YAML as a
+/// cluster reads it. encoding/json's field stack holds struct fields only (encoding/json
+/// decode.go `object`: a map's keys are not pushed), so a value of `data` or of `labels` is in
+/// field `ConfigMap.data` or `ObjectMeta.metadata.labels`.
+#[test_case("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  debug: no\n",
+    "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: json: cannot unmarshal bool into Go struct field ConfigMap.data of type string" ; "configmap data")]
+#[test_case("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {canary: on}\n",
+    "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: json: cannot unmarshal bool into Go struct field ObjectMeta.metadata.labels of type string" ; "label")]
+#[test_case("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        env: [{name: DEBUG, value: yes}]\n",
+    "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal bool into Go struct field EnvVar.spec.template.spec.containers.env.value of type string" ; "env value")]
+fn a_yaml_1_1_boolean_where_a_string_belongs_is_refused(yaml: &str, message: &str) {
+    let objects = manifest::from_yaml_str(yaml, "app.yaml").unwrap();
+    let r = check_object(&objects[0]).unwrap_err();
+    assert_eq!(r.reason, Reason::BadType);
+    assert_eq!(r.task_message, message);
+    // Quoted, the same value is a string and is taken.
+    let quoted = yaml
+        .replace("debug: no", "debug: 'no'")
+        .replace("canary: on", "canary: 'on'")
+        .replace("value: yes", "value: \"yes\"");
+    let objects = manifest::from_yaml_str(&quoted, "app.yaml").unwrap();
+    assert!(check_object(&objects[0]).is_ok(), "{quoted}");
+}
+
 #[test_case(json!({"image": "nginx"}), "spec.template.spec.containers[0].name: Required value" ; "container without a name")]
 #[test_case(json!({"name": "web"}), "spec.template.spec.containers[0].image: Required value" ; "container without an image")]
 fn missing_required_fields_get_required_value(container: Value, error: &str) {

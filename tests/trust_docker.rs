@@ -524,3 +524,44 @@ fn read_only_root_filesystem_refuses_writes_outside_volumes() {
     let out = sync("trust-readonly", &file, &["--timeout", "60s"]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
 }
+
+/// Manifests are read as YAML 1.1, as Argo CD's repo server and kubectl read them
+/// (sigs.k8s.io/yaml/yaml.go `yamlToJSON` over gopkg.in/yaml.v2/resolve.go `resolve`):
+/// `defaultMode: 0755` is the octal number 493, so a script mounted from a ConfigMap runs (under
+/// YAML 1.2 it was a string and the pod spec was refused), and `enabled: yes` is a boolean, which
+/// a ConfigMap's string data refuses (under YAML 1.2 it was a string and the sync went green).
+/// The refusal is encoding/json's `UnmarshalTypeError` as the API server wraps it
+/// (apiserver/pkg/endpoints/handlers/rest.go `transformDecodeError`).
+#[test]
+#[ignore = "needs docker"]
+fn yaml_1_1_scalars_reach_the_cluster_as_argo_cd_reads_them() {
+    common::ensure_test_image();
+    let yaml = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: scripts}}\ndata:\n  run.sh: |\n    #!/bin/sh\n    \
+         echo script-ran\n  debug: 'no'\n---\n\
+         apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations: {{argocd.argoproj.io/hook: PostSync}}\n\
+         spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      \
+         volumes:\n        - name: scripts\n          configMap: {{name: scripts, defaultMode: 0755}}\n      \
+         containers:\n        - name: main\n          image: {IMAGE}\n          \
+         command: [sh, -c, 'test \"$(stat -L -c %a /scripts/run.sh)\" = 755 && /scripts/run.sh']\n          \
+         volumeMounts:\n            - {{name: scripts, mountPath: /scripts}}\n"
+    );
+    let (_d, file) = source(&yaml, "{}");
+    let out = sync("trust-yaml11", &file, &["--timeout", "60s"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+
+    let refused = yaml.replace("  debug: 'no'\n", "  debug: no\n");
+    assert_ne!(refused, yaml);
+    let (_d, file) = source(&refused, "{}");
+    let out = sync("trust-yaml11", &file, &["--timeout", "60s"]);
+    down("trust-yaml11");
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        all.contains(
+            "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: json: cannot unmarshal \
+             bool into Go struct field ConfigMap.data of type string"
+        ),
+        "{all}"
+    );
+}

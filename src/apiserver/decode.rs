@@ -376,16 +376,24 @@ fn go_type_error<T: DeserializeOwned + serde::Serialize>(
     };
     let expected = message.split(", expected ").nth(1).unwrap_or("");
     let ty = go_type::<T>(expected, value, segs);
-    // The struct holding the field: the innermost key's parent, skipping list indices.
-    let parent_len = segs
+    // encoding/json names struct fields only: a map's keys are not on its field stack, so a
+    // wrong value in `data` is in field `ConfigMap.data`, and list indices are skipped too.
+    let fields: Vec<usize> = segs
         .iter()
-        .rposition(|s| matches!(s, Seg::Key(_)))
-        .unwrap_or(0);
-    let parent = &segs[..parent_len];
+        .enumerate()
+        .filter(|(i, s)| {
+            matches!(s, Seg::Key(_))
+                && expected_at::<T>(value, &segs[..*i]).as_deref() != Some("a map")
+        })
+        .map(|(i, _)| i)
+        .collect();
+    // The struct holding the innermost field.
+    let parent = &segs[..fields.last().copied().unwrap_or(0)];
     let strukt = expected_at::<T>(value, parent).unwrap_or_default();
+    let path: Vec<Seg> = fields.iter().map(|&i| segs[i].clone()).collect();
     format!(
         "json: cannot unmarshal {json_kind} into Go struct field {strukt}.{} of type {ty}",
-        go_field_path(segs)
+        go_field_path(&path)
     )
 }
 
