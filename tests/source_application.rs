@@ -524,6 +524,16 @@ fn helm_value_files_then_values_then_values_object() {
         config(&load(&app, LoadOptions::default()))["message"],
         "object"
     );
+
+    // A string of valuesObject stays a string for helm, which reads values as YAML 1.1
+    // (Argo CD's ApplicationSourceHelm.ValuesYAML prints it through sigs.k8s.io/yaml, quoted).
+    let (_r, app) = helm_app(json!({"valuesObject": {"message": "no"}}));
+    // serde_yaml prints `no` plain, which YAML 1.1 (Argo CD's reading and syncsim's) takes for
+    // a boolean; as a user would, quote it.
+    let text = std::fs::read_to_string(&app).unwrap();
+    assert!(text.contains("message: no\n"), "{text}");
+    std::fs::write(&app, text.replace("message: no\n", "message: 'no'\n")).unwrap();
+    assert_eq!(config(&load(&app, LoadOptions::default()))["message"], "no");
 }
 
 #[test]

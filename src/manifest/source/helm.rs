@@ -121,8 +121,12 @@ pub fn render(
         }
     }
     let inline = match (&h.values_object, &h.values) {
+        // Written as JSON, which helm reads as YAML: a string stays a string. Argo CD prints it
+        // with go-yaml v2 (sigs.k8s.io/yaml `JSONToYAML`), which quotes `no` or `on` so that
+        // helm's YAML 1.1 reading keeps them strings; serde_yaml would print them plain.
         (Some(obj), _) if !obj.is_null() => Some(
-            serde_yaml::to_string(obj).map_err(|e| at.field("valuesObject").err(e.to_string()))?,
+            serde_json::to_string_pretty(obj)
+                .map_err(|e| at.field("valuesObject").err(e.to_string()))?,
         ),
         (_, Some(text)) if !text.trim().is_empty() => Some(text.clone()),
         _ => None,
