@@ -565,3 +565,54 @@ fn yaml_1_1_scalars_reach_the_cluster_as_argo_cd_reads_them() {
         "{all}"
     );
 }
+
+/// A container's `capabilities`, `allowPrivilegeEscalation` and `seccompProfile` apply inside
+/// it (containerd internal/cri/opts/spec_linux_opts.go `WithCapabilities`;
+/// pkg/securitycontext/util.go `AddNoNewPrivileges`; pkg/kubelet/kuberuntime/security_context_linux.go
+/// `getSeccompProfile`): with every capability dropped but CHOWN, the process holds exactly
+/// CHOWN (bit 0 of CapEff), `no_new_privs` and no seccomp filter (no profile asked for); with
+/// CHOWN dropped too, a hook that changes a file's owner as root fails, and so does the sync
+/// (it was green before: the default set applied), while `RuntimeDefault` gives the filter.
+#[test]
+#[ignore = "needs docker"]
+fn capabilities_and_no_new_privileges_apply_inside_a_container() {
+    common::ensure_test_image();
+    let checks = [
+        "grep CapEff /proc/self/status | grep -q 0000000000000001",
+        "grep NoNewPrivs /proc/self/status | grep -q 1",
+        "grep ^Seccomp: /proc/self/status | grep -q [[:space:]]0$",
+        "touch /tmp/owned",
+        "chown 65534 /tmp/owned",
+        "echo all-checks-passed",
+    ]
+    .join(" && echo passed && ");
+    let yaml = format!(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: check\n  annotations: {{argocd.argoproj.io/hook: PostSync}}\n\
+         spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      \
+         containers:\n        - name: main\n          image: {IMAGE}\n          command: [sh, -c, '{checks}']\n          \
+         securityContext:\n            allowPrivilegeEscalation: false\n            capabilities: {{drop: [ALL], add: [CHOWN]}}\n"
+    );
+    let (_d, file) = source(&yaml, "{}");
+    let out = sync("trust-caps", &file, &["--timeout", "60s"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+
+    // Without CHOWN, and with the runtime's seccomp filter (mode 2) asked for by the pod.
+    let without_chown = yaml
+        .replace(", add: [CHOWN]", "")
+        .replace(
+            "grep CapEff /proc/self/status | grep -q 0000000000000001",
+            "grep CapEff /proc/self/status | grep -q 0000000000000000",
+        )
+        .replace("[[:space:]]0$", "[[:space:]]2$")
+        .replace(
+            "      restartPolicy: Never\n",
+            "      restartPolicy: Never\n      securityContext: {seccompProfile: {type: RuntimeDefault}}\n",
+        );
+    assert!(!without_chown.contains("CHOWN]") && without_chown.contains("RuntimeDefault"));
+    let (_d, file) = source(&without_chown, "{}");
+    let out = sync("trust-caps", &file, &["--timeout", "60s"]);
+    down("trust-caps");
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(all.contains("Operation not permitted"), "{all}");
+}

@@ -81,6 +81,23 @@ pub struct ContainerSpec {
     /// The root filesystem is read-only (Kubernetes `readOnlyRootFilesystem`); `files` must
     /// then all lie in writable mounts.
     pub read_only_rootfs: bool,
+    /// Capabilities, privileged mode and `no_new_privs`.
+    pub privileges: Privileges,
+}
+
+/// What a process may do beyond its user's rights.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Privileges {
+    /// Capabilities added to and dropped from the runtime's default set, as Docker's `CapAdd`
+    /// and `CapDrop` apply them (`CAP_` names, or `ALL`); both empty keep the default set.
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    /// Every capability and device, no seccomp or AppArmor confinement.
+    pub privileged: bool,
+    /// The kernel's `no_new_privs`: setuid binaries and file capabilities grant nothing.
+    pub no_new_privileges: bool,
+    /// No seccomp filter; otherwise the runtime's default one.
+    pub seccomp_unconfined: bool,
 }
 
 /// A process's user and group ids. A group without a user runs the image's user with that
@@ -217,6 +234,7 @@ impl std::fmt::Debug for ContainerSpec {
             .field("group_add", &self.group_add)
             .field("fs_group", &self.fs_group)
             .field("read_only_rootfs", &self.read_only_rootfs)
+            .field("privileges", &self.privileges)
             .finish()
     }
 }

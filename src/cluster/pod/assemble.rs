@@ -344,6 +344,7 @@ fn container(
             group_add: security::supplemental_groups(spec),
             fs_group,
             read_only_rootfs,
+            privileges: security::privileges(spec, c),
         },
         pull_policy,
         probes,

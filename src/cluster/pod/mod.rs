@@ -300,6 +300,7 @@ impl fmt::Debug for PodContainer {
             .field("group_add", &s.group_add)
             .field("fs_group", &s.fs_group)
             .field("read_only_rootfs", &s.read_only_rootfs)
+            .field("privileges", &s.privileges)
             .field("pull_policy", &self.pull_policy)
             .field("probes", &self.probes)
             .field("netns_from_first", &self.netns_from_first)

@@ -17,6 +17,22 @@
 //! and claim volumes and for the ConfigMap and Secret files it writes; what a claim's volume
 //! already holds keeps its owner.
 //!
+//! # Privileges
+//!
+//! A container's `capabilities` change the runtime's default set as containerd's CRI plugin
+//! changes it (internal/cri/opts/spec_linux_opts.go, `WithCapabilities`): `ALL` in `add` is
+//! every capability, `ALL` in `drop` none, then the other names are added (`CAP_` and the name
+//! in capitals), then dropped. The default set is containerd's and Docker's alike
+//! (pkg/oci/spec.go, `defaultUnixCaps`). `privileged` is Docker's privileged mode and
+//! `allowPrivilegeEscalation: false` is `no_new_privs`, as the kubelet asks for them
+//! (pkg/securitycontext/util.go, `AddNoNewPrivileges`).
+//!
+//! A container without a `seccompProfile` (its own, else the pod's) runs without a seccomp
+//! filter, as the kubelet runs it unless its `seccompDefault` setting is on (it is off by
+//! default: pkg/kubelet/kuberuntime/security_context_linux.go, `getSeccompProfile`); Docker
+//! would apply its default filter. `RuntimeDefault` keeps the runtime's filter, `Unconfined`
+//! none; a `Localhost` profile is not on this machine, and the runtime's filter stands in.
+//!
 //! # `runAsNonRoot`
 //!
 //! A container whose effective security context says `runAsNonRoot: true` is refused, and its
@@ -31,7 +47,7 @@
 //! a uid when numeric, else a user name. The messages are the kubelet's
 //! (pkg/kubelet/kuberuntime/security_context_others.go, `verifyRunAsNonRoot`), except that a
 //! syncsim pod has no UID, so the pod is named `name_namespace` without the `(uid)` suffix.
-use crate::runtime::RunAs;
+use crate::runtime::{Privileges, RunAs};
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 
 /// The user an image runs as, from its config's `User` (`uid`, `uid:gid`, `name`, `name:group`
@@ -97,6 +113,84 @@ pub fn volume_root_mode(empty_dir: bool, fs_group: Option<i64>) -> Option<u32> {
         (false, Some(_)) => Some(0o2775),
         (false, None) => None,
     }
+}
+
+/// The capabilities in containerd's and Docker's default set.
+const DEFAULT_CAPABILITIES: [&str; 14] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+];
+
+/// The privileges of `container` of `pod`, for Docker: the capabilities containerd would give
+/// it, written as a `CapAdd`/`CapDrop` pair that Docker resolves to the same set.
+pub fn privileges(pod: &PodSpec, container: &Container) -> Privileges {
+    let sc = container.security_context.as_ref();
+    let seccomp = sc
+        .and_then(|s| s.seccomp_profile.as_ref())
+        .or_else(|| {
+            pod.security_context
+                .as_ref()
+                .and_then(|s| s.seccomp_profile.as_ref())
+        })
+        .map(|p| p.type_.as_str());
+    let mut out = Privileges {
+        privileged: sc.and_then(|s| s.privileged) == Some(true),
+        no_new_privileges: sc.and_then(|s| s.allow_privilege_escalation) == Some(false),
+        seccomp_unconfined: matches!(seccomp, None | Some("Unconfined")),
+        ..Privileges::default()
+    };
+    let Some(caps) = sc.and_then(|s| s.capabilities.as_ref()) else {
+        return out;
+    };
+    let add = caps.add.as_deref().unwrap_or_default();
+    let drop = caps.drop.as_deref().unwrap_or_default();
+    let all = |names: &[String]| names.iter().any(|n| n.eq_ignore_ascii_case("ALL"));
+    let named = |names: &[String]| -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| !n.eq_ignore_ascii_case("ALL"))
+            .map(|n| format!("CAP_{}", n.to_ascii_uppercase()))
+            .collect()
+    };
+    let (add_all, drop_all) = (all(add), all(drop));
+    let (added, dropped) = (named(add), named(drop));
+    if add_all && !drop_all {
+        // Docker: every capability but those dropped.
+        out.cap_add = vec!["ALL".to_string()];
+        out.cap_drop = dropped;
+        return out;
+    }
+    if add.is_empty() && drop.is_empty() {
+        return out;
+    }
+    let start: Vec<String> = if drop_all {
+        Vec::new()
+    } else {
+        DEFAULT_CAPABILITIES.iter().map(|c| c.to_string()).collect()
+    };
+    let mut set: Vec<String> = start;
+    for c in added {
+        if !set.contains(&c) {
+            set.push(c);
+        }
+    }
+    set.retain(|c| !dropped.contains(c));
+    // Docker: with `ALL` dropped, exactly the capabilities added.
+    out.cap_add = set;
+    out.cap_drop = vec!["ALL".to_string()];
+    out
 }
 
 /// The `runAsNonRoot` and `runAsUser` in force for `container` of `pod`.
@@ -165,6 +259,64 @@ mod tests {
 
     fn pod(yaml: &str) -> PodSpec {
         serde_yaml::from_str(yaml).expect("pod spec")
+    }
+
+    fn container(security_context: &str) -> Container {
+        serde_yaml::from_str(&format!("name: c\nsecurityContext: {security_context}\n"))
+            .expect("container")
+    }
+
+    fn caps(list: &[&str]) -> Vec<String> {
+        list.iter().map(|c| c.to_string()).collect()
+    }
+
+    // containerd internal/cri/opts/spec_linux_opts.go `WithCapabilities`: ALL first, then the
+    // names added, then the names dropped; Docker resolves CapAdd/CapDrop with ALL dropped to
+    // exactly CapAdd, with ALL added to every capability but CapDrop (moby oci/caps).
+    #[test_case("{}", &[], &[]; "none: the default set")]
+    #[test_case("{capabilities: {}}", &[], &[]; "empty: the default set")]
+    #[test_case("{capabilities: {drop: [ALL]}}", &[], &["ALL"]; "drop all")]
+    #[test_case("{capabilities: {drop: [all], add: [net_bind_service]}}", &["CAP_NET_BIND_SERVICE"], &["ALL"]; "drop all add one")]
+    #[test_case("{capabilities: {add: [ALL], drop: [CHOWN]}}", &["ALL"], &["CAP_CHOWN"]; "add all drop one")]
+    #[test_case("{capabilities: {add: [ALL], drop: [ALL]}}", &[], &["ALL"]; "add all and drop all")]
+    #[test_case("{capabilities: {add: [NET_ADMIN, CHOWN], drop: [NET_ADMIN]}}", &["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"], &["ALL"]; "a drop wins over an add")]
+    #[test_case("{capabilities: {drop: [NET_RAW], add: [SYS_TIME]}}", &["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE", "CAP_SYS_TIME"], &["ALL"]; "drop one add one")]
+    fn capabilities_change_the_default_set_as_containerd_does(
+        sc: &str,
+        add: &[&str],
+        drop: &[&str],
+    ) {
+        let p = privileges(&PodSpec::default(), &container(sc));
+        assert_eq!((p.cap_add, p.cap_drop), (caps(add), caps(drop)));
+    }
+
+    // pkg/securitycontext/util.go AddNoNewPrivileges: only an explicit false sets it.
+    #[test_case("{}", false, false; "neither")]
+    #[test_case("{allowPrivilegeEscalation: true}", false, false; "escalation allowed")]
+    #[test_case("{allowPrivilegeEscalation: false}", false, true; "no new privileges")]
+    #[test_case("{privileged: true}", true, false; "privileged")]
+    fn privileged_and_no_new_privileges(sc: &str, privileged: bool, no_new: bool) {
+        let p = privileges(&PodSpec::default(), &container(sc));
+        assert_eq!((p.privileged, p.no_new_privileges), (privileged, no_new));
+    }
+
+    // pkg/kubelet/kuberuntime/security_context_linux.go getSeccompProfile: the container's
+    // profile, else the pod's, else Unconfined (the kubelet's seccompDefault is off).
+    #[test_case("{}", "{}", true; "none: unconfined")]
+    #[test_case("{seccompProfile: {type: RuntimeDefault}}", "{}", false; "pod runtime default")]
+    #[test_case("{seccompProfile: {type: RuntimeDefault}}", "{seccompProfile: {type: Unconfined}}", true; "container overrides pod")]
+    #[test_case("{}", "{seccompProfile: {type: RuntimeDefault}}", false; "container runtime default")]
+    #[test_case("{}", "{seccompProfile: {type: Localhost, localhostProfile: p.json}}", false; "localhost: the runtime's")]
+    fn seccomp_is_unconfined_unless_a_profile_says_otherwise(
+        pod_sc: &str,
+        sc: &str,
+        unconfined: bool,
+    ) {
+        let spec = pod(&format!("containers: []\nsecurityContext: {pod_sc}\n"));
+        assert_eq!(
+            privileges(&spec, &container(sc)).seccomp_unconfined,
+            unconfined
+        );
     }
 
     // containerd's getUserFromImage (internal/cri/server/images/image_status.go) and the

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::runtime::{
     ContainerSpec, ContainerState, ContainerStatus, Error, ExecResult, Mount, NetworkAttachment,
-    Result,
+    Privileges, Result,
 };
 use bollard::{
     container::LogOutput,
@@ -93,6 +93,11 @@ impl DockerRuntime {
             memory_swap: spec.memory_limit_bytes,
             nano_cpus: spec.nano_cpus,
             readonly_rootfs: spec.read_only_rootfs.then_some(true),
+            cap_add: (!spec.privileges.cap_add.is_empty()).then(|| spec.privileges.cap_add.clone()),
+            cap_drop: (!spec.privileges.cap_drop.is_empty())
+                .then(|| spec.privileges.cap_drop.clone()),
+            privileged: spec.privileges.privileged.then_some(true),
+            security_opt: security_opt(&spec.privileges),
             group_add: (!spec.group_add.is_empty())
                 .then(|| spec.group_add.iter().map(i64::to_string).collect()),
             ..Default::default()
@@ -456,4 +461,16 @@ fn parse_status(state: Option<&bollard::models::ContainerState>) -> ContainerSta
             }
         }
     }
+}
+
+/// Docker's `SecurityOpt` for `privileges`.
+fn security_opt(privileges: &Privileges) -> Option<Vec<String>> {
+    let mut opts = Vec::new();
+    if privileges.no_new_privileges {
+        opts.push("no-new-privileges:true".to_string());
+    }
+    if privileges.seccomp_unconfined {
+        opts.push("seccomp=unconfined".to_string());
+    }
+    (!opts.is_empty()).then_some(opts)
 }
