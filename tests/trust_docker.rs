@@ -616,3 +616,46 @@ fn capabilities_and_no_new_privileges_apply_inside_a_container() {
     let all = format!("{}{}", out.stdout, out.stderr);
     assert!(all.contains("Operation not permitted"), "{all}");
 }
+
+/// Service links (pkg/kubelet/envvars/envvars.go `FromServices`, pkg/kubelet/kubelet_pods.go
+/// `makeEnvironmentVariables`): a pod started after Service `cache` has `CACHE_SERVICE_HOST`,
+/// `CACHE_SERVICE_PORT` and the Docker-link `CACHE_PORT=tcp://…:6379`, and the host reaches the
+/// Service. An image that reads `CACHE_PORT` as a port number therefore fails on a cluster,
+/// and now here (it was green before); `enableServiceLinks: false` leaves them out.
+#[test]
+#[ignore = "needs docker"]
+fn service_links_reach_the_service_and_collide_with_port_variables() {
+    common::ensure_test_image();
+    let cache = format!(
+        "apiVersion: v1\nkind: Service\nmetadata: {{name: cache}}\nspec:\n  selector: {{app: cache}}\n  ports: [{{port: 6379}}]\n---\n{}",
+        deployment("cache", IMAGE, "").replace(
+            "'sleep 3600'",
+            "'echo ok > /tmp/index.html && httpd -f -p 6379 -h /tmp'"
+        )
+    );
+    let hook = |script: &str, extra: &str| {
+        format!(
+            "{cache}---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: client\n  annotations: {{argocd.argoproj.io/hook: PostSync}}\n\
+             spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n{extra}      \
+             containers:\n        - name: main\n          image: {IMAGE}\n          command: [sh, -c, '{script}']\n"
+        )
+    };
+    let uses_links = hook(
+        "test \"$CACHE_SERVICE_PORT\" = 6379 && test \"$CACHE_PORT\" = tcp://cache.default.svc.cluster.local:6379 \
+         && wget -q -O- http://$CACHE_SERVICE_HOST:$CACHE_SERVICE_PORT/ | grep -qx ok",
+        "",
+    );
+    let (_d, file) = source(&uses_links, "{}");
+    let out = sync("trust-links", &file, &["--timeout", "90s"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+
+    // An app reading CACHE_PORT as its port number, defaulting to 6379.
+    let reads_port = "port=${CACHE_PORT:-6379} && test \"$port\" -eq \"$port\" && echo port=$port";
+    let (_d, file) = source(&hook(reads_port, ""), "{}");
+    let out = sync("trust-links", &file, &["--timeout", "90s"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let (_d, file) = source(&hook(reads_port, "      enableServiceLinks: false\n"), "{}");
+    let out = sync("trust-links", &file, &["--timeout", "90s"]);
+    down("trust-links");
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+}

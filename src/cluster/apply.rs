@@ -207,7 +207,12 @@ impl DockerCluster {
                 .collect()
         };
         let pods = controller::pods_ahead(&self.inner, &objects);
-        self.inner.prepared.prepare(&self.inner, pods);
+        let services = next
+            .iter()
+            .filter(|t| (t.group(), t.kind()) == ("", "Service"))
+            .map(|t| t.object.clone())
+            .collect();
+        self.inner.prepared.prepare(&self.inner, pods, services);
     }
 
     /// Deletes an object and everything realising it; deleting a missing object is success.

@@ -15,7 +15,7 @@
 //! A pod whose DNS names nobody can know in advance also gets its sandbox started here, and its
 //! containers are created joined to it (`sandbox.rs`).
 use super::PodInput;
-use crate::{cluster::sim::Inner, runtime::ContainerSpec};
+use crate::{cluster::sim::Inner, manifest::Object, runtime::ContainerSpec};
 use std::{
     collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
@@ -60,15 +60,18 @@ impl Prepared {
     /// Creates the main containers of the pods `inputs` in the background (see the module
     /// docs). Pods that cannot be prepared exactly (volumes or claims to create, missing
     /// ConfigMaps, Secrets or images) are left to the kubelet.
-    pub(crate) fn prepare(&self, inner: &Arc<Inner>, inputs: Vec<PodInput>) {
+    /// `services` are the Services the pods' step applies before they start.
+    pub(crate) fn prepare(&self, inner: &Arc<Inner>, inputs: Vec<PodInput>, services: Vec<Object>) {
         if self.is_closed() {
             return;
         }
+        let services = Arc::new(services);
         for input in inputs {
             let inner = inner.clone();
+            let services = services.clone();
             self.tasks.spawn(async move {
                 after_current_starts(&inner).await;
-                prepare_pod(&inner, input).await;
+                prepare_pod(&inner, input, &services).await;
             });
         }
     }
@@ -160,7 +163,7 @@ async fn after_current_starts(inner: &Inner) {
 
 /// Creates the main containers of `input` ahead of its start, when that can be done without
 /// side effects.
-async fn prepare_pod(inner: &Inner, input: PodInput) {
+async fn prepare_pod(inner: &Inner, input: PodInput, services: &[Object]) {
     // Claims are bound when the pod starts; emptyDir volumes are created with it.
     let claims = input
         .spec
@@ -172,7 +175,7 @@ async fn prepare_pod(inner: &Inner, input: PodInput) {
         return;
     }
     inner.reach_pods().await;
-    let Ok(mut plan) = super::translate(inner, &input) else {
+    let Ok(mut plan) = super::translate::translate_ahead(inner, &input, services) else {
         return;
     };
     if !plan.volumes.is_empty() {

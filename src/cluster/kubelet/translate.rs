@@ -11,6 +11,16 @@ use crate::{
 
 /// The pod's containers and volumes (synchronous: the lookups borrow a snapshot).
 pub(super) fn translate(inner: &Inner, input: &PodInput) -> Result<pod::PodPlan, PodError> {
+    translate_ahead(inner, input, &[])
+}
+
+/// [`translate`] for a pod that starts once the Services `ahead` are applied too (those of the
+/// step it belongs to: they are applied before its workload creates it).
+pub(super) fn translate_ahead(
+    inner: &Inner,
+    input: &PodInput,
+    ahead: &[Object],
+) -> Result<pod::PodPlan, PodError> {
     let labels = inner.labels(&input.owner.to_string());
     let aliases = service_aliases(inner, input);
     // ConfigMaps and Secrets as applied right now (a pod sees what exists when it starts).
@@ -50,6 +60,13 @@ pub(super) fn translate(inner: &Inner, input: &PodInput) -> Result<pod::PodPlan,
     ctx.aliases = aliases;
     ctx.images = inner.opts.images.iter().cloned().collect();
     ctx.publish_ports = !inner.pods_reachable();
+    // Services as they will be when the pod starts (its environment is fixed then).
+    let mut services = inner.configs("Service", &input.namespace);
+    for s in ahead.iter().filter(|s| s.namespace() == input.namespace) {
+        services.retain(|applied| applied.name() != s.name());
+        services.push(s.clone());
+    }
+    ctx.service_links = pod::service_links(&services);
     pod::pod_containers(&input.spec, &ctx)
 }
 

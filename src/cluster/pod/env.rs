@@ -9,13 +9,16 @@ use k8s_openapi::api::core::v1 as k8s;
 use std::collections::BTreeSet;
 
 /// A container's environment being built in Kubernetes order.
-pub(super) struct Env {
+pub(super) struct Env<'a> {
     pub(super) vars: Vec<(String, String)>,
     /// Names of the variables whose values came from Secrets.
     pub(super) secret: BTreeSet<String>,
+    /// The service variables: `$(VAR)` sees them, and those the container does not declare
+    /// come last (pkg/kubelet/kubelet_pods.go, `makeEnvironmentVariables`).
+    services: &'a [(String, String)],
 }
 
-impl Env {
+impl<'a> Env<'a> {
     fn set(&mut self, name: String, value: String, from_secret: bool) {
         if from_secret {
             self.secret.insert(name.clone());
@@ -33,6 +36,12 @@ impl Env {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| (v.as_str(), self.secret.contains(name)))
+            .or_else(|| {
+                self.services
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| (v.as_str(), false))
+            })
     }
 
     /// Kubernetes' `$(VAR)` expansion: `$$` is a literal `$`, unknown or unterminated references
@@ -81,10 +90,20 @@ impl Env {
         (String::from_utf8_lossy(&out).into_owned(), used_secret)
     }
 
-    pub(super) fn build(c: &k8s::Container, spec: &PodSpec, ctx: &PodContext<'_>) -> Result<Self> {
+    pub(super) fn build(
+        c: &k8s::Container,
+        spec: &PodSpec,
+        ctx: &'a PodContext<'_>,
+    ) -> Result<Self> {
+        let services: &[(String, String)] = if spec.enable_service_links == Some(false) {
+            &[]
+        } else {
+            &ctx.service_links
+        };
         let mut env = Env {
             vars: Vec::new(),
             secret: BTreeSet::new(),
+            services,
         };
         let pod = || ctx.pod_name.clone();
         for from in c.env_from.iter().flatten() {
@@ -220,6 +239,11 @@ impl Env {
                 });
             }
         }
+        for (name, value) in env.services {
+            if !env.vars.iter().any(|(n, _)| n == name) {
+                env.vars.push((name.clone(), value.clone()));
+            }
+        }
         Ok(env)
     }
 }
@@ -249,6 +273,48 @@ mod tests {
             ]
         );
         assert_eq!(c.cmd.as_deref().unwrap(), ["one-two"]);
+    }
+
+    /// pkg/kubelet/kubelet_pods.go `makeEnvironmentVariables`: the container's own variables
+    /// win over service variables of the same name, `$(VAR)` sees the service variables, the
+    /// remaining ones come last, and `enableServiceLinks: false` leaves them out.
+    #[test]
+    fn service_variables_come_last_and_lose_to_declared_ones() {
+        let links = |ctx: &mut PodContext<'_>| {
+            ctx.service_links = vec![
+                (
+                    "REDIS_PORT".into(),
+                    "tcp://redis.shop.svc.cluster.local:6379".into(),
+                ),
+                (
+                    "REDIS_SERVICE_HOST".into(),
+                    "redis.shop.svc.cluster.local".into(),
+                ),
+            ];
+        };
+        let yaml = "containers:\n- name: app\n  image: x:1\n  \
+                    env: [{name: REDIS_PORT, value: '6379'}, {name: URL, value: 'redis://$(REDIS_SERVICE_HOST)'}]\n  \
+                    args: ['$(REDIS_SERVICE_HOST)']";
+        let p = plan_with(yaml, links).unwrap();
+        let c = &p.containers[0];
+        assert_eq!(env_of(c, "REDIS_PORT"), Some("6379"));
+        assert_eq!(
+            env_of(c, "URL"),
+            Some("redis://redis.shop.svc.cluster.local")
+        );
+        assert_eq!(
+            c.spec.cmd.as_deref().unwrap(),
+            ["redis.shop.svc.cluster.local"]
+        );
+        assert_eq!(
+            c.spec.env.last().map(|(n, _)| n.as_str()),
+            Some("REDIS_SERVICE_HOST")
+        );
+        let off = format!("enableServiceLinks: false\n{yaml}");
+        let p = plan_with(&off, links).unwrap();
+        let c = &p.containers[0];
+        assert_eq!(env_of(c, "REDIS_SERVICE_HOST"), None);
+        assert_eq!(env_of(c, "URL"), Some("redis://$(REDIS_SERVICE_HOST)"));
     }
 
     #[test]

@@ -49,6 +49,7 @@ mod downward;
 mod env;
 mod error;
 pub mod security;
+mod service_links;
 #[cfg(test)]
 mod test_support;
 mod volumes;
@@ -57,6 +58,7 @@ pub use assemble::pod_containers;
 pub use config::{ClaimLookup, ConfigKind, ObjectLookup};
 pub use error::PodError;
 pub use k8s::PodSpec;
+pub use service_links::service_links;
 
 use super::probe::Probe;
 use crate::runtime::{ContainerSpec, Labels, NetworkAttachment};
@@ -94,6 +96,9 @@ pub struct PodContext<'a> {
     /// Whether the pod's ports are published on the engine's 127.0.0.1, for probes that cannot
     /// dial the pod's address (see `ContainerRuntime::reaches_network`).
     pub publish_ports: bool,
+    /// The service variables of the namespace's Services ([`service_links`]), given to every
+    /// container unless the pod sets `enableServiceLinks: false`.
+    pub service_links: Vec<(String, String)>,
 }
 
 impl<'a> PodContext<'a> {
@@ -123,6 +128,7 @@ impl<'a> PodContext<'a> {
             claim_volume,
             images: BTreeMap::new(),
             publish_ports: true,
+            service_links: Vec::new(),
         }
     }
 }
