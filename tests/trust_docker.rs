@@ -659,3 +659,24 @@ fn service_links_reach_the_service_and_collide_with_port_variables() {
     down("trust-links");
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 }
+
+/// `hostAliases` (pkg/kubelet/kubelet_pods.go `hostsEntriesFromHostAliases`) are in every
+/// container's `/etc/hosts`, a pod of several containers included (they share its network
+/// namespace and its hosts file). A name only an alias resolves failed here before.
+#[test]
+#[ignore = "needs docker"]
+fn host_aliases_resolve_in_every_container_of_the_pod() {
+    common::ensure_test_image();
+    let check = "grep -q \"^10.1.2.3[[:space:]].*legacy-db.internal\" /etc/hosts && ping -c1 -W1 localhost-alias >/dev/null";
+    let yaml = format!(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: aliases\n  annotations: {{argocd.argoproj.io/hook: PostSync}}\n\
+         spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      \
+         hostAliases:\n        - {{ip: 10.1.2.3, hostnames: [legacy-db.internal]}}\n        - {{ip: 127.0.0.1, hostnames: [localhost-alias]}}\n      \
+         containers:\n        - name: main\n          image: {IMAGE}\n          command: [sh, -c, '{check}']\n        \
+         - name: second\n          image: {IMAGE}\n          command: [sh, -c, '{check}']\n"
+    );
+    let (_d, file) = source(&yaml, "{}");
+    let out = sync("trust-hosts", &file, &["--timeout", "60s"]);
+    down("trust-hosts");
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+}

@@ -61,6 +61,9 @@ pub struct ContainerSpec {
     pub env: Vec<(String, String)>,
     pub working_dir: Option<String>,
     pub hostname: Option<String>,
+    /// `/etc/hosts` entries `name:ip` (Kubernetes `hostAliases`); only a container with its own
+    /// network namespace writes them, the others share its file.
+    pub extra_hosts: Vec<String>,
     pub network: NetworkAttachment,
     /// Named volumes mounted into the container.
     pub mounts: Vec<Mount>,
@@ -223,6 +226,7 @@ impl std::fmt::Debug for ContainerSpec {
             )
             .field("working_dir", &self.working_dir)
             .field("hostname", &self.hostname)
+            .field("extra_hosts", &self.extra_hosts)
             .field("network", &self.network)
             .field("mounts", &self.mounts)
             .field("files", &self.files)

@@ -333,6 +333,7 @@ fn container(
             env: env.vars,
             working_dir: c.working_dir.clone().filter(|w| !w.is_empty()),
             hostname: None,
+            extra_hosts: host_aliases(spec),
             network: NetworkAttachment::None,
             mounts,
             files,
@@ -352,6 +353,21 @@ fn container(
         secret_env: env.secret,
         secret_args,
     })
+}
+
+/// The pod's `hostAliases` as `/etc/hosts` entries `name:ip`, in order (the kubelet appends
+/// them to the pod's hosts file: pkg/kubelet/kubelet_pods.go, `hostsEntriesFromHostAliases`).
+fn host_aliases(spec: &PodSpec) -> Vec<String> {
+    spec.host_aliases
+        .iter()
+        .flatten()
+        .flat_map(|a| {
+            a.hostnames
+                .iter()
+                .flatten()
+                .map(move |h| format!("{h}:{}", a.ip))
+        })
+        .collect()
 }
 
 /// Kubernetes defaults `imagePullPolicy` to Always for `:latest` or untagged, digest-less images.

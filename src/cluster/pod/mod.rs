@@ -218,7 +218,7 @@ impl PodPlan {
 
     /// The pod's sandbox: a container that only holds the pod's network namespace, as the
     /// kubelet's pause container does. It takes over what the first main container owns
-    /// (network, DNS aliases, hostname, published ports) and its labels; `None` for a pod
+    /// (network, DNS aliases, hostname, `/etc/hosts` entries, published ports) and its labels; `None` for a pod
     /// without main containers.
     pub fn sandbox(&self, name: String, image: &str) -> Option<ContainerSpec> {
         let first = &self.containers.first()?.spec;
@@ -229,6 +229,7 @@ impl PodPlan {
             entrypoint: Some(vec!["sleep".into()]),
             cmd: Some(vec!["2147483647".into()]),
             hostname: first.hostname.clone(),
+            extra_hosts: first.extra_hosts.clone(),
             network: first.network.clone(),
             ports: first.ports.clone(),
             labels: first.labels.clone(),
@@ -295,6 +296,7 @@ impl fmt::Debug for PodContainer {
             .field("env", &env)
             .field("working_dir", &s.working_dir)
             .field("hostname", &s.hostname)
+            .field("extra_hosts", &s.extra_hosts)
             .field("network", &s.network)
             .field("mounts", &s.mounts)
             .field("files", &files)

@@ -93,6 +93,9 @@ impl DockerRuntime {
             memory_swap: spec.memory_limit_bytes,
             nano_cpus: spec.nano_cpus,
             readonly_rootfs: spec.read_only_rootfs.then_some(true),
+            // Docker refuses host entries in a shared network namespace: the owner's file holds them.
+            extra_hosts: (!shares_netns && !spec.extra_hosts.is_empty())
+                .then(|| spec.extra_hosts.clone()),
             cap_add: (!spec.privileges.cap_add.is_empty()).then(|| spec.privileges.cap_add.clone()),
             cap_drop: (!spec.privileges.cap_drop.is_empty())
                 .then(|| spec.privileges.cap_drop.clone()),
