@@ -680,3 +680,39 @@ fn host_aliases_resolve_in_every_container_of_the_pod() {
     down("trust-hosts");
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 }
+
+/// `lifecycle.postStart` runs right after its container starts (pkg/kubelet/kuberuntime/
+/// kuberuntime_container.go `startContainer`): a readiness probe waiting for the file a
+/// postStart command writes passes (the Deployment never became ready before), and a postStart
+/// command that fails kills its container (`FailedPostStartHook`), so a hook whose own command
+/// succeeds fails, and the sync with it (green before).
+#[test]
+#[ignore = "needs docker"]
+fn post_start_handlers_run_and_their_failure_kills_the_container() {
+    common::ensure_test_image();
+    let lifecycle = "          lifecycle:\n            postStart:\n              exec: {command: [sh, -c, 'sleep 1 && touch /tmp/ready']}\n          \
+                     readinessProbe:\n            exec: {command: [test, -f, /tmp/ready]}\n            periodSeconds: 1\n";
+    let yaml = format!(
+        "{}{LATER_WAVE}",
+        deployment("web", IMAGE, lifecycle).replace(
+            "spec:\n  selector",
+            "spec:\n  progressDeadlineSeconds: 30\n  selector"
+        )
+    );
+    let (_d, file) = source(&yaml, "{}");
+    let out = sync("trust-poststart", &file, &["--timeout", "60s"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+
+    let hook = format!(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: check\n  annotations: {{argocd.argoproj.io/hook: PostSync}}\n\
+         spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      \
+         containers:\n        - name: main\n          image: {IMAGE}\n          command: [sh, -c, 'sleep 2 && echo done']\n          \
+         lifecycle:\n            postStart:\n              exec: {{command: [sh, -c, 'exit 3']}}\n"
+    );
+    let (_d, file) = source(&hook, "{}");
+    let out = sync("trust-poststart", &file, &["--timeout", "60s"]);
+    down("trust-poststart");
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(all.contains("FailedPostStartHook"), "{all}");
+}

@@ -1,6 +1,7 @@
 //! One main container of a running pod: its state, restarts and probes.
 use crate::{
     cluster::{
+        pod::PostStart,
         probe::{self, Observation, Probe, ProbeKind, ProbeStatus, ProbeTracker, Timing},
         sim::Inner,
     },
@@ -31,6 +32,9 @@ pub(super) struct Ctr {
     pub(super) liveness: Option<ProbeTracker>,
     pub(super) startup: Option<ProbeTracker>,
     pub(super) probes: Vec<Probe>,
+    /// Run after every start (`lifecycle.postStart`), and the pod as its messages name it
+    /// (`name_namespace`).
+    pub(super) post_start: Option<(PostStart, String)>,
     pub(super) ready: bool,
     pub(super) restarts: u32,
     /// When a crashed container may be started again (CrashLoopBackOff meanwhile).
@@ -52,6 +56,10 @@ pub(super) struct Ctr {
     /// Whom the waiter wakes (the pod's controller), kept for restarts.
     wake: Option<Arc<Notify>>,
 }
+
+/// How long a postStart command may run (the kubelet waits without a limit; a sync that
+/// waits this long has failed anyway).
+const POST_START_LIMIT: Duration = Duration::from_secs(600);
 
 /// How often a running container that Docker has not reported stopped is inspected anyway.
 const REINSPECT: Duration = Duration::from_secs(1);
@@ -85,6 +93,7 @@ impl Ctr {
             liveness: None,
             startup: None,
             probes,
+            post_start: None,
             ready: false,
             restarts: 0,
             restart_at: None,
@@ -297,6 +306,50 @@ impl Ctr {
         }
     }
 
+    /// Runs the postStart handler of this start, as the kubelet does before it goes on: when
+    /// it fails the container is killed (`FailedPostStartHook`), and restarted per the pod's
+    /// policy like any container that stopped.
+    pub(super) async fn run_post_start(&mut self, inner: &Inner) {
+        let Some((handler, pod)) = self.post_start.clone() else {
+            return;
+        };
+        let failed = match &handler {
+            PostStart::Sleep(d) => {
+                tokio::time::sleep(*d).await;
+                None
+            }
+            PostStart::Exec(cmd) => {
+                let run = inner.rt.exec(&self.id, cmd, POST_START_LIMIT);
+                let error = match tokio::time::timeout(POST_START_LIMIT, run).await {
+                    Err(_) => Some(format!("did not finish within {POST_START_LIMIT:?}")),
+                    Ok(Err(e)) => Some(e.to_string()),
+                    Ok(Ok(r)) if r.exit_code == 0 => None,
+                    Ok(Ok(r)) => Some(format!(
+                        "command '{}' exited with {}: , message: {:?}",
+                        cmd.join(" "),
+                        r.exit_code,
+                        r.output
+                    )),
+                };
+                // pkg/kubelet/lifecycle/handlers.go, `Run`.
+                error.map(|e| {
+                    format!(
+                        "Exec lifecycle hook ([{}]) for Container {:?} in Pod {pod:?} failed - error: {e}",
+                        cmd.join(" "),
+                        self.name
+                    )
+                })
+            }
+        };
+        if let Some(message) = failed {
+            tracing::warn!("FailedPostStartHook: {message}");
+            let _ = inner
+                .rt
+                .stop_container(&self.id, Duration::from_secs(1))
+                .await;
+        }
+    }
+
     /// Kubelet kills a container whose liveness/startup probe failed; it is then restarted.
     async fn restart_now(&mut self, inner: &Inner) {
         let _ = inner
@@ -309,6 +362,7 @@ impl Ctr {
             if let Some(wake) = self.wake.clone() {
                 self.watch(inner, &wake);
             }
+            self.run_post_start(inner).await;
         }
     }
 }

@@ -316,8 +316,11 @@ impl RunningPod {
                 .into_iter()
                 .flatten()
                 .collect();
-            pod.containers
-                .push(Ctr::new(c.name, Some(id), probes, inner.opts.timing));
+            let mut ctr = Ctr::new(c.name, Some(id), probes, inner.opts.timing);
+            ctr.post_start = c
+                .post_start
+                .map(|h| (h, format!("{}_{}", input.pod_name, input.namespace)));
+            pod.containers.push(ctr);
         }
         let created_ms = began.elapsed().as_millis();
         // Services of earlier steps route before this pod starts, as on a cluster.
@@ -332,6 +335,8 @@ impl RunningPod {
             pod.containers[i].on_started();
             // Hear of its exit from Docker at once rather than at an inspection.
             pod.containers[i].watch(inner, &pod.exited);
+            // The next container starts once this one's postStart handler is done.
+            pod.containers[i].run_post_start(inner).await;
         }
         pod.phase = PodPhase::Running;
         inner.waiting_pods.started(&pod.name);
@@ -450,6 +455,7 @@ impl RunningPod {
                         if inner.rt.start_container(&c.id).await.is_ok() {
                             c.on_started();
                             c.watch(inner, &exited);
+                            c.run_post_start(inner).await;
                         }
                     }
                 }
@@ -466,6 +472,7 @@ impl RunningPod {
                         if inner.rt.start_container(&c.id).await.is_ok() {
                             c.on_started();
                             c.watch(inner, &exited);
+                            c.run_post_start(inner).await;
                         }
                     }
                     Some(_) => {}

@@ -3,7 +3,7 @@
 use super::{
     env::Env,
     error::{PodError, Result},
-    security,
+    lifecycle, security,
     volumes::{escapes_volume, PodVolumes, ResolvedVolume},
     ContainerProbes, PodContainer, PodContext, PodPlan, PodSpec, PodVolume, PodVolumeSource,
     PullPolicy, RestartPolicy,
@@ -349,6 +349,7 @@ fn container(
         },
         pull_policy,
         probes,
+        post_start: lifecycle::post_start(c, warnings),
         netns_from_first: false,
         secret_env: env.secret,
         secret_args,

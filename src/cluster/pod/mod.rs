@@ -48,6 +48,7 @@ mod config;
 mod downward;
 mod env;
 mod error;
+mod lifecycle;
 pub mod security;
 mod service_links;
 #[cfg(test)]
@@ -58,6 +59,7 @@ pub use assemble::pod_containers;
 pub use config::{ClaimLookup, ConfigKind, ObjectLookup};
 pub use error::PodError;
 pub use k8s::PodSpec;
+pub use lifecycle::PostStart;
 pub use service_links::service_links;
 
 use super::probe::Probe;
@@ -168,6 +170,8 @@ pub struct PodContainer {
     /// Whether `spec.network` must be pointed at the first main container's id
     /// ([`PodPlan::join_first`]).
     pub netns_from_first: bool,
+    /// Run right after the container starts (`lifecycle.postStart`).
+    pub post_start: Option<PostStart>,
     /// Env var names whose values came from Secrets (redacted in `Debug`).
     secret_env: BTreeSet<String>,
     /// Whether `entrypoint`/`cmd` were expanded from a secret env var (redacted in `Debug`).
@@ -312,6 +316,7 @@ impl fmt::Debug for PodContainer {
             .field("pull_policy", &self.pull_policy)
             .field("probes", &self.probes)
             .field("netns_from_first", &self.netns_from_first)
+            .field("post_start", &self.post_start)
             .finish()
     }
 }
