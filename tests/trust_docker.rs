@@ -716,3 +716,42 @@ fn post_start_handlers_run_and_their_failure_kills_the_container() {
     let all = format!("{}{}", out.stdout, out.stderr);
     assert!(all.contains("FailedPostStartHook"), "{all}");
 }
+
+/// A failing init container is started again after a back-off (pkg/kubelet/kuberuntime/
+/// kuberuntime_manager.go `computeInitContainerActions`, `doBackOff`), so an init container
+/// that waits for something not there yet holds its pod back until it is: the Deployment
+/// becomes available and the sync succeeds. Before, the pod stayed Pending for ever and the
+/// sync failed at the progress deadline.
+#[test]
+#[ignore = "needs docker"]
+fn a_failing_init_container_is_retried_until_it_succeeds() {
+    common::ensure_test_image();
+    let ready_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3;
+    let init = format!(
+        "      initContainers:\n        - name: wait\n          image: {IMAGE}\n          \
+         command: [sh, -c, 'test $(date +%s) -ge {ready_at}']\n"
+    );
+    let yaml = format!(
+        "{}{LATER_WAVE}",
+        deployment("web", IMAGE, "")
+            .replace(
+                "spec:\n  selector",
+                "spec:\n  progressDeadlineSeconds: 40\n  selector"
+            )
+            .replace("      containers:\n", &format!("{init}      containers:\n"))
+    );
+    assert!(yaml.contains("initContainers"));
+    let (_d, file) = source(&yaml, "{}");
+    let out = sync("trust-init", &file, &["--timeout", "60s"]);
+    down("trust-init");
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("Init:CrashLoopBackOff"),
+        "{}",
+        out.stderr
+    );
+}

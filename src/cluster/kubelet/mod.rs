@@ -220,8 +220,10 @@ impl RunningPod {
                 PodVolumeSource::Claim { .. } => {}
             }
         }
-        // Init containers, in order, each to completion.
+        // Init containers, in order, each to completion. One that fails is started again
+        // after a back-off, as the kubelet does, unless the pod never restarts (a Job's).
         for init in &plan.init_containers {
+            let mut restarts = 0u32;
             let spec = &init.spec;
             let id = match inner.create_container(spec).await {
                 Ok(id) => id,
@@ -244,12 +246,35 @@ impl RunningPod {
                     Ok(ContainerState {
                         status: ContainerStatus::Exited { code, .. },
                         ..
-                    }) => {
+                    }) if plan.restart_policy == RestartPolicy::Never => {
                         pod.fail_start(
                             "Init:Error",
                             format!("init container `{}` exited with code {code}", init.name),
                         );
                         return pod;
+                    }
+                    Ok(ContainerState {
+                        status: ContainerStatus::Exited { code, .. },
+                        ..
+                    }) => {
+                        let delay = (inner.opts.restart_backoff_base * 2u32.pow(restarts.min(5)))
+                            .min(Duration::from_secs(300));
+                        restarts += 1;
+                        // pkg/kubelet/kuberuntime/kuberuntime_manager.go, `doBackOff`.
+                        inner.waiting_pods.waiting(PodWaiting {
+                            owner: input.owner.clone(),
+                            pod: input.pod_name.clone(),
+                            reason: "Init:CrashLoopBackOff".into(),
+                            message: format!(
+                                "back-off {delay:?} restarting failed container={} pod={}_{} (exit code {code})",
+                                init.name, input.pod_name, input.namespace
+                            ),
+                        });
+                        tokio::time::sleep(delay).await;
+                        if let Err(e) = inner.rt.start_container(&id).await {
+                            pod.fail_start("Init:Error", crate::error::render_chain(&e));
+                            return pod;
+                        }
                     }
                     Ok(_) => {
                         // Woken by the exit itself, else inspected again after a poll.
