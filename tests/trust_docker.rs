@@ -755,3 +755,25 @@ fn a_failing_init_container_is_retried_until_it_succeeds() {
         out.stderr
     );
 }
+
+/// A `downwardAPI` volume (pkg/volume/downwardapi/downwardapi.go `CollectData`,
+/// pkg/fieldpath/fieldpath.go `FormatMap`) holds the pod's name and its labels as
+/// `key="value"` lines; such a pod was refused as an unsupported volume before.
+#[test]
+#[ignore = "needs docker"]
+fn a_downward_api_volume_holds_the_pods_name_and_labels() {
+    common::ensure_test_image();
+    let check = "grep -qx app=\\\"checker\\\" /etc/podinfo/labels && case $(cat /etc/podinfo/name) in check-*) ;; *) exit 1;; esac && echo $(cat /etc/podinfo/name)";
+    let yaml = format!(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: check\n  annotations: {{argocd.argoproj.io/hook: PostSync}}\n\
+         spec:\n  backoffLimit: 0\n  template:\n    metadata: {{labels: {{app: checker}}}}\n    spec:\n      restartPolicy: Never\n      \
+         volumes:\n        - name: podinfo\n          downwardAPI:\n            items:\n              \
+         - {{path: name, fieldRef: {{fieldPath: metadata.name}}}}\n              - {{path: labels, fieldRef: {{fieldPath: metadata.labels}}}}\n      \
+         containers:\n        - name: main\n          image: {IMAGE}\n          command: [sh, -c, '{check}']\n          \
+         volumeMounts: [{{name: podinfo, mountPath: /etc/podinfo}}]\n"
+    );
+    let (_d, file) = source(&yaml, "{}");
+    let out = sync("trust-downward", &file, &["--timeout", "60s"]);
+    down("trust-downward");
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+}

@@ -238,22 +238,7 @@ pub fn strict_decoding(unknown_paths: &[String]) -> String {
     format!("strict decoding error: {}", fields.join(", "))
 }
 
-/// Go's `%q` for the plain strings Kubernetes names are made of.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+pub use crate::text::go_quote;
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@
 //! `ValidateConfigMap`/`ValidateSecret` in `pkg/apis/core/validation/validation.go`; the error
 //! text in `apimachinery/pkg/util/validation/field/errors.go` (`field.Invalid`, `ErrorBody`) and
 //! `apimachinery/pkg/api/errors/errors.go` (`NewInvalid`, `"%s %q is invalid: %v"`).
-use crate::manifest::Object;
+use crate::{manifest::Object, text::go_quote};
 use serde_json::Value;
 
 /// `DNS1123SubdomainMaxLength`, the longest ConfigMap or Secret key.
@@ -113,33 +113,6 @@ pub fn rejected_data_keys(obj: &Object) -> Option<String> {
         obj.kind(),
         go_quote(obj.name())
     ))
-}
-
-/// Go's `%q` of a string: double quotes, `\"` and `\\`, the C escapes, `\x..`/`\u....` for
-/// other control characters; printable text kept.
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x80 && c.is_control() => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]

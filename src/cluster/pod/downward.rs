@@ -1,7 +1,14 @@
-//! The downward API: `fieldRef` and `resourceFieldRef` values of env vars.
-use super::{PodContext, PodSpec};
+//! The downward API: `fieldRef` and `resourceFieldRef` values of env vars and of
+//! `downwardAPI` volume files.
+use super::{
+    error::{PodError, Result},
+    volumes::{escapes_volume, VolumeFile},
+    PodContext, PodSpec,
+};
 use crate::cluster::quantity::Quantity;
+use crate::text::go_quote;
 use k8s_openapi::api::core::v1 as k8s;
+use std::collections::BTreeMap;
 
 /// A `resourceFieldRef` syncsim cannot resolve: the field as shown in the error (the resource,
 /// with a detail in parentheses when the container or divisor is at fault).
@@ -41,6 +48,74 @@ pub(super) fn field_ref(path: &str, spec: &PodSpec, ctx: &PodContext<'_>) -> Opt
             }
         }
     })
+}
+
+/// The files of a `downwardAPI` volume (or projected source) `volume`: each item's field, as
+/// the kubelet writes it (pkg/volume/downwardapi/downwardapi.go, `CollectData`): the whole
+/// `metadata.labels` or `metadata.annotations` as sorted `key="value"` lines
+/// (pkg/fieldpath/fieldpath.go, `FormatMap`), other fields as their value.
+pub(super) fn volume_files(
+    items: &[k8s::DownwardAPIVolumeFile],
+    default_mode: u32,
+    volume: &str,
+    spec: &PodSpec,
+    ctx: &PodContext<'_>,
+) -> Result<Vec<VolumeFile>> {
+    let unsupported = |field: String| PodError::UnsupportedDownwardField {
+        pod: ctx.pod_name.clone(),
+        volume: volume.to_string(),
+        field,
+    };
+    let mut files = Vec::new();
+    for item in items {
+        if escapes_volume(&item.path) {
+            return Err(PodError::UnsafePath {
+                pod: ctx.pod_name.clone(),
+                volume: volume.to_string(),
+                what: "item path",
+                path: item.path.clone(),
+            });
+        }
+        let content = if let Some(f) = &item.field_ref {
+            match f.field_path.as_str() {
+                "metadata.labels" => format_map(&ctx.pod_labels),
+                "metadata.annotations" => format_map(&ctx.pod_annotations),
+                path if path.starts_with("metadata.") => {
+                    field_ref(path, spec, ctx).ok_or_else(|| unsupported(path.to_string()))?
+                }
+                path => return Err(unsupported(path.to_string())),
+            }
+        } else if let Some(r) = &item.resource_field_ref {
+            let own = spec
+                .containers
+                .first()
+                .ok_or_else(|| unsupported(r.resource.clone()))?;
+            resource_field_ref(r, own, spec, ctx)
+                .map_err(|UnsupportedResource(f)| unsupported(f))?
+        } else {
+            return Err(unsupported(format!(
+                "{} (no fieldRef or resourceFieldRef)",
+                item.path
+            )));
+        };
+        files.push(VolumeFile {
+            rel_path: item.path.clone(),
+            content: content.into_bytes(),
+            mode: item
+                .mode
+                .and_then(|m| u32::try_from(m).ok())
+                .map_or(default_mode, |m| m & 0o777),
+        });
+    }
+    Ok(files)
+}
+
+/// `FormatMap`: `key="value"` lines in key order, the value quoted as Go's `%q` quotes it.
+fn format_map(m: &BTreeMap<String, String>) -> String {
+    m.iter()
+        .map(|(k, v)| format!("{k}={}", go_quote(v)))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A stable, UUID-shaped identifier for the pod (Kubernetes assigns a random one).
@@ -125,6 +200,69 @@ pub(super) fn resource_field_ref(
 #[cfg(test)]
 mod tests {
     use super::super::test_support::*;
+
+    /// pkg/volume/downwardapi/downwardapi.go `CollectData` with pkg/fieldpath/fieldpath.go
+    /// `FormatMap` (sorted `key="value"` lines, Go-quoted values), in a `downwardAPI` volume
+    /// and a projected one.
+    #[test]
+    fn downward_api_volume_files_hold_the_pods_fields() {
+        let items = "[{path: name, fieldRef: {fieldPath: metadata.name}}, \
+                      {path: labels, fieldRef: {fieldPath: metadata.labels}}, \
+                      {path: team, fieldRef: {fieldPath: \"metadata.annotations['team']\"}, mode: 0o400}, \
+                      {path: limits/mem, resourceFieldRef: {containerName: a, resource: limits.memory, divisor: 1Mi}}]";
+        for volume in [
+            format!("{{name: info, downwardAPI: {{items: {items}}}}}"),
+            format!(
+                "{{name: info, projected: {{sources: [{{downwardAPI: {{items: {items}}}}}]}}}}"
+            ),
+        ] {
+            let p = plan(&format!(
+                "volumes: [{volume}]\ncontainers: [{{name: a, image: 'x:1', \
+                 resources: {{limits: {{memory: 64Mi}}}}, volumeMounts: [{{name: info, mountPath: /etc/podinfo}}]}}]"
+            ))
+            .unwrap();
+            let files: Vec<(&str, String, u32)> = p.containers[0]
+                .spec
+                .files
+                .iter()
+                .map(|f| {
+                    (
+                        f.path.as_str(),
+                        String::from_utf8_lossy(&f.content).into_owned(),
+                        f.mode,
+                    )
+                })
+                .collect();
+            assert_eq!(
+                files,
+                [
+                    ("/etc/podinfo/name", "web-0".to_string(), 0o644),
+                    ("/etc/podinfo/labels", "app=\"web\"".to_string(), 0o644),
+                    ("/etc/podinfo/team", "core".to_string(), 0o400),
+                    ("/etc/podinfo/limits/mem", "64".to_string(), 0o644),
+                ],
+                "{volume}"
+            );
+        }
+        let err = plan(
+            "volumes: [{name: info, downwardAPI: {items: [{path: ip, fieldRef: {fieldPath: status.podIP}}]}}]\n\
+             containers: [{name: a, image: 'x:1', volumeMounts: [{name: info, mountPath: /i}]}]",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("downward API field `status.podIP`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn go_quote_escapes_as_strconv_quote() {
+        assert_eq!(
+            crate::text::go_quote("a\"b\\c\nd\u{1}é"),
+            "\"a\\\"b\\\\c\\nd\\x01é\""
+        );
+    }
 
     #[test]
     fn field_refs_resolve_from_the_pod() {

@@ -42,11 +42,18 @@ pub enum PodError {
         claim: String,
     },
     /// A volume type syncsim cannot provide.
-    #[error("pod `{pod}`: volume `{volume}` is of type `{kind}`, which syncsim does not support (supported: configMap, secret, emptyDir, persistentVolumeClaim, projected configMap/secret)")]
+    #[error("pod `{pod}`: volume `{volume}` is of type `{kind}`, which syncsim does not support (supported: configMap, secret, downwardAPI, emptyDir, persistentVolumeClaim, projected configMap/secret/downwardAPI)")]
     UnsupportedVolume {
         pod: String,
         volume: String,
         kind: String,
+    },
+    /// A downward API volume file of a field syncsim does not provide.
+    #[error("pod `{pod}`: volume `{volume}`: downward API field `{field}` cannot be provided (a volume takes metadata.name, metadata.namespace, metadata.uid, metadata.labels, metadata.annotations and their ['key'] forms, and resourceFieldRef)")]
+    UnsupportedDownwardField {
+        pod: String,
+        volume: String,
+        field: String,
     },
     /// A volume mount names a volume the pod does not declare.
     #[error("pod `{pod}` container `{container}`: volume mount `{volume}` does not match any volume of the pod")]

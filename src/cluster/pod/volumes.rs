@@ -1,5 +1,5 @@
-//! The pod's volumes: emptyDir and PVCs as Docker volumes, ConfigMap, Secret and projected
-//! volumes as files written into the containers before start.
+//! The pod's volumes: emptyDir and PVCs as Docker volumes, ConfigMap, Secret, downward API and
+//! projected volumes as files written into the containers before start.
 use super::{
     config::{config_data, ConfigKind},
     error::{PodError, Result},
@@ -117,10 +117,28 @@ impl PodVolumes {
                     optional: s.optional.unwrap_or(false),
                 };
                 ResolvedVolume::Files(src.files(&v.name, mode(s.default_mode), ctx, &user)?)
+            } else if let Some(d) = &v.downward_api {
+                ResolvedVolume::Files(super::downward::volume_files(
+                    d.items.as_deref().unwrap_or_default(),
+                    mode(d.default_mode),
+                    &v.name,
+                    spec,
+                    ctx,
+                )?)
             } else if let Some(p) = &v.projected {
                 let default_mode = mode(p.default_mode);
                 let mut files = Vec::new();
                 for source in p.sources.iter().flatten() {
+                    if let Some(d) = &source.downward_api {
+                        files.extend(super::downward::volume_files(
+                            d.items.as_deref().unwrap_or_default(),
+                            default_mode,
+                            &v.name,
+                            spec,
+                            ctx,
+                        )?);
+                        continue;
+                    }
                     let src = if let Some(cm) = &source.config_map {
                         Projection {
                             kind: ConfigKind::ConfigMap,
