@@ -777,3 +777,47 @@ fn a_downward_api_volume_holds_the_pods_name_and_labels() {
     down("trust-downward");
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 }
+
+/// Pod sysctls (pkg/kubelet/sysctl/allowlist.go `Admit`, safe_sysctls.go; pkg/kubelet/kubelet.go
+/// `rejectPod`): a safe one is set in the pod; an unsafe one the node does not allow gets the
+/// pod rejected (`SysctlForbidden`), which fails a hook and its sync (green before: Docker
+/// applied it); allowed by the cluster description's `allowedUnsafeSysctls` (the kubelet's
+/// `--allowed-unsafe-sysctls`), it is set.
+#[test]
+#[ignore = "needs docker"]
+fn unsafe_sysctls_need_the_nodes_allowlist_and_safe_ones_apply() {
+    common::ensure_test_image();
+    let job = |sysctls: &str, check: &str| {
+        format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: tuned\n  annotations: {{argocd.argoproj.io/hook: PostSync}}\n\
+             spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      \
+             securityContext: {{sysctls: {sysctls}}}\n      \
+             containers:\n        - name: main\n          image: {IMAGE}\n          command: [sh, -c, '{check}']\n"
+        )
+    };
+    let safe = job(
+        "[{name: net.ipv4.tcp_keepalive_time, value: '600'}]",
+        "test $(cat /proc/sys/net/ipv4/tcp_keepalive_time) = 600",
+    );
+    let (_d, file) = source(&safe, "{}");
+    let out = sync("trust-sysctl", &file, &["--timeout", "60s"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+
+    let unsafe_one = job(
+        "[{name: net.core.somaxconn, value: '1024'}]",
+        "test $(cat /proc/sys/net/core/somaxconn) = 1024",
+    );
+    let (_d, file) = source(&unsafe_one, "{}");
+    let out = sync("trust-sysctl", &file, &["--timeout", "60s"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        all.contains("Pod was rejected: forbidden sysctl: \"net.core.somaxconn\" not allowlisted"),
+        "{all}"
+    );
+
+    let (_d, file) = source(&unsafe_one, "{allowedUnsafeSysctls: [net.core.*]}");
+    let out = sync("trust-sysctl", &file, &["--timeout", "60s"]);
+    down("trust-sysctl");
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+}

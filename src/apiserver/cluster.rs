@@ -157,6 +157,8 @@ pub struct ClusterDescription {
     /// Namespaces that exist, besides [`DEFAULT_NAMESPACES`].
     pub namespaces: Vec<String>,
     pub storage_classes: Vec<StorageClass>,
+    /// The nodes' `--allowed-unsafe-sysctls`: sysctl names, or prefixes ending in `*`.
+    pub allowed_unsafe_sysctls: Vec<String>,
 }
 
 /// Namespaces every cluster has.
@@ -173,6 +175,7 @@ impl Default for ClusterDescription {
             custom_kinds: Vec::new(),
             namespaces: Vec::new(),
             storage_classes: vec![default_storage_class()],
+            allowed_unsafe_sysctls: Vec::new(),
         }
     }
 }
@@ -195,6 +198,8 @@ pub struct RawCluster {
     #[serde(default)]
     namespaces: Vec<String>,
     storage_classes: Option<Vec<RawStorageClass>>,
+    #[serde(default)]
+    allowed_unsafe_sysctls: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -334,12 +339,29 @@ impl ClusterDescription {
                 out
             }
         };
+        for (i, s) in raw.allowed_unsafe_sysctls.iter().enumerate() {
+            let name = s.strip_suffix('*').unwrap_or(s);
+            let valid = !name.is_empty()
+                && name.len() <= 253
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/".contains(&b));
+            if !valid {
+                return Err(problem(
+                    format!("cluster.allowedUnsafeSysctls[{i}]"),
+                    format!(
+                        "`{s}` is not a sysctl name or prefix (write it as the kubelet's --allowed-unsafe-sysctls takes it: `net.core.somaxconn`, `kernel.msg*`)"
+                    ),
+                ));
+            }
+        }
         Ok(Self {
             kubernetes_version,
             crds,
             custom_kinds,
             namespaces,
             storage_classes,
+            allowed_unsafe_sysctls: raw.allowed_unsafe_sysctls,
         })
     }
 
@@ -473,6 +495,7 @@ mod tests {
     #[test_case(r#"{namespaces: [Istio_System]}"#, "cluster.namespaces[0]", "not a namespace name" ; "bad namespace")]
     #[test_case(r#"{storageClasses: [{name: a, default: true}, {name: b, default: true}]}"#, "cluster.storageClasses", "more than one" ; "two defaults")]
     #[test_case(r#"{storageClasses: [{name: a}, {name: a}]}"#, "cluster.storageClasses[1].name", "listed twice" ; "duplicate class")]
+    #[test_case(r#"{allowedUnsafeSysctls: [net.core.somaxconn, "Net Core"]}"#, "cluster.allowedUnsafeSysctls[1]", "kernel.msg*" ; "bad sysctl")]
     fn bad_entries_name_the_field(yaml: &str, field: &str, fix: &str) {
         let err = ClusterDescription::from_raw(raw(yaml), Path::new(".")).unwrap_err();
         assert_eq!(err.field, field, "{err}");

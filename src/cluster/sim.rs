@@ -51,6 +51,9 @@ pub struct ClusterOptions {
     /// The image of the containers that realise Services needing a proxy (port remapping,
     /// readiness; see `cluster::service`).
     pub service_proxy_image: String,
+    /// The node's `--allowed-unsafe-sysctls` (names or `prefix*`): pods asking for other
+    /// sysctls than the safe ones are rejected (`cluster::pod::sysctl`).
+    pub allowed_unsafe_sysctls: Vec<String>,
 }
 
 impl Default for ClusterOptions {
@@ -65,6 +68,7 @@ impl Default for ClusterOptions {
             timing: Timing::default(),
             storage_classes: StorageClass::defaults(),
             service_proxy_image: service::DEFAULT_PROXY_IMAGE.to_string(),
+            allowed_unsafe_sysctls: Vec::new(),
         }
     }
 }

@@ -359,6 +359,7 @@ pub(super) async fn open(
         timing: req.timing,
         poll_interval: req.timing.controller_poll(),
         storage_classes: cluster.storage_classes.iter().map(Into::into).collect(),
+        allowed_unsafe_sysctls: cluster.allowed_unsafe_sysctls.clone(),
         ..ClusterOptions::default()
     };
     let run_id = copts.run_id.clone();

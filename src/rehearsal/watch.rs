@@ -261,6 +261,7 @@ pub async fn watch(
         images: req.images.clone(),
         job_backoff_base: req.job_backoff,
         storage_classes: cluster.storage_classes.iter().map(Into::into).collect(),
+        allowed_unsafe_sysctls: cluster.allowed_unsafe_sysctls.clone(),
         ..ClusterOptions::default()
     };
     let run_id = copts.run_id.clone();

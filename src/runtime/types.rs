@@ -64,6 +64,9 @@ pub struct ContainerSpec {
     /// `/etc/hosts` entries `name:ip` (Kubernetes `hostAliases`); only a container with its own
     /// network namespace writes them, the others share its file.
     pub extra_hosts: Vec<String>,
+    /// Kernel parameters of the container's namespaces (Kubernetes pod `sysctls`); like
+    /// `extra_hosts`, only a container with its own network namespace sets them.
+    pub sysctls: Vec<(String, String)>,
     pub network: NetworkAttachment,
     /// Named volumes mounted into the container.
     pub mounts: Vec<Mount>,
@@ -227,6 +230,7 @@ impl std::fmt::Debug for ContainerSpec {
             .field("working_dir", &self.working_dir)
             .field("hostname", &self.hostname)
             .field("extra_hosts", &self.extra_hosts)
+            .field("sysctls", &self.sysctls)
             .field("network", &self.network)
             .field("mounts", &self.mounts)
             .field("files", &self.files)

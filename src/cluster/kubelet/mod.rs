@@ -25,7 +25,7 @@ pub use waiting::PodWaiting;
 pub(crate) use waiting::WaitingPods;
 
 use super::{
-    pod::{PodVolumeSource, RestartPolicy},
+    pod::{self, PodVolumeSource, RestartPolicy},
     probe::Probe,
     sim::Inner,
 };
@@ -187,6 +187,19 @@ impl RunningPod {
     pub async fn start(inner: &Inner, input: PodInput) -> RunningPod {
         let began = Instant::now();
         inner.prepared.begin(&input.pod_name);
+        // Admission: a pod asking for a sysctl the node does not allow is rejected for good.
+        if let Some(message) =
+            pod::sysctl::rejection(&input.spec, &inner.opts.allowed_unsafe_sysctls)
+        {
+            tracing::warn!("pod {}: {message}", input.pod_name);
+            let mut pod = Self::new(
+                &input.pod_name,
+                restart_policy(&input.spec),
+                PodPhase::Failed,
+            );
+            pod.error = Some((pod::sysctl::FORBIDDEN_REASON.to_string(), message));
+            return pod;
+        }
         let resource = format!("/Pod/{}/{}", input.namespace, input.pod_name);
         inner.reach_pods().await;
         let mut plan = match translate(inner, &input) {

@@ -171,7 +171,11 @@ async fn prepare_pod(inner: &Inner, input: PodInput, services: &[Object]) {
         .iter()
         .flatten()
         .any(|v| v.persistent_volume_claim.is_some() || v.ephemeral.is_some());
-    if claims || !input.claim_volumes.is_empty() {
+    if claims
+        || !input.claim_volumes.is_empty()
+        || crate::cluster::pod::sysctl::rejection(&input.spec, &inner.opts.allowed_unsafe_sysctls)
+            .is_some()
+    {
         return;
     }
     inner.reach_pods().await;

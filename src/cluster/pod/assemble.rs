@@ -334,6 +334,7 @@ fn container(
             working_dir: c.working_dir.clone().filter(|w| !w.is_empty()),
             hostname: None,
             extra_hosts: host_aliases(spec),
+            sysctls: super::sysctl::sysctls(spec),
             network: NetworkAttachment::None,
             mounts,
             files,

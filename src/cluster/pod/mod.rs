@@ -51,6 +51,7 @@ mod error;
 mod lifecycle;
 pub mod security;
 mod service_links;
+pub mod sysctl;
 #[cfg(test)]
 mod test_support;
 mod volumes;
@@ -222,7 +223,7 @@ impl PodPlan {
 
     /// The pod's sandbox: a container that only holds the pod's network namespace, as the
     /// kubelet's pause container does. It takes over what the first main container owns
-    /// (network, DNS aliases, hostname, `/etc/hosts` entries, published ports) and its labels; `None` for a pod
+    /// (network, DNS aliases, hostname, `/etc/hosts` entries, sysctls, published ports) and its labels; `None` for a pod
     /// without main containers.
     pub fn sandbox(&self, name: String, image: &str) -> Option<ContainerSpec> {
         let first = &self.containers.first()?.spec;
@@ -234,6 +235,7 @@ impl PodPlan {
             cmd: Some(vec!["2147483647".into()]),
             hostname: first.hostname.clone(),
             extra_hosts: first.extra_hosts.clone(),
+            sysctls: first.sysctls.clone(),
             network: first.network.clone(),
             ports: first.ports.clone(),
             labels: first.labels.clone(),
@@ -301,6 +303,7 @@ impl fmt::Debug for PodContainer {
             .field("working_dir", &s.working_dir)
             .field("hostname", &s.hostname)
             .field("extra_hosts", &s.extra_hosts)
+            .field("sysctls", &s.sysctls)
             .field("network", &s.network)
             .field("mounts", &s.mounts)
             .field("files", &files)

@@ -96,6 +96,8 @@ impl DockerRuntime {
             // Docker refuses host entries in a shared network namespace: the owner's file holds them.
             extra_hosts: (!shares_netns && !spec.extra_hosts.is_empty())
                 .then(|| spec.extra_hosts.clone()),
+            sysctls: (!shares_netns && !spec.sysctls.is_empty())
+                .then(|| spec.sysctls.iter().cloned().collect()),
             cap_add: (!spec.privileges.cap_add.is_empty()).then(|| spec.privileges.cap_add.clone()),
             cap_drop: (!spec.privileges.cap_drop.is_empty())
                 .then(|| spec.privileges.cap_drop.clone()),
