@@ -501,7 +501,8 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "pod `web-0`: volume `h` is of type `hostPath`, which syncsim does not support \
-             (supported: configMap, secret, emptyDir, persistentVolumeClaim, projected configMap/secret)"
+             (supported: configMap, secret, downwardAPI, emptyDir, persistentVolumeClaim, projected \
+             configMap/secret/downwardAPI)"
         );
         let err = plan(
             "volumes: [{name: t, projected: {sources: [{serviceAccountToken: {path: token}}]}}]\ncontainers: [{name: a, image: 'x:1'}]",
