@@ -595,6 +595,13 @@ fn capabilities_and_no_new_privileges_apply_inside_a_container() {
     let (_d, file) = source(&yaml, "{}");
     let out = sync("trust-caps", &file, &["--timeout", "60s"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    // On a cluster whose kubelet has seccompDefault on, no profile means the runtime's filter.
+    let (_d, file) = source(
+        &yaml.replace("[[:space:]]0$", "[[:space:]]2$"),
+        "{seccompDefault: true}",
+    );
+    let out = sync("trust-caps", &file, &["--timeout", "60s"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 
     // Without CHOWN, and with the runtime's seccomp filter (mode 2) asked for by the pod.
     let without_chown = yaml
@@ -819,5 +826,40 @@ fn unsafe_sysctls_need_the_nodes_allowlist_and_safe_ones_apply() {
     let (_d, file) = source(&unsafe_one, "{allowedUnsafeSysctls: [net.core.*]}");
     let out = sync("trust-sysctl", &file, &["--timeout", "60s"]);
     down("trust-sysctl");
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+}
+
+/// The ServiceAccount admission plugin (plugin/pkg/admission/serviceaccount/admission.go)
+/// refuses a pod whose ServiceAccount does not exist, and the controller retries: a hook Job
+/// whose ServiceAccount comes in no wave never runs, so the sync does not finish (it ran and
+/// went green before); with the ServiceAccount in the source, or declared in the cluster
+/// description as existing, it runs.
+#[test]
+#[ignore = "needs docker"]
+fn a_pod_waits_for_its_service_account() {
+    common::ensure_test_image();
+    let job = format!(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations: {{argocd.argoproj.io/hook: PostSync}}\n\
+         spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      serviceAccountName: migrator\n      \
+         containers:\n        - name: main\n          image: {IMAGE}\n          command: [sh, -c, 'echo migrated']\n"
+    );
+    let (_d, file) = source(&job, "{}");
+    let out = sync("trust-sa", &file, &["--timeout", "8s"]);
+    assert_ne!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        all.contains("pods \"migrate-\" is forbidden: error looking up service account default/migrator: serviceaccount \"migrator\" not found"),
+        "{all}"
+    );
+
+    let with_sa =
+        format!("apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: migrator}}\n---\n{job}");
+    let (_d, file) = source(&with_sa, "{}");
+    let out = sync("trust-sa", &file, &["--timeout", "60s"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+
+    let (_d, file) = source(&job, "{serviceAccounts: [default/migrator]}");
+    let out = sync("trust-sa", &file, &["--timeout", "60s"]);
+    down("trust-sa");
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 }

@@ -159,6 +159,12 @@ pub struct ClusterDescription {
     pub storage_classes: Vec<StorageClass>,
     /// The nodes' `--allowed-unsafe-sysctls`: sysctl names, or prefixes ending in `*`.
     pub allowed_unsafe_sysctls: Vec<String>,
+    /// ServiceAccounts that exist before the sync, besides each namespace's `default`, as
+    /// `namespace/name`.
+    pub service_accounts: Vec<String>,
+    /// The kubelet's `seccompDefault`: a container without a `seccompProfile` gets the
+    /// runtime's default filter rather than none.
+    pub seccomp_default: bool,
 }
 
 /// Namespaces every cluster has.
@@ -176,6 +182,8 @@ impl Default for ClusterDescription {
             namespaces: Vec::new(),
             storage_classes: vec![default_storage_class()],
             allowed_unsafe_sysctls: Vec::new(),
+            service_accounts: Vec::new(),
+            seccomp_default: false,
         }
     }
 }
@@ -200,6 +208,10 @@ pub struct RawCluster {
     storage_classes: Option<Vec<RawStorageClass>>,
     #[serde(default)]
     allowed_unsafe_sysctls: Vec<String>,
+    #[serde(default)]
+    service_accounts: Vec<String>,
+    #[serde(default)]
+    seccomp_default: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -355,6 +367,20 @@ impl ClusterDescription {
                 ));
             }
         }
+        for (i, s) in raw.service_accounts.iter().enumerate() {
+            let valid = s.split_once('/').is_some_and(|(ns, name)| {
+                is_dns_label(ns)
+                    && !name.is_empty()
+                    && name.len() <= 253
+                    && name.split('.').all(is_dns_label)
+            });
+            if !valid {
+                return Err(problem(
+                    format!("cluster.serviceAccounts[{i}]"),
+                    format!("`{s}` is not `namespace/name` (write it as `shortlink/migrator`)"),
+                ));
+            }
+        }
         Ok(Self {
             kubernetes_version,
             crds,
@@ -362,6 +388,8 @@ impl ClusterDescription {
             namespaces,
             storage_classes,
             allowed_unsafe_sysctls: raw.allowed_unsafe_sysctls,
+            service_accounts: raw.service_accounts,
+            seccomp_default: raw.seccomp_default,
         })
     }
 
@@ -496,6 +524,7 @@ mod tests {
     #[test_case(r#"{storageClasses: [{name: a, default: true}, {name: b, default: true}]}"#, "cluster.storageClasses", "more than one" ; "two defaults")]
     #[test_case(r#"{storageClasses: [{name: a}, {name: a}]}"#, "cluster.storageClasses[1].name", "listed twice" ; "duplicate class")]
     #[test_case(r#"{allowedUnsafeSysctls: [net.core.somaxconn, "Net Core"]}"#, "cluster.allowedUnsafeSysctls[1]", "kernel.msg*" ; "bad sysctl")]
+    #[test_case(r#"{serviceAccounts: [shortlink/migrator, migrator]}"#, "cluster.serviceAccounts[1]", "namespace/name" ; "service account without namespace")]
     fn bad_entries_name_the_field(yaml: &str, field: &str, fix: &str) {
         let err = ClusterDescription::from_raw(raw(yaml), Path::new(".")).unwrap_err();
         assert_eq!(err.field, field, "{err}");

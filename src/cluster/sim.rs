@@ -54,6 +54,10 @@ pub struct ClusterOptions {
     /// The node's `--allowed-unsafe-sysctls` (names or `prefix*`): pods asking for other
     /// sysctls than the safe ones are rejected (`cluster::pod::sysctl`).
     pub allowed_unsafe_sysctls: Vec<String>,
+    /// ServiceAccounts that exist before the sync, as `namespace/name`.
+    pub service_accounts: Vec<String>,
+    /// The kubelet's `seccompDefault` (off by default).
+    pub seccomp_default: bool,
 }
 
 impl Default for ClusterOptions {
@@ -69,6 +73,8 @@ impl Default for ClusterOptions {
             storage_classes: StorageClass::defaults(),
             service_proxy_image: service::DEFAULT_PROXY_IMAGE.to_string(),
             allowed_unsafe_sysctls: Vec::new(),
+            service_accounts: Vec::new(),
+            seccomp_default: false,
         }
     }
 }

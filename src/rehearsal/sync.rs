@@ -360,6 +360,8 @@ pub(super) async fn open(
         poll_interval: req.timing.controller_poll(),
         storage_classes: cluster.storage_classes.iter().map(Into::into).collect(),
         allowed_unsafe_sysctls: cluster.allowed_unsafe_sysctls.clone(),
+        service_accounts: cluster.service_accounts.clone(),
+        seccomp_default: cluster.seccomp_default,
         ..ClusterOptions::default()
     };
     let run_id = copts.run_id.clone();

@@ -262,6 +262,8 @@ pub async fn watch(
         job_backoff_base: req.job_backoff,
         storage_classes: cluster.storage_classes.iter().map(Into::into).collect(),
         allowed_unsafe_sysctls: cluster.allowed_unsafe_sysctls.clone(),
+        service_accounts: cluster.service_accounts.clone(),
+        seccomp_default: cluster.seccomp_default,
         ..ClusterOptions::default()
     };
     let run_id = copts.run_id.clone();

@@ -1,6 +1,7 @@
 //! What keeps a pod from starting, in the kubelet's words: a missing ConfigMap, Secret or key,
 //! an image that can be neither found nor pulled, a container the kubelet will not run as
-//! root. Each leaves the pod Pending (the kubelet retries), never Failed.
+//! root; and, before the kubelet, a ServiceAccount the API server cannot find when the pod's
+//! controller creates it. Each leaves the pod Pending (retried), never Failed.
 use super::PodInput;
 use crate::cluster::{
     pod::{
@@ -14,6 +15,9 @@ use k8s_openapi::api::core::v1::{Container, PodSpec};
 /// `ErrCreateContainerConfig` (pkg/kubelet/kuberuntime/kuberuntime_container.go): a container
 /// whose ConfigMap, Secret or key is missing; the kubelet retries, the pod stays Pending.
 pub(super) const CREATE_CONTAINER_CONFIG_ERROR: &str = "CreateContainerConfigError";
+/// The controller's event when the API server refuses a pod it creates (pkg/controller/
+/// controller_utils.go, `FailedCreatePodReason`).
+pub(super) const FAILED_CREATE: &str = "FailedCreate";
 /// `ErrImagePullBackOff` (pkg/kubelet/images/types.go).
 pub(super) const IMAGE_PULL_BACK_OFF: &str = "ImagePullBackOff";
 /// `ErrImageNeverPull` (pkg/kubelet/images/types.go).
@@ -36,6 +40,49 @@ pub(super) fn config_error(e: &PodError, namespace: &str) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// The API server's refusal of the pod when its ServiceAccount does not exist: the
+/// ServiceAccount admission plugin (plugin/pkg/admission/serviceaccount/admission.go) answers
+/// `pods "<name>" is forbidden: error looking up service account <ns>/<sa>: serviceaccount "<sa>"
+/// not found`, the name being the pod's `generateName` for a controller's pod
+/// (apiserver/pkg/admission/errors.go, `extractResourceName`). The controller retries, so the
+/// pod is created once the ServiceAccount is; until then its workload waits, a Deployment
+/// until its progress deadline, a Job for ever. `default` always exists; others are the
+/// applied ServiceAccounts and those the cluster description says exist.
+pub(super) fn missing_service_account(inner: &Inner, input: &PodInput) -> Option<String> {
+    let sa = input
+        .spec
+        .service_account_name
+        .as_deref()
+        .or(input.spec.service_account.as_deref())
+        .filter(|s| !s.is_empty())
+        .unwrap_or("default");
+    let ns = &input.namespace;
+    if sa == "default"
+        || inner
+            .opts
+            .service_accounts
+            .iter()
+            .any(|s| *s == format!("{ns}/{sa}"))
+        || inner
+            .configs("ServiceAccount", ns)
+            .iter()
+            .any(|o| o.name() == sa)
+    {
+        return None;
+    }
+    // A StatefulSet names its pods; other controllers have the API server generate the name.
+    let name = match input.owner.kind.as_str() {
+        "StatefulSet" | "Pod" => input.pod_name.as_str(),
+        _ => input
+            .pod_name
+            .rfind('-')
+            .map_or(input.pod_name.as_str(), |i| &input.pod_name[..=i]),
+    };
+    Some(format!(
+        "pods \"{name}\" is forbidden: error looking up service account {ns}/{sa}: serviceaccount \"{sa}\" not found"
+    ))
 }
 
 /// The init containers of `spec`, then its main containers.

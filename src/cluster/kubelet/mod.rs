@@ -19,7 +19,10 @@ mod sandbox;
 mod translate;
 mod waiting;
 
-use cannot_start::{config_error, missing_image, refused_as_root, CREATE_CONTAINER_CONFIG_ERROR};
+use cannot_start::{
+    config_error, missing_image, missing_service_account, refused_as_root,
+    CREATE_CONTAINER_CONFIG_ERROR, FAILED_CREATE,
+};
 pub(crate) use prepared::Prepared;
 pub use waiting::PodWaiting;
 pub(crate) use waiting::WaitingPods;
@@ -187,7 +190,11 @@ impl RunningPod {
     pub async fn start(inner: &Inner, input: PodInput) -> RunningPod {
         let began = Instant::now();
         inner.prepared.begin(&input.pod_name);
-        // Admission: a pod asking for a sysctl the node does not allow is rejected for good.
+        // The API server's admission: the pod is not created while its ServiceAccount is missing.
+        if let Some(message) = missing_service_account(inner, &input) {
+            return Self::waiting(inner, input, FAILED_CREATE, message);
+        }
+        // The kubelet's: a pod asking for a sysctl the node does not allow is rejected for good.
         if let Some(message) =
             pod::sysctl::rejection(&input.spec, &inner.opts.allowed_unsafe_sysctls)
         {

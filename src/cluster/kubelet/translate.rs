@@ -67,6 +67,7 @@ pub(super) fn translate_ahead(
         services.push(s.clone());
     }
     ctx.service_links = pod::service_links(&services);
+    ctx.seccomp_default = inner.opts.seccomp_default;
     pod::pod_containers(&input.spec, &ctx)
 }
 

@@ -346,7 +346,7 @@ fn container(
             group_add: security::supplemental_groups(spec),
             fs_group,
             read_only_rootfs,
-            privileges: security::privileges(spec, c),
+            privileges: security::privileges(spec, c, ctx.seccomp_default),
         },
         pull_policy,
         probes,

@@ -102,6 +102,8 @@ pub struct PodContext<'a> {
     /// The service variables of the namespace's Services ([`service_links`]), given to every
     /// container unless the pod sets `enableServiceLinks: false`.
     pub service_links: Vec<(String, String)>,
+    /// The kubelet's `seccompDefault`: containers without a profile get the runtime's filter.
+    pub seccomp_default: bool,
 }
 
 impl<'a> PodContext<'a> {
@@ -132,6 +134,7 @@ impl<'a> PodContext<'a> {
             images: BTreeMap::new(),
             publish_ports: true,
             service_links: Vec::new(),
+            seccomp_default: false,
         }
     }
 }

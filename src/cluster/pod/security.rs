@@ -29,9 +29,10 @@
 //!
 //! A container without a `seccompProfile` (its own, else the pod's) runs without a seccomp
 //! filter, as the kubelet runs it unless its `seccompDefault` setting is on (it is off by
-//! default: pkg/kubelet/kuberuntime/security_context_linux.go, `getSeccompProfile`); Docker
-//! would apply its default filter. `RuntimeDefault` keeps the runtime's filter, `Unconfined`
-//! none; a `Localhost` profile is not on this machine, and the runtime's filter stands in.
+//! default: pkg/kubelet/kuberuntime/security_context_linux.go, `getSeccompProfile`; the
+//! cluster description's `seccompDefault` says it is on); Docker would apply its default
+//! filter. `RuntimeDefault` keeps the runtime's filter, `Unconfined` none; a `Localhost`
+//! profile is not on this machine, and the runtime's filter stands in.
 //!
 //! # `runAsNonRoot`
 //!
@@ -135,7 +136,8 @@ const DEFAULT_CAPABILITIES: [&str; 14] = [
 
 /// The privileges of `container` of `pod`, for Docker: the capabilities containerd would give
 /// it, written as a `CapAdd`/`CapDrop` pair that Docker resolves to the same set.
-pub fn privileges(pod: &PodSpec, container: &Container) -> Privileges {
+/// `seccomp_default` is the kubelet's setting: the runtime's filter when no profile is asked for.
+pub fn privileges(pod: &PodSpec, container: &Container, seccomp_default: bool) -> Privileges {
     let sc = container.security_context.as_ref();
     let seccomp = sc
         .and_then(|s| s.seccomp_profile.as_ref())
@@ -148,7 +150,10 @@ pub fn privileges(pod: &PodSpec, container: &Container) -> Privileges {
     let mut out = Privileges {
         privileged: sc.and_then(|s| s.privileged) == Some(true),
         no_new_privileges: sc.and_then(|s| s.allow_privilege_escalation) == Some(false),
-        seccomp_unconfined: matches!(seccomp, None | Some("Unconfined")),
+        seccomp_unconfined: match seccomp {
+            None => !seccomp_default,
+            Some(t) => t == "Unconfined",
+        },
         ..Privileges::default()
     };
     let Some(caps) = sc.and_then(|s| s.capabilities.as_ref()) else {
@@ -286,7 +291,7 @@ mod tests {
         add: &[&str],
         drop: &[&str],
     ) {
-        let p = privileges(&PodSpec::default(), &container(sc));
+        let p = privileges(&PodSpec::default(), &container(sc), false);
         assert_eq!((p.cap_add, p.cap_drop), (caps(add), caps(drop)));
     }
 
@@ -296,7 +301,7 @@ mod tests {
     #[test_case("{allowPrivilegeEscalation: false}", false, true; "no new privileges")]
     #[test_case("{privileged: true}", true, false; "privileged")]
     fn privileged_and_no_new_privileges(sc: &str, privileged: bool, no_new: bool) {
-        let p = privileges(&PodSpec::default(), &container(sc));
+        let p = privileges(&PodSpec::default(), &container(sc), false);
         assert_eq!((p.privileged, p.no_new_privileges), (privileged, no_new));
     }
 
@@ -314,9 +319,13 @@ mod tests {
     ) {
         let spec = pod(&format!("containers: []\nsecurityContext: {pod_sc}\n"));
         assert_eq!(
-            privileges(&spec, &container(sc)).seccomp_unconfined,
+            privileges(&spec, &container(sc), false).seccomp_unconfined,
             unconfined
         );
+        // With the kubelet's seccompDefault on, no profile means the runtime's filter.
+        if pod_sc == "{}" && sc == "{}" {
+            assert!(!privileges(&spec, &container(sc), true).seccomp_unconfined);
+        }
     }
 
     // containerd's getUserFromImage (internal/cri/server/images/image_status.go) and the
