@@ -449,3 +449,49 @@ fn a_pod_waits_for_its_service_account() {
     down("trust-sa");
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 }
+
+/// A pod's resolver (pkg/kubelet/network/dns/dns.go `GetPodDNS`: search
+/// `<ns>.svc.cluster.local svc.cluster.local cluster.local`, `ndots:5`): a bare Service name
+/// is the Service of the pod's own namespace, `svc.other-namespace` the other's. Two
+/// namespaces each with a Service `cache` answer a hook in `team-a` with team-a's by the bare
+/// name (before, the shared network answered with either at random), and a bare name that only
+/// another namespace has does not resolve, failing the hook (it resolved before: green here,
+/// red on the cluster).
+#[test]
+#[ignore = "needs docker"]
+fn bare_service_names_resolve_in_the_pods_namespace_only() {
+    common::ensure_test_image();
+    let cache = |ns: &str, answer: &str| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{name: cache, namespace: {ns}}}\nspec:\n  selector: {{app: cache}}\n  ports: [{{port: 6379}}]\n---\n{}---\n",
+            deployment("cache", IMAGE, "")
+                .replace("metadata: {name: cache}", &format!("metadata: {{name: cache, namespace: {ns}}}"))
+                .replace("'sleep 3600'", &format!("'echo {answer} > /tmp/index.html && httpd -f -p 6379 -h /tmp'"))
+        )
+    };
+    let only_b = "apiVersion: v1\nkind: Service\nmetadata: {name: only-b, namespace: team-b}\nspec:\n  selector: {app: cache}\n  ports: [{port: 6379}]\n---\n";
+    let hook = |script: &str| {
+        format!(
+            "{}{}{only_b}apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: client\n  namespace: team-a\n  annotations: {{argocd.argoproj.io/hook: PostSync}}\n\
+             spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      \
+             containers:\n        - name: main\n          image: {IMAGE}\n          command: [sh, -c, '{script}']\n",
+            cache("team-a", "a"),
+            cache("team-b", "b"),
+        )
+    };
+    let cluster = "{namespaces: [team-a, team-b]}";
+    // Several reads: a shared name would answer b about half the time.
+    let own = hook(
+        "for i in 1 2 3 4 5 6; do wget -q -O- http://cache:6379/ | grep -qx a || exit 1; done \
+         && wget -q -O- http://cache.team-b:6379/ | grep -qx b \
+         && wget -q -O- http://only-b.team-b.svc.cluster.local:6379/ | grep -qx b",
+    );
+    let (_d, file) = source(&own, cluster);
+    let out = sync("kubelet-dns", &file, &["--timeout", "90s"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+
+    let (_d, file) = source(&hook("wget -q -O- http://only-b:6379/"), cluster);
+    let out = sync("kubelet-dns", &file, &["--timeout", "90s"]);
+    down("kubelet-dns");
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+}

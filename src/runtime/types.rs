@@ -67,6 +67,10 @@ pub struct ContainerSpec {
     /// Kernel parameters of the container's namespaces (Kubernetes pod `sysctls`); like
     /// `extra_hosts`, only a container with its own network namespace sets them.
     pub sysctls: Vec<(String, String)>,
+    /// The resolver's search domains and options (`/etc/resolv.conf`); like `extra_hosts`,
+    /// only a container with its own network namespace sets them.
+    pub dns_search: Vec<String>,
+    pub dns_options: Vec<String>,
     pub network: NetworkAttachment,
     /// Named volumes mounted into the container.
     pub mounts: Vec<Mount>,
@@ -231,6 +235,8 @@ impl std::fmt::Debug for ContainerSpec {
             .field("hostname", &self.hostname)
             .field("extra_hosts", &self.extra_hosts)
             .field("sysctls", &self.sysctls)
+            .field("dns_search", &self.dns_search)
+            .field("dns_options", &self.dns_options)
             .field("network", &self.network)
             .field("mounts", &self.mounts)
             .field("files", &self.files)

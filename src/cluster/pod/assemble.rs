@@ -141,6 +141,7 @@ fn container(
     warnings: &mut Vec<String>,
 ) -> Result<PodContainer> {
     let pod = || ctx.pod_name.clone();
+    let dns = super::dns::resolver(spec, &ctx.namespace);
     let image = c.image.clone().unwrap_or_default();
     let pull_policy = match c.image_pull_policy.as_deref() {
         Some("Always") => PullPolicy::Always,
@@ -335,6 +336,8 @@ fn container(
             hostname: None,
             extra_hosts: host_aliases(spec),
             sysctls: super::sysctl::sysctls(spec),
+            dns_search: dns.search.clone(),
+            dns_options: dns.options.clone(),
             network: NetworkAttachment::None,
             mounts,
             files,

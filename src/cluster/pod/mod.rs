@@ -45,6 +45,7 @@
 //! values from Secrets, arguments expanded from them and all file contents.
 mod assemble;
 mod config;
+mod dns;
 mod downward;
 mod env;
 mod error;
@@ -226,7 +227,8 @@ impl PodPlan {
 
     /// The pod's sandbox: a container that only holds the pod's network namespace, as the
     /// kubelet's pause container does. It takes over what the first main container owns
-    /// (network, DNS aliases, hostname, `/etc/hosts` entries, sysctls, published ports) and its labels; `None` for a pod
+    /// (network, DNS aliases and resolver settings, hostname, `/etc/hosts` entries, sysctls,
+    /// published ports) and its labels; `None` for a pod
     /// without main containers.
     pub fn sandbox(&self, name: String, image: &str) -> Option<ContainerSpec> {
         let first = &self.containers.first()?.spec;
@@ -239,6 +241,8 @@ impl PodPlan {
             hostname: first.hostname.clone(),
             extra_hosts: first.extra_hosts.clone(),
             sysctls: first.sysctls.clone(),
+            dns_search: first.dns_search.clone(),
+            dns_options: first.dns_options.clone(),
             network: first.network.clone(),
             ports: first.ports.clone(),
             labels: first.labels.clone(),
@@ -307,6 +311,8 @@ impl fmt::Debug for PodContainer {
             .field("hostname", &s.hostname)
             .field("extra_hosts", &s.extra_hosts)
             .field("sysctls", &s.sysctls)
+            .field("dns_search", &s.dns_search)
+            .field("dns_options", &s.dns_options)
             .field("network", &s.network)
             .field("mounts", &s.mounts)
             .field("files", &files)

@@ -177,12 +177,7 @@ async fn a_remapped_service_gets_a_proxy_fed_with_ready_endpoints_and_removed_wi
     let aliases = s.aliases(PROXY);
     assert_eq!(
         aliases,
-        [
-            "web",
-            "web.demo",
-            "web.demo.svc",
-            "web.demo.svc.cluster.local"
-        ]
+        ["web.demo", "web.demo.svc", "web.demo.svc.cluster.local"]
     );
     let spec = s.fake.container_spec(PROXY).unwrap();
     assert_eq!(spec.image, super::DEFAULT_PROXY_IMAGE);
@@ -347,13 +342,13 @@ async fn services_of_one_step_share_a_proxy_unless_a_port_collides_or_one_is_a_h
         "web-admin shares web's proxy"
     );
     let shared = s.aliases(PROXY);
-    assert_eq!(shared.len(), 8, "{shared:?}");
+    assert_eq!(shared.len(), 6, "{shared:?}");
     assert!(
         shared.contains(&"web.demo".to_string()) && shared.contains(&"web-admin.demo".to_string())
     );
     let cmd = s.fake.container_spec(PROXY).unwrap().entrypoint.unwrap();
     assert!(cmd[2].contains("for p in 80 81; do"), "{}", cmd[2]);
-    assert_eq!(s.aliases(ALT)[0], "web-alt");
+    assert_eq!(s.aliases(ALT)[0], "web-alt.demo");
     let costs = s.cluster.service_costs();
     assert_eq!((costs.proxied, costs.proxies), (4, 3));
 
@@ -370,7 +365,10 @@ async fn services_of_one_step_share_a_proxy_unless_a_port_collides_or_one_is_a_h
         !s.fake.objects().iter().any(|l| l.name == PROXY),
         "the shared proxy went with web"
     );
-    assert_eq!(s.aliases(ADMIN)[..2], ["web-admin", "web-admin.demo"]);
+    assert_eq!(
+        s.aliases(ADMIN)[..2],
+        ["web-admin.demo", "web-admin.demo.svc"]
+    );
     let live: Vec<String> = s
         .fake
         .objects()

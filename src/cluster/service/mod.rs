@@ -211,12 +211,15 @@ impl ServiceSpec {
             .all(|p| p.target == Target::Number(p.port))
     }
 
-    /// The names the Service answers to: `svc`, `svc.ns`, `svc.ns.svc`,
-    /// `svc.ns.svc.cluster.local`, each after `prefix` (`<pod>.` for a headless Service's pods).
+    /// The names the Service answers to on the network: `svc.ns`, `svc.ns.svc` and
+    /// `svc.ns.svc.cluster.local`, each after `prefix` (`<pod>.` for a headless Service's
+    /// pods). Never the bare `svc`: the network is shared by every namespace, and a pod finds
+    /// the Services of its own namespace by their bare names through its search domains
+    /// (`cluster::pod`'s DNS settings), as on a cluster, where a bare name resolves only in the
+    /// pod's namespace.
     pub fn names(&self, prefix: &str) -> Vec<String> {
         let (name, ns) = (&self.name, &self.namespace);
         vec![
-            format!("{prefix}{name}"),
             format!("{prefix}{name}.{ns}"),
             format!("{prefix}{name}.{ns}.svc"),
             format!("{prefix}{name}.{ns}.svc.cluster.local"),
@@ -450,7 +453,6 @@ mod tests {
         assert_eq!(
             s.names("db-0."),
             [
-                "db-0.backend",
                 "db-0.backend.default",
                 "db-0.backend.default.svc",
                 "db-0.backend.default.svc.cluster.local"

@@ -98,6 +98,10 @@ impl DockerRuntime {
                 .then(|| spec.extra_hosts.clone()),
             sysctls: (!shares_netns && !spec.sysctls.is_empty())
                 .then(|| spec.sysctls.iter().cloned().collect()),
+            dns_search: (!shares_netns && !spec.dns_search.is_empty())
+                .then(|| spec.dns_search.clone()),
+            dns_options: (!shares_netns && !spec.dns_options.is_empty())
+                .then(|| spec.dns_options.clone()),
             cap_add: (!spec.privileges.cap_add.is_empty()).then(|| spec.privileges.cap_add.clone()),
             cap_drop: (!spec.privileges.cap_drop.is_empty())
                 .then(|| spec.privileges.cap_drop.clone()),
