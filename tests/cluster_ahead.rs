@@ -435,7 +435,7 @@ spec:
         assert!(running, "{name}");
         let spec = fake.container_spec(name).expect("spec");
         assert!(
-            matches!(&spec.network, NetworkAttachment::Network { aliases, .. } if aliases.iter().any(|a| a == "front")),
+            matches!(&spec.network, NetworkAttachment::Network { aliases, .. } if aliases.iter().any(|a| a == "front.demo.svc.cluster.local")),
             "{name}: {:?}",
             spec.network
         );
