@@ -104,6 +104,12 @@ impl PodPhase {
     }
 }
 
+/// The kubelet's back-off before restarting a container that stopped `restarts` times before
+/// (`CrashLoopBackOff`, init containers too): the base, doubling, at most 5 minutes.
+fn back_off(inner: &Inner, restarts: u32) -> Duration {
+    (inner.opts.restart_backoff_base * 2u32.pow(restarts.min(5))).min(Duration::from_secs(300))
+}
+
 /// A pod realised as containers.
 #[derive(Debug)]
 pub(crate) struct RunningPod {
@@ -277,8 +283,7 @@ impl RunningPod {
                         status: ContainerStatus::Exited { code, .. },
                         ..
                     }) => {
-                        let delay = (inner.opts.restart_backoff_base * 2u32.pow(restarts.min(5)))
-                            .min(Duration::from_secs(300));
+                        let delay = back_off(inner, restarts);
                         restarts += 1;
                         // pkg/kubelet/kuberuntime/kuberuntime_manager.go, `doBackOff`.
                         inner.waiting_pods.waiting(PodWaiting {
@@ -486,10 +491,7 @@ impl RunningPod {
                             if restart == RestartPolicy::OnFailure {
                                 c.failures_untaken += 1;
                             }
-                            let exp = c.restarts.min(5);
-                            let delay = (inner.opts.restart_backoff_base * 2u32.pow(exp))
-                                .min(Duration::from_secs(300));
-                            c.restart_at = Some(Instant::now() + delay);
+                            c.restart_at = Some(Instant::now() + back_off(inner, c.restarts));
                         } else {
                             c.done = true;
                         }
@@ -506,10 +508,7 @@ impl RunningPod {
                 }
                 ContainerStatus::Created if retry_start => match c.restart_at {
                     None => {
-                        let exp = c.restarts.min(5);
-                        let delay = (inner.opts.restart_backoff_base * 2u32.pow(exp))
-                            .min(Duration::from_secs(300));
-                        c.restart_at = Some(Instant::now() + delay);
+                        c.restart_at = Some(Instant::now() + back_off(inner, c.restarts));
                     }
                     Some(t) if Instant::now() >= t => {
                         c.restart_at = None;
