@@ -140,6 +140,14 @@ impl Rehearsal {
                 name: self.cluster.network().into(),
                 aliases: vec![],
             },
+            // The resolver of a pod in `shortlink`, where `kubectl run` would start it: the
+            // bare Service names of that namespace resolve (`cluster::pod`'s DNS settings).
+            dns_search: vec![
+                "shortlink.svc.cluster.local".into(),
+                "svc.cluster.local".into(),
+                "cluster.local".into(),
+            ],
+            dns_options: vec!["ndots:5".into()],
             labels,
             ..ContainerSpec::default()
         };
