@@ -47,6 +47,44 @@ fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
 
+/// A `syncsim watch` child that a failing test does not leave running (it would hold the app,
+/// and its containers, after the test): dropped while it runs, it gets Ctrl-C, so its
+/// teardown runs, and SIGKILL if it has not exited 30 s later.
+struct Watch(Child);
+
+impl std::ops::Deref for Watch {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Watch {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if !matches!(self.0.try_wait(), Ok(None)) {
+            return;
+        }
+        let _ = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if !matches!(self.0.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Waits until `file` contains `needle` `n` times.
 fn wait_for(file: &Path, needle: &str, n: usize, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -76,23 +114,25 @@ async fn watch_syncs_on_change_prunes_self_heals_without_hooks_and_tears_down_on
     std::fs::write(&app_yaml, source("one", true, "v1")).unwrap();
     let rt = DockerRuntime::connect().await.expect("docker");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_syncsim"))
-        .env("SYNCSIM_STATE_DIR", state.path())
-        .args([
-            "watch",
-            "--app",
-            APP,
-            "--dest-namespace",
-            "demo",
-            "--prune",
-            "--self-heal",
-        ])
-        .args(["--interval", "200ms", "--debounce", "300ms"])
-        .arg(&dir)
-        .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
-        .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
-        .spawn()
-        .expect("spawn watch");
+    let mut child = Watch(
+        Command::new(env!("CARGO_BIN_EXE_syncsim"))
+            .env("SYNCSIM_STATE_DIR", state.path())
+            .args([
+                "watch",
+                "--app",
+                APP,
+                "--dest-namespace",
+                "demo",
+                "--prune",
+                "--self-heal",
+            ])
+            .args(["--interval", "200ms", "--debounce", "300ms"])
+            .arg(&dir)
+            .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
+            .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
+            .spawn()
+            .expect("spawn watch"),
+    );
 
     // 1. Initial sync.
     wait_for(&out, "Phase:              Succeeded", 1, &mut child);
@@ -188,22 +228,24 @@ async fn watch_retries_a_failed_automated_sync_with_backoff_then_gives_up() {
     let dir = source_dir(src.path());
     std::fs::write(dir.join("app.yaml"), failing).unwrap();
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_syncsim"))
-        .env("SYNCSIM_STATE_DIR", state.path())
-        .args(["watch", "--app", RETRY_APP, "--dest-namespace", "demo"])
-        .args([
-            "--interval",
-            "100ms",
-            "--retry-limit",
-            "2",
-            "--retry-backoff",
-            "200ms",
-        ])
-        .arg(&dir)
-        .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
-        .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
-        .spawn()
-        .expect("spawn watch");
+    let mut child = Watch(
+        Command::new(env!("CARGO_BIN_EXE_syncsim"))
+            .env("SYNCSIM_STATE_DIR", state.path())
+            .args(["watch", "--app", RETRY_APP, "--dest-namespace", "demo"])
+            .args([
+                "--interval",
+                "100ms",
+                "--retry-limit",
+                "2",
+                "--retry-backoff",
+                "200ms",
+            ])
+            .arg(&dir)
+            .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
+            .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
+            .spawn()
+            .expect("spawn watch"),
+    );
 
     wait_for(&err, "Retrying attempt #1 in 400ms.", 1, &mut child);
     wait_for(&err, "Retrying attempt #2 in 800ms.", 1, &mut child);
@@ -266,15 +308,17 @@ fn watch_syncs_are_checked_by_the_api_server() {
         "          command: [sleep, '3600']\n          imagePullPolcy: IfNotPresent\n",
     );
     std::fs::write(dir.join("app.yaml"), misspelled).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_syncsim"))
-        .env("SYNCSIM_STATE_DIR", state.path())
-        .args(["watch", "--app", APP_CHECKED, "--dest-namespace", "demo"])
-        .args(["--interval", "100ms", "--retry-limit", "0"])
-        .arg(&dir)
-        .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
-        .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
-        .spawn()
-        .expect("spawn watch");
+    let mut child = Watch(
+        Command::new(env!("CARGO_BIN_EXE_syncsim"))
+            .env("SYNCSIM_STATE_DIR", state.path())
+            .args(["watch", "--app", APP_CHECKED, "--dest-namespace", "demo"])
+            .args(["--interval", "100ms", "--retry-limit", "0"])
+            .arg(&dir)
+            .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
+            .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
+            .spawn()
+            .expect("spawn watch"),
+    );
     wait_for(&out, "Phase:              Failed", 1, &mut child);
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
