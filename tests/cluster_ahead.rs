@@ -403,6 +403,62 @@ async fn on_a_machine_without_spare_cpu_the_pods_are_only_created_ahead_and_own_
 }
 
 #[tokio::test(start_paused = true)]
+async fn pods_prepared_while_the_cpus_were_busy_get_their_sandbox_once_there_is_room() {
+    let (objects, plan) = plan_of(&format!(
+        "{}---
+{WEB}",
+        settings("hello")
+    ));
+    let (fake, cluster) =
+        web_prepared_on(FakeRuntime::new().with_busy_cpu(), &objects, &plan).await;
+    // Created owning their network while the CPUs were busy (see the test above).
+    assert_eq!(sandboxes(&fake, &web_prefix()).await, vec![]);
+    let first = calls(&fake, Op::Create, &web_prefix());
+    assert_eq!(first.len(), 2, "{first:?}");
+    // The current step's pods have started: the machine has room before the gate opens.
+    fake.set_busy_cpu(false);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let boxes = sandboxes(&fake, &web_prefix()).await;
+    assert_eq!(boxes.len(), 2, "{boxes:?}");
+    assert!(boxes.iter().all(|(_, running)| *running), "{boxes:?}");
+    let ahead = containers(&fake, &web_prefix()).await;
+    assert_eq!(ahead.len(), 2, "the first ones were removed: {ahead:?}");
+    for (name, running) in &ahead {
+        assert!(!running, "{name} started before its step");
+        let spec = fake.container_spec(name).expect("spec");
+        assert!(
+            matches!(&spec.network, NetworkAttachment::Container { .. }),
+            "{name}: {:?}",
+            spec.network
+        );
+    }
+    // The step takes them as they are: no create once its gate opens.
+    apply(&cluster, task(&plan, "web")).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let started = containers(&fake, &web_prefix()).await;
+    assert!(started.iter().all(|(_, running)| *running), "{started:?}");
+    assert_eq!(calls(&fake, Op::Create, &web_prefix()).len(), 4);
+    teardown_leaves_nothing(&cluster, &fake).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_teardown_does_not_wait_for_spare_cpu_time_that_never_comes() {
+    let (objects, plan) = plan_of(&format!(
+        "{}---
+{WEB}",
+        settings("hello")
+    ));
+    let (fake, cluster) =
+        web_prepared_on(FakeRuntime::new().with_busy_cpu(), &objects, &plan).await;
+    // Half-way between two looks at the CPUs (every 100 ms, paused time: it passes only when
+    // something sleeps).
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let began = tokio::time::Instant::now();
+    teardown_leaves_nothing(&cluster, &fake).await;
+    assert_eq!(began.elapsed(), Duration::ZERO, "teardown waited");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_sandbox_started_ahead_goes_when_a_service_gives_its_pod_a_name_before_it_starts() {
     // Realised as plain DNS (no probe, same port, no pod yet): the pods started after it
     // answer to `front` themselves, so their names are known in advance and they get no

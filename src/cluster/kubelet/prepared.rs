@@ -24,7 +24,10 @@ use std::{
 
 /// One container being created ahead, or created: `None` once the create failed or the
 /// container was taken.
-type Slot = Arc<tokio::sync::Mutex<Option<(ContainerSpec, String)>>>;
+type Slot = Arc<tokio::sync::Mutex<SlotContent>>;
+
+/// A prepared container's spec and id.
+type SlotContent = Option<(ContainerSpec, String)>;
 
 /// The containers created ahead of their pods.
 #[derive(Default)]
@@ -34,6 +37,8 @@ pub(crate) struct Prepared {
     /// nothing, so a teardown dropped half-way (a second Ctrl-C) leaves the forced one the same
     /// tasks to wait for.
     tasks: tokio_util::task::TaskTracker,
+    /// Cancelled by [`Prepared::close`]: wakes the preparations waiting for spare CPU time.
+    closing: tokio_util::sync::CancellationToken,
 }
 
 #[derive(Default)]
@@ -82,10 +87,51 @@ impl Prepared {
     pub(crate) fn close(&self) {
         self.slots().closed = true;
         self.tasks.close();
+        self.closing.cancel();
     }
 
     fn is_closed(&self) -> bool {
         self.slots().closed
+    }
+
+    /// Whether it is too late to prepare `pod`: its start has begun, or nothing more is
+    /// prepared.
+    fn too_late(&self, pod: &str) -> bool {
+        let slots = self.slots();
+        slots.closed || slots.begun.contains(pod)
+    }
+
+    /// Claims the slots `names` of `pod`, locked, in that order; `None` when it is too late to
+    /// prepare it or, without `replace`, when one is already claimed. With `replace`, the slots
+    /// claimed before under those names are returned, for their containers to be removed.
+    fn claim(
+        &self,
+        pod: &str,
+        names: &[String],
+        replace: bool,
+    ) -> Option<(Vec<tokio::sync::OwnedMutexGuard<SlotContent>>, Vec<Slot>)> {
+        let mut slots = self.slots();
+        if slots.closed || slots.begun.contains(pod) {
+            return None;
+        }
+        let map = &mut slots.by_name;
+        if !replace && names.iter().any(|n| map.contains_key(n)) {
+            return None;
+        }
+        let mut replaced = Vec::new();
+        let guards = names
+            .iter()
+            .map(|name| {
+                let slot: Slot = Default::default();
+                let guard = slot
+                    .clone()
+                    .try_lock_owned()
+                    .expect("a new slot is unlocked");
+                replaced.extend(map.insert(name.clone(), slot));
+                guard
+            })
+            .collect();
+        Some((guards, replaced))
     }
 
     /// Closes (see [`Prepared::close`]) and waits for the containers being created ahead:
@@ -179,7 +225,7 @@ async fn prepare_pod(inner: &Inner, input: PodInput, services: &[Object]) {
         return;
     }
     inner.reach_pods().await;
-    let Ok(mut plan) = super::translate::translate_ahead(inner, &input, services) else {
+    let Ok(plan) = super::translate::translate_ahead(inner, &input, services) else {
         return;
     };
     if !plan.volumes.is_empty() {
@@ -199,62 +245,92 @@ async fn prepare_pod(inner: &Inner, input: PodInput, services: &[Object]) {
     {
         return;
     }
-    // A sandbox to start ahead, where the pod may have one and the machine has room for it
-    // (`sandbox.rs`).
+    // A sandbox to start ahead, where the pod may have one (`sandbox.rs`).
     let sandbox = match super::sandbox::spec(inner, &input, &plan) {
-        Some(s) if !inner.image_known_unavailable(&s.image).await => {
-            inner.rt.spare_cpu().await.then_some(s)
-        }
+        Some(s) if !inner.image_known_unavailable(&s.image).await => Some(s),
         _ => None,
     };
-    // A pod of several containers gets its sandbox when it starts, unless one is started
-    // here: its containers are created joined to it then (`sandbox.rs`).
-    if sandbox.is_none() && plan.containers.len() > 1 {
+    let pod = input.pod_name.as_str();
+    // Started now when the machine has room for it.
+    if let Some(spec) = &sandbox {
+        if inner.rt.spare_cpu().await {
+            create_ahead(inner, pod, Some(spec), plan, false).await;
+            return;
+        }
+    }
+    // Otherwise the pod is created owning its network, unless it has several containers: it
+    // gets its sandbox when it starts (see above).
+    if plan.containers.len() == 1 && !create_ahead(inner, pod, None, plan.clone(), false).await {
         return;
     }
+    let Some(spec) = sandbox else {
+        return;
+    };
+    // The current step keeps the CPUs busy when it begins (its pods start): the machine often
+    // has room later in the wait, and the pod is prepared again with its sandbox started then.
+    let closing = inner.prepared.closing.clone();
+    loop {
+        tokio::select! {
+            () = closing.cancelled() => return,
+            () = tokio::time::sleep(SPARE_CPU_RETRY) => {}
+        }
+        if inner.prepared.too_late(pod) {
+            return;
+        }
+        let spare = tokio::select! {
+            () = closing.cancelled() => return,
+            spare = inner.rt.spare_cpu() => spare,
+        };
+        if spare {
+            create_ahead(inner, pod, Some(&spec), plan, true).await;
+            return;
+        }
+    }
+}
+
+/// How long preparing waits between two looks for spare CPU time.
+const SPARE_CPU_RETRY: Duration = Duration::from_millis(100);
+
+/// Creates the containers of `plan` (the pod `pod`) ahead, joined to `sandbox` started first
+/// when there is one (they own the network when it does not start); `false` when not all of
+/// them were created. With `replace`, the containers already prepared for the pod are removed
+/// first (under the same claim, so the kubelet waits for the new ones).
+async fn create_ahead(
+    inner: &Inner,
+    pod: &str,
+    sandbox: Option<&ContainerSpec>,
+    mut plan: crate::cluster::pod::PodPlan,
+    replace: bool,
+) -> bool {
     // Every slot is claimed before the first create, so the kubelet waits for them rather
     // than creating a container under the same name.
-    let mut slots: Vec<(Slot, tokio::sync::OwnedMutexGuard<_>)> = {
-        let mut slots = inner.prepared.slots();
-        if slots.closed || slots.begun.contains(&input.pod_name) {
-            return;
-        }
-        let map = &mut slots.by_name;
-        let names: Vec<&String> = sandbox
-            .iter()
-            .chain(plan.containers.iter().map(|c| &c.spec))
-            .map(|s| &s.name)
-            .collect();
-        if names.iter().any(|n| map.contains_key(*n)) {
-            return;
-        }
-        names
-            .into_iter()
-            .map(|name| {
-                let slot: Slot = Default::default();
-                let guard = slot
-                    .clone()
-                    .try_lock_owned()
-                    .expect("a new slot is unlocked");
-                map.insert(name.clone(), slot.clone());
-                (slot, guard)
-            })
-            .collect()
+    let names: Vec<String> = sandbox
+        .into_iter()
+        .chain(plan.containers.iter().map(|c| &c.spec))
+        .map(|s| s.name.clone())
+        .collect();
+    let Some((mut slots, replaced)) = inner.prepared.claim(pod, &names, replace) else {
+        return false;
     };
+    for slot in replaced {
+        if let Some((_, id)) = slot.lock().await.take() {
+            remove(inner, &id).await;
+        }
+    }
     if let Some(spec) = sandbox {
-        let (_, mut guard) = slots.remove(0);
-        // Without a started sandbox the pod is prepared as usual (its slot stays empty),
-        // unless it has several containers (see above).
-        match super::sandbox::start(inner, &spec).await {
+        let mut guard = slots.remove(0);
+        // Without a started sandbox the pod is created owning its network (its slot stays
+        // empty), unless it has several containers (see above).
+        match super::sandbox::start(inner, spec).await {
             Some(id) => {
                 plan.join_sandbox(&id);
-                *guard = Some((spec, id));
+                *guard = Some((spec.clone(), id));
             }
-            None if plan.containers.len() > 1 => return,
+            None if plan.containers.len() > 1 => return false,
             None => {}
         }
     }
-    for (i, (_, mut guard)) in slots.into_iter().enumerate() {
+    for (i, mut guard) in slots.into_iter().enumerate() {
         let spec = plan.containers[i].spec.clone();
         match inner.create_container(&spec).await {
             Ok(id) => {
@@ -265,9 +341,10 @@ async fn prepare_pod(inner: &Inner, input: PodInput, services: &[Object]) {
             }
             // The rest are created by the kubelet (their slots stay empty).
             Err(e) => {
-                tracing::debug!("pod {}: not prepared: {e}", input.pod_name);
-                return;
+                tracing::debug!("pod {pod}: not prepared: {e}");
+                return false;
             }
         }
     }
+    true
 }

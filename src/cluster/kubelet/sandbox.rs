@@ -22,8 +22,13 @@
 //! wait, which pays only when the machine has room for it: a step whose containers keep every
 //! CPU busy (databases initialising) would be slowed by as much as the next one gains. So a
 //! sandbox is started ahead only when the engine's machine has spare CPU time
-//! ([`ContainerRuntime::spare_cpu`](crate::runtime::ContainerRuntime::spare_cpu)); otherwise the
-//! pod's containers are only created ahead.
+//! ([`ContainerRuntime::spare_cpu`](crate::runtime::ContainerRuntime::spare_cpu)). Otherwise the
+//! pod's containers are created ahead owning their network, and the machine is looked at again
+//! while the step is waited for: the CPUs are busiest when a step begins (its pods start, which
+//! is when the next step is prepared) and often idle long before its gate opens. Once there is
+//! room, the pod is prepared again: its sandbox started, its containers removed and created
+//! again joined to it, all before the gate (a create is cheap; a start owning the network is
+//! what the gate would pay).
 //!
 //! A pod of several main containers always gets a sandbox: when none was started ahead, one is
 //! started with the pod. Docker tears a container's network endpoint down when it stops, so

@@ -144,6 +144,13 @@ impl FakeRuntime {
         self
     }
 
+    // ----- changes while the cluster runs -----
+
+    /// From now on the machine has (or has no) spare CPU time.
+    pub fn set_busy_cpu(&self, busy: bool) {
+        self.state().busy_cpu = busy;
+    }
+
     // ----- inspection for assertions -----
 
     /// Every call so far, in order.
