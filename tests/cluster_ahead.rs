@@ -144,7 +144,7 @@ async fn web_prepared_on(
     let fake = Arc::new(fake);
     let cluster = cluster(&fake, objects).await;
     apply(&cluster, task(plan, "settings")).await;
-    cluster.step_applied(&[task(plan, "web")]).await;
+    cluster.step_applied(&[vec![task(plan, "web")]]).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     (fake, cluster)
 }
@@ -251,7 +251,7 @@ async fn containers_created_ahead_for_a_step_that_never_comes_are_not_kept_and_n
     let fake = Arc::new(FakeRuntime::new());
     let kept = cluster(&fake, &objects).await;
     apply(&kept, task(&plan, "settings")).await;
-    kept.step_applied(&[task(&plan, "web")]).await;
+    kept.step_applied(&[vec![task(&plan, "web")]]).await;
     kept.detach(Duration::from_secs(5)).await;
     assert_eq!(containers(&fake, &web_prefix()).await, vec![]);
     assert_eq!(sandboxes(&fake, &web_prefix()).await, vec![]);
@@ -263,7 +263,7 @@ async fn containers_created_ahead_for_a_step_that_never_comes_are_not_kept_and_n
     let fake = Arc::new(FakeRuntime::new());
     let torn = cluster(&fake, &objects).await;
     apply(&torn, task(&plan, "settings")).await;
-    torn.step_applied(&[task(&plan, "web")]).await;
+    torn.step_applied(&[vec![task(&plan, "web")]]).await;
     teardown_leaves_nothing(&torn, &fake).await;
 }
 
@@ -277,7 +277,7 @@ async fn a_teardown_cut_short_by_a_second_ctrl_c_still_waits_for_the_creates_ahe
     let fake = Arc::new(FakeRuntime::new().with_slow_create(web_prefix(), Duration::from_secs(2)));
     let cluster = cluster(&fake, &objects).await;
     apply(&cluster, task(&plan, "settings")).await;
-    cluster.step_applied(&[task(&plan, "web")]).await;
+    cluster.step_applied(&[vec![task(&plan, "web")]]).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
         containers(&fake, &web_prefix()).await.is_empty(),
@@ -366,6 +366,107 @@ spec:
     let boxes = sandboxes(&fake, &job).await;
     assert_eq!(boxes.len(), 1, "{boxes:?}");
     assert!(!boxes[0].1, "still running: {boxes:?}");
+    teardown_leaves_nothing(&cluster, &fake).await;
+}
+
+/// `web` (wave 0) and `api` (wave 1), each Ready 4 s after it starts, then the PostSync Job
+/// `migrate` (1 s), on `fake`; the run and what exists of `migrate` 3 s into each Sync wave.
+async fn three_steps_on(fake: FakeRuntime) -> (Arc<FakeRuntime>, DockerCluster, [Listing; 2]) {
+    let migrate = r#"apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  annotations:
+    argocd.argoproj.io/hook: PostSync
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: main
+          image: busybox
+          command: ["migrate"]
+"#;
+    let web = WEB.replace(
+        "          env:",
+        "          readinessProbe:\n            exec: {command: [\"true\"]}\n          env:",
+    );
+    let api = web.replace("web", "api").replace(
+        "  name: api\n",
+        "  name: api\n  annotations:\n    argocd.argoproj.io/sync-wave: \"1\"\n",
+    );
+    let (objects, plan) = plan_of(&format!(
+        "{}---\n{web}---\n{api}---\n{migrate}",
+        settings("hi")
+    ));
+    let ready_after_4s = || Script::default().ready_after(Duration::from_secs(4));
+    let api_prefix = format!("syncsim-{APP}-api-");
+    let fake = Arc::new(
+        fake.script_container(
+            format!("syncsim-{APP}-migrate-"),
+            Script::exits(0, Duration::from_secs(1)),
+        )
+        .script_container(web_prefix(), ready_after_4s())
+        .script_container(api_prefix.clone(), ready_after_4s())
+        .with_exec_result(web_prefix(), 0)
+        .with_exec_result(api_prefix, 0),
+    );
+    let cluster = cluster(&fake, &objects).await;
+    let opts = EngineOptions {
+        app: APP.into(),
+        timeout: Duration::from_secs(120),
+        ..EngineOptions::default()
+    };
+    let job = format!("syncsim-{APP}-migrate-");
+    let (cancel, mut events) = (CancellationToken::new(), |_| {});
+    let run = engine::run(&plan, &cluster, &opts, &cancel, &mut events);
+    let during = async {
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            seen.push((containers(&fake, &job).await, sandboxes(&fake, &job).await));
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        seen
+    };
+    let (report, during) = tokio::join!(run, during);
+    assert_eq!(report.outcome, Outcome::Succeeded, "{}", report.message);
+    let during: [Listing; 2] = during.try_into().expect("two looks");
+    // Whenever it was created, the Job's pod took it: one create, and it ran.
+    let created = calls(&fake, Op::Create, &job);
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(calls(&fake, Op::Start, &job), created);
+    (fake, cluster, during)
+}
+
+/// A pod's containers and its sandboxes, each with whether it runs.
+type Listing = (Vec<(String, bool)>, Vec<(String, bool)>);
+
+#[tokio::test(start_paused = true)]
+async fn a_later_steps_pods_are_prepared_while_an_earlier_step_leaves_room() {
+    let (fake, cluster, [in_web, in_api]) = three_steps_on(FakeRuntime::new()).await;
+    // Two steps ahead, while web is waited for: created, not started, its sandbox running.
+    let (ctrs, boxes) = &in_web;
+    assert_eq!(ctrs.len(), 1, "{in_web:?}");
+    assert!(!ctrs[0].1, "started before its step: {in_web:?}");
+    assert_eq!(boxes.len(), 1, "{in_web:?}");
+    assert!(boxes[0].1, "{in_web:?}");
+    // Announced again as the next step: nothing more is prepared (one create, above).
+    assert_eq!(in_api, in_web);
+    teardown_leaves_nothing(&cluster, &fake).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_room_a_later_steps_pods_wait_until_their_step_is_the_next() {
+    let (fake, cluster, [in_web, in_api]) =
+        three_steps_on(FakeRuntime::new().with_busy_cpu()).await;
+    assert_eq!(in_web, (vec![], vec![]), "prepared without room");
+    // The next step's: prepared at once, owning its network (no room for a sandbox).
+    let (ctrs, boxes) = &in_api;
+    assert_eq!(ctrs.len(), 1, "{in_api:?}");
+    assert!(!ctrs[0].1, "started before its step: {in_api:?}");
+    assert_eq!(boxes, &vec![], "{in_api:?}");
     teardown_leaves_nothing(&cluster, &fake).await;
 }
 

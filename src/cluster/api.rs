@@ -117,8 +117,8 @@ impl Cluster for DockerCluster {
         self.logs_of(key, tail).await
     }
 
-    async fn step_applied(&self, next: &[&Task]) {
+    async fn step_applied(&self, upcoming: &[Vec<&Task>]) {
         self.inner.next_step();
-        self.prepare_ahead(next);
+        self.prepare_ahead(upcoming);
     }
 }

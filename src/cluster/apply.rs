@@ -193,26 +193,41 @@ impl DockerCluster {
         })
     }
 
-    /// Creates ahead, in the background, the containers of the pods that the workloads among
-    /// `next` (the next step's tasks) will start once created (see `kubelet/prepared.rs`).
-    pub(super) fn prepare_ahead(&self, next: &[&Task]) {
-        let objects: Vec<(ObjectKey, Value)> = {
-            let store = self.inner.store();
-            next.iter()
-                .filter(|t| has_controller(t.group(), t.kind()) && !store.contains_key(&t.key()))
-                .map(|t| {
-                    let value = kinds::with_defaults(t.group(), t.kind(), t.object.value.clone());
-                    (t.key(), value)
-                })
-                .collect()
-        };
-        let pods = controller::pods_ahead(&self.inner, &objects);
-        let services = next
-            .iter()
-            .filter(|t| (t.group(), t.kind()) == ("", "Service"))
-            .map(|t| t.object.clone())
-            .collect();
-        self.inner.prepared.prepare(&self.inner, pods, services);
+    /// Creates ahead, in the background, the containers of the pods that the workloads of the
+    /// steps `upcoming` (in order, the next first) will start once created (see
+    /// `kubelet/prepared.rs`). A workload's pods are prepared once, from the first step that
+    /// announces them: the next step's at once, a later step's when the machine has room.
+    pub(super) fn prepare_ahead(&self, upcoming: &[Vec<&Task>]) {
+        let prepared = &self.inner.prepared;
+        // The Services applied up to each step, which its pods see.
+        let mut services = Vec::new();
+        for (k, step) in upcoming.iter().enumerate() {
+            services.extend(
+                step.iter()
+                    .filter(|t| (t.group(), t.kind()) == ("", "Service"))
+                    .map(|t| t.object.clone()),
+            );
+            let objects: Vec<(ObjectKey, Value)> = {
+                let store = self.inner.store();
+                step.iter()
+                    .filter(|t| {
+                        has_controller(t.group(), t.kind()) && !store.contains_key(&t.key())
+                    })
+                    .map(|t| {
+                        let value =
+                            kinds::with_defaults(t.group(), t.kind(), t.object.value.clone());
+                        (t.key(), value)
+                    })
+                    .collect()
+            };
+            for (key, value) in objects {
+                let Some(when) = prepared.when(&key, k == 0) else {
+                    continue;
+                };
+                let pods = controller::pods_ahead(&self.inner, &[(key, value)]);
+                prepared.prepare(&self.inner, pods, services.clone(), when);
+            }
+        }
     }
 
     /// Deletes an object and everything realising it; deleting a missing object is success.

@@ -49,8 +49,8 @@ pub trait Cluster: Send + Sync {
     /// The last `tail` log lines of the object's most recent pod, for failed hooks.
     async fn logs(&self, key: &ObjectKey, tail: usize) -> Vec<String>;
     /// Every task of the current step has been applied (the engine now waits for them): what
-    /// is applied from now on belongs to a later step. `next` holds the tasks of the step that
-    /// follows if this one succeeds (none for the last), which the cluster may prepare for
-    /// without applying anything. Wrappers must pass it on.
-    async fn step_applied(&self, next: &[&Task]);
+    /// is applied from now on belongs to a later step. `upcoming` holds the tasks of the steps
+    /// that follow if this one succeeds, step by step in order (none after the last), which the
+    /// cluster may prepare for without applying anything. Wrappers must pass it on.
+    async fn step_applied(&self, upcoming: &[Vec<&Task>]);
 }

@@ -375,5 +375,5 @@ impl Cluster for FakeCluster {
     }
 
     /// Scripted objects do not depend on the step they were applied in.
-    async fn step_applied(&self, _next: &[&Task]) {}
+    async fn step_applied(&self, _upcoming: &[Vec<&Task>]) {}
 }

@@ -28,8 +28,8 @@ use crate::{
 };
 use futures_util::future::join_all;
 use hook_deletion::BeforeCreation;
-use std::sync::Arc;
 use std::time::Duration;
+use std::{collections::BTreeMap, sync::Arc};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -387,19 +387,18 @@ impl Operation {
             .filter(|&i| self.tasks[i].phase_wave() == current_pw)
             .collect();
         let remaining = pending.len() - current.len();
-        // The step after this one, for the cluster to prepare while this one is waited for.
-        let next_pw = pending
-            .iter()
-            .map(|&i| self.tasks[i].phase_wave())
-            .filter(|pw| *pw > current_pw)
-            .min();
-        let next: Vec<usize> = pending
-            .iter()
-            .copied()
-            .filter(|&i| Some(self.tasks[i].phase_wave()) == next_pw)
-            .collect();
+        // The steps after this one, in order, for the cluster to prepare while this one is
+        // waited for.
+        let mut upcoming: BTreeMap<_, Vec<usize>> = BTreeMap::new();
+        for &i in &pending {
+            let pw = self.tasks[i].phase_wave();
+            if pw > current_pw {
+                upcoming.entry(pw).or_default().push(i);
+            }
+        }
+        let upcoming: Vec<Vec<usize>> = upcoming.into_values().collect();
         self.set(OperationPhase::Running, MSG_RUNNING, ev);
-        let result = self.run_tasks(&current, &next, cluster, ev).await;
+        let result = self.run_tasks(&current, &upcoming, cluster, ev).await;
 
         // K. Wave delay after a non-final wave that did not fail.
         let delayed = matches!(result, WaveResult::Successful | WaveResult::Pending(_));
@@ -505,7 +504,7 @@ impl Operation {
     async fn run_tasks<C: Cluster + ?Sized>(
         &mut self,
         current: &[usize],
-        next: &[usize],
+        upcoming: &[Vec<usize>],
         cluster: &C,
         ev: &mut dyn FnMut(RunEvent),
     ) -> WaveResult {
@@ -575,8 +574,11 @@ impl Operation {
                 self.emit_task(i, ev);
             }
         }
-        let next: Vec<&Task> = next.iter().map(|&i| &self.tasks[i].task).collect();
-        cluster.step_applied(&next).await;
+        let upcoming: Vec<Vec<&Task>> = upcoming
+            .iter()
+            .map(|step| step.iter().map(|&i| &self.tasks[i].task).collect())
+            .collect();
+        cluster.step_applied(&upcoming).await;
         if failed {
             WaveResult::Failed
         } else {

@@ -260,8 +260,8 @@ impl Cluster for AppsCluster {
         self.inner.logs(key, tail).await
     }
 
-    async fn step_applied(&self, next: &[&Task]) {
-        self.inner.step_applied(next).await;
+    async fn step_applied(&self, upcoming: &[Vec<&Task>]) {
+        self.inner.step_applied(upcoming).await;
     }
 }
 

@@ -321,10 +321,12 @@ impl RunningPod {
         // network namespace. A sandbox prepared for a pod that may no longer have one (a
         // Service applied since gives it that Service's name) is removed.
         let wanted = sandbox::spec(inner, &input, &plan);
+        let mut sandbox_ahead = false;
         let name = sandbox::name(inner, &input);
         if let Some(id) = inner.prepared.take_as(inner, &name, wanted.as_ref()).await {
             match sandbox::inspect(inner, &id).await {
                 Some(sb) => {
+                    sandbox_ahead = true;
                     plan.join_sandbox(&sb.id);
                     pod.host_ip = sb.ip.clone();
                     pod.sandbox = Some(sb);
@@ -391,10 +393,15 @@ impl RunningPod {
         pod.phase = PodPhase::Running;
         inner.waiting_pods.started(&pod.name);
         tracing::debug!(
-            "pod {}: {} container(s) created at {created_ms} ms (ahead: near 0), earlier steps' \
-             Services routing at {routed_ms} ms, started at {} ms",
+            "pod {}: {} container(s) created at {created_ms} ms (ahead: near 0), {}, earlier \
+             steps' Services routing at {routed_ms} ms, started at {} ms",
             pod.name,
             pod.containers.len(),
+            match (&pod.sandbox, sandbox_ahead) {
+                (Some(_), true) => "in a sandbox started ahead",
+                (Some(_), false) => "in a sandbox started with it",
+                (None, _) => "the first owning the network",
+            },
             began.elapsed().as_millis()
         );
         pod

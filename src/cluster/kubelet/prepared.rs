@@ -14,13 +14,24 @@
 //!
 //! A pod whose DNS names nobody can know in advance also gets its sandbox started here, and its
 //! containers are created joined to it (`sandbox.rs`).
+//!
+//! The next step's pods are prepared at once. Those of the steps after it are prepared too, but
+//! only while the machine has room, one pod at a time, so that the current step does not wait
+//! for them: a short step (an app wave, a hook) leaves its successor little time, while a long
+//! one (the infrastructure's) has idle CPU time for several. A pod whose step becomes the next
+//! before there was room is prepared at once from then on.
 use super::PodInput;
-use crate::{cluster::sim::Inner, manifest::Object, runtime::ContainerSpec};
+use crate::{
+    cluster::sim::Inner,
+    manifest::{Object, ObjectKey},
+    runtime::ContainerSpec,
+};
 use std::{
     collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
     time::Duration,
 };
+use tokio_util::sync::CancellationToken;
 
 /// One container being created ahead, or created: `None` once the create failed or the
 /// container was taken.
@@ -38,7 +49,19 @@ pub(crate) struct Prepared {
     /// tasks to wait for.
     tasks: tokio_util::task::TaskTracker,
     /// Cancelled by [`Prepared::close`]: wakes the preparations waiting for spare CPU time.
-    closing: tokio_util::sync::CancellationToken,
+    closing: CancellationToken,
+    /// Held by the one preparation of a later step's pod under way.
+    later: tokio::sync::Mutex<()>,
+}
+
+/// When a pod is prepared (see the module docs).
+#[derive(Clone)]
+pub(crate) enum When {
+    /// Its step is the next one: now.
+    Next,
+    /// It belongs to a later step: once the machine has room, or once the token is cancelled
+    /// (its step is the next one now).
+    Later(CancellationToken),
 }
 
 #[derive(Default)]
@@ -50,6 +73,9 @@ struct Slots {
     begun: HashSet<String>,
     /// Teardown or detach has begun: nothing more is created ahead.
     closed: bool,
+    /// The workloads of later steps whose pods are being prepared, with the token that tells
+    /// them their step is the next one now.
+    later: HashMap<ObjectKey, CancellationToken>,
 }
 
 impl Prepared {
@@ -62,11 +88,39 @@ impl Prepared {
         self.slots().begun.insert(pod.to_string());
     }
 
+    /// How the pods of the workload `key` are to be prepared, its step being the next one or a
+    /// later one; `None` when they are being prepared already (from an earlier announcement of
+    /// a later step, which this one makes the next).
+    pub(crate) fn when(&self, key: &ObjectKey, next: bool) -> Option<When> {
+        let mut slots = self.slots();
+        if next {
+            match slots.later.remove(key) {
+                Some(token) => {
+                    token.cancel();
+                    None
+                }
+                None => Some(When::Next),
+            }
+        } else if slots.later.contains_key(key) {
+            None
+        } else {
+            let token = CancellationToken::new();
+            slots.later.insert(key.clone(), token.clone());
+            Some(When::Later(token))
+        }
+    }
+
     /// Creates the main containers of the pods `inputs` in the background (see the module
     /// docs). Pods that cannot be prepared exactly (volumes or claims to create, missing
     /// ConfigMaps, Secrets or images) are left to the kubelet.
-    /// `services` are the Services the pods' step applies before they start.
-    pub(crate) fn prepare(&self, inner: &Arc<Inner>, inputs: Vec<PodInput>, services: Vec<Object>) {
+    /// `services` are the Services applied up to the pods' step, which they see.
+    pub(crate) fn prepare(
+        &self,
+        inner: &Arc<Inner>,
+        inputs: Vec<PodInput>,
+        services: Vec<Object>,
+        when: When,
+    ) {
         if self.is_closed() {
             return;
         }
@@ -74,9 +128,10 @@ impl Prepared {
         for input in inputs {
             let inner = inner.clone();
             let services = services.clone();
+            let when = when.clone();
             self.tasks.spawn(async move {
                 after_current_starts(&inner).await;
-                prepare_pod(&inner, input, &services).await;
+                prepare_pod(&inner, input, &services, when).await;
             });
         }
     }
@@ -209,7 +264,7 @@ async fn after_current_starts(inner: &Inner) {
 
 /// Creates the main containers of `input` ahead of its start, when that can be done without
 /// side effects.
-async fn prepare_pod(inner: &Inner, input: PodInput, services: &[Object]) {
+async fn prepare_pod(inner: &Inner, input: PodInput, services: &[Object], when: When) {
     // Claims are bound when the pod starts; emptyDir volumes are created with it.
     let claims = input
         .spec
@@ -251,12 +306,27 @@ async fn prepare_pod(inner: &Inner, input: PodInput, services: &[Object]) {
         _ => None,
     };
     let pod = input.pod_name.as_str();
+    // A later step's pod, once there is room (and then with its sandbox), unless its step
+    // becomes the next one first.
+    if let When::Later(promoted) = &when {
+        match room_for_later(inner, pod, promoted).await {
+            Room::Gone => return,
+            Room::Promoted => {}
+            Room::Spare(_one_at_a_time) => {
+                if sandbox.is_some() || plan.containers.len() == 1 {
+                    create_ahead(inner, pod, sandbox.as_ref(), plan, false).await;
+                }
+                return;
+            }
+        }
+    }
     // Started now when the machine has room for it.
     if let Some(spec) = &sandbox {
         if inner.rt.spare_cpu().await {
             create_ahead(inner, pod, Some(spec), plan, false).await;
             return;
         }
+        tracing::debug!("pod {pod}: no spare CPU time to start its sandbox ahead");
     }
     // Otherwise the pod is created owning its network, unless it has several containers: it
     // gets its sandbox when it starts (see above).
@@ -268,7 +338,7 @@ async fn prepare_pod(inner: &Inner, input: PodInput, services: &[Object]) {
     };
     // The current step keeps the CPUs busy when it begins (its pods start): the machine often
     // has room later in the wait, and the pod is prepared again with its sandbox started then.
-    let closing = inner.prepared.closing.clone();
+    let closing = &inner.prepared.closing;
     loop {
         tokio::select! {
             () = closing.cancelled() => return,
@@ -282,7 +352,13 @@ async fn prepare_pod(inner: &Inner, input: PodInput, services: &[Object]) {
             spare = inner.rt.spare_cpu() => spare,
         };
         if spare {
-            create_ahead(inner, pod, Some(&spec), plan, true).await;
+            let began = tokio::time::Instant::now();
+            if create_ahead(inner, pod, Some(&spec), plan, true).await {
+                tracing::debug!(
+                    "pod {pod}: prepared again with its sandbox started, in {} ms",
+                    began.elapsed().as_millis()
+                );
+            }
             return;
         }
     }
@@ -290,6 +366,44 @@ async fn prepare_pod(inner: &Inner, input: PodInput, services: &[Object]) {
 
 /// How long preparing waits between two looks for spare CPU time.
 const SPARE_CPU_RETRY: Duration = Duration::from_millis(100);
+
+/// What a later step's pod waited for.
+enum Room<'a> {
+    /// The machine has room, and the pod is the one preparation of a later step's pod.
+    Spare(tokio::sync::MutexGuard<'a, ()>),
+    /// Its step is the next one now.
+    Promoted,
+    /// Nothing more is prepared, or the pod has begun to start.
+    Gone,
+}
+
+/// Waits until the machine has room for preparing the later step's pod `pod`, or until its
+/// step is the next one (`promoted` cancelled).
+async fn room_for_later<'a>(inner: &'a Inner, pod: &str, promoted: &CancellationToken) -> Room<'a> {
+    let closing = &inner.prepared.closing;
+    let turn = tokio::select! {
+        () = closing.cancelled() => return Room::Gone,
+        () = promoted.cancelled() => return Room::Promoted,
+        turn = inner.prepared.later.lock() => turn,
+    };
+    loop {
+        if inner.prepared.too_late(pod) {
+            return Room::Gone;
+        }
+        tokio::select! {
+            () = closing.cancelled() => return Room::Gone,
+            () = promoted.cancelled() => return Room::Promoted,
+            spare = inner.rt.spare_cpu() => if spare {
+                return Room::Spare(turn);
+            },
+        }
+        tokio::select! {
+            () = closing.cancelled() => return Room::Gone,
+            () = promoted.cancelled() => return Room::Promoted,
+            () = tokio::time::sleep(SPARE_CPU_RETRY) => {}
+        }
+    }
+}
 
 /// Creates the containers of `plan` (the pod `pod`) ahead, joined to `sandbox` started first
 /// when there is one (they own the network when it does not start); `false` when not all of

@@ -310,8 +310,8 @@ impl Cluster for FaultCluster {
         self.env.cluster.logs(key, tail).await
     }
 
-    async fn step_applied(&self, next: &[&Task]) {
-        self.env.cluster.step_applied(next).await;
+    async fn step_applied(&self, upcoming: &[Vec<&Task>]) {
+        self.env.cluster.step_applied(upcoming).await;
     }
 }
 
