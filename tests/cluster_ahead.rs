@@ -372,7 +372,11 @@ spec:
 /// `web` (wave 0) and `api` (wave 1), each Ready 4 s after it starts, then the PostSync Job
 /// `migrate` (1 s), on `fake`; the run and what exists of `migrate` 3 s into each Sync wave.
 async fn three_steps_on(fake: FakeRuntime) -> (Arc<FakeRuntime>, DockerCluster, [Listing; 2]) {
-    let migrate = r#"apiVersion: batch/v1
+    three_steps(fake, MIGRATE, "").await
+}
+
+/// The PostSync Job of [`three_steps_on`].
+const MIGRATE: &str = r#"apiVersion: batch/v1
 kind: Job
 metadata:
   name: migrate
@@ -388,6 +392,13 @@ spec:
           image: busybox
           command: ["migrate"]
 "#;
+
+/// [`three_steps_on`] with `migrate` as the Job and `extra` among the objects.
+async fn three_steps(
+    fake: FakeRuntime,
+    migrate: &str,
+    extra: &str,
+) -> (Arc<FakeRuntime>, DockerCluster, [Listing; 2]) {
     let web = WEB.replace(
         "          env:",
         "          readinessProbe:\n            exec: {command: [\"true\"]}\n          env:",
@@ -397,7 +408,7 @@ spec:
         "  name: api\n  annotations:\n    argocd.argoproj.io/sync-wave: \"1\"\n",
     );
     let (objects, plan) = plan_of(&format!(
-        "{}---\n{web}---\n{api}---\n{migrate}",
+        "{}---\n{web}---\n{api}---\n{migrate}{extra}",
         settings("hi")
     ));
     let ready_after_4s = || Script::default().ready_after(Duration::from_secs(4));
@@ -467,6 +478,33 @@ async fn without_room_a_later_steps_pods_wait_until_their_step_is_the_next() {
     assert_eq!(ctrs.len(), 1, "{in_api:?}");
     assert!(!ctrs[0].1, "started before its step: {in_api:?}");
     assert_eq!(boxes, &vec![], "{in_api:?}");
+    teardown_leaves_nothing(&cluster, &fake).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_later_steps_pod_that_needs_what_an_earlier_step_applies_is_prepared_after_it() {
+    // `migrate` reads a ConfigMap applied with api: while web is waited for it cannot be
+    // prepared exactly; once api's step has applied it, it is.
+    let migrate = MIGRATE.replace(
+        "          command: [\"migrate\"]\n",
+        "          command: [\"migrate\"]\n          envFrom:\n            - configMapRef: {name: late}\n",
+    );
+    let late = r#"---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: late
+  annotations:
+    argocd.argoproj.io/sync-wave: "1"
+data:
+  A: b
+"#;
+    let (fake, cluster, [in_web, in_api]) = three_steps(FakeRuntime::new(), &migrate, late).await;
+    assert_eq!(in_web, (vec![], vec![]), "prepared without its ConfigMap");
+    let (ctrs, boxes) = &in_api;
+    assert_eq!(ctrs.len(), 1, "{in_api:?}");
+    assert!(!ctrs[0].1, "started before its step: {in_api:?}");
+    assert_eq!(boxes.len(), 1, "{in_api:?}");
     teardown_leaves_nothing(&cluster, &fake).await;
 }
 

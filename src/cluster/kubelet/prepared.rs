@@ -22,7 +22,7 @@
 //! before there was room is prepared at once from then on.
 use super::PodInput;
 use crate::{
-    cluster::sim::Inner,
+    cluster::{pod::PodPlan, sim::Inner},
     manifest::{Object, ObjectKey},
     runtime::ContainerSpec,
 };
@@ -265,46 +265,6 @@ async fn after_current_starts(inner: &Inner) {
 /// Creates the main containers of `input` ahead of its start, when that can be done without
 /// side effects.
 async fn prepare_pod(inner: &Inner, input: PodInput, services: &[Object], when: When) {
-    // Claims are bound when the pod starts; emptyDir volumes are created with it.
-    let claims = input
-        .spec
-        .volumes
-        .iter()
-        .flatten()
-        .any(|v| v.persistent_volume_claim.is_some() || v.ephemeral.is_some());
-    if claims
-        || !input.claim_volumes.is_empty()
-        || crate::cluster::pod::sysctl::rejection(&input.spec, &inner.opts.allowed_unsafe_sysctls)
-            .is_some()
-    {
-        return;
-    }
-    inner.reach_pods().await;
-    let Ok(plan) = super::translate::translate_ahead(inner, &input, services) else {
-        return;
-    };
-    if !plan.volumes.is_empty() {
-        return;
-    }
-    // A missing image fails the create (the kubelet, which checks images first, reports it);
-    // one known to be unavailable is not even tried.
-    for c in &plan.containers {
-        if inner.image_known_unavailable(&c.spec.image).await {
-            return;
-        }
-    }
-    // Nor is a pod the kubelet will refuse to run.
-    if super::cannot_start::refused_as_root(inner, &input)
-        .await
-        .is_some()
-    {
-        return;
-    }
-    // A sandbox to start ahead, where the pod may have one (`sandbox.rs`).
-    let sandbox = match super::sandbox::spec(inner, &input, &plan) {
-        Some(s) if !inner.image_known_unavailable(&s.image).await => Some(s),
-        _ => None,
-    };
     let pod = input.pod_name.as_str();
     // A later step's pod, once there is room (and then with its sandbox), unless its step
     // becomes the next one first.
@@ -312,14 +272,28 @@ async fn prepare_pod(inner: &Inner, input: PodInput, services: &[Object], when: 
         match room_for_later(inner, pod, promoted).await {
             Room::Gone => return,
             Room::Promoted => {}
-            Room::Spare(_one_at_a_time) => {
-                if sandbox.is_some() || plan.containers.len() == 1 {
-                    create_ahead(inner, pod, sandbox.as_ref(), plan, false).await;
+            Room::Spare(turn) => {
+                if let Some((plan, sandbox)) = plan_ahead(inner, &input, services).await {
+                    if sandbox.is_some() || plan.containers.len() == 1 {
+                        create_ahead(inner, pod, sandbox.as_ref(), plan, false).await;
+                    }
+                    return;
                 }
-                return;
+                // Not yet: what it needs comes with an earlier step. Tried again once its
+                // step is the next one.
+                drop(turn);
+                tokio::select! {
+                    () = inner.prepared.closing.cancelled() => return,
+                    () = promoted.cancelled() => {}
+                }
             }
         }
+        // Its step is the next one now: as if announced as such.
+        after_current_starts(inner).await;
     }
+    let Some((plan, sandbox)) = plan_ahead(inner, &input, services).await else {
+        return;
+    };
     // Started now when the machine has room for it.
     if let Some(spec) = &sandbox {
         if inner.rt.spare_cpu().await {
@@ -362,6 +336,55 @@ async fn prepare_pod(inner: &Inner, input: PodInput, services: &[Object], when: 
             return;
         }
     }
+}
+
+/// What `input` would be created as now, with the sandbox it may get (`sandbox.rs`); `None`
+/// when it cannot be prepared exactly (volumes or claims to create, missing ConfigMaps,
+/// Secrets or images, a pod the kubelet will refuse). `services` are the Services applied up
+/// to its step.
+async fn plan_ahead(
+    inner: &Inner,
+    input: &PodInput,
+    services: &[Object],
+) -> Option<(PodPlan, Option<ContainerSpec>)> {
+    // Claims are bound when the pod starts; emptyDir volumes are created with it.
+    let claims = input
+        .spec
+        .volumes
+        .iter()
+        .flatten()
+        .any(|v| v.persistent_volume_claim.is_some() || v.ephemeral.is_some());
+    if claims
+        || !input.claim_volumes.is_empty()
+        || crate::cluster::pod::sysctl::rejection(&input.spec, &inner.opts.allowed_unsafe_sysctls)
+            .is_some()
+    {
+        return None;
+    }
+    inner.reach_pods().await;
+    let plan = super::translate::translate_ahead(inner, input, services).ok()?;
+    if !plan.volumes.is_empty() {
+        return None;
+    }
+    // A missing image fails the create (the kubelet, which checks images first, reports it);
+    // one known to be unavailable is not even tried.
+    for c in &plan.containers {
+        if inner.image_known_unavailable(&c.spec.image).await {
+            return None;
+        }
+    }
+    // Nor is a pod the kubelet will refuse to run.
+    if super::cannot_start::refused_as_root(inner, input)
+        .await
+        .is_some()
+    {
+        return None;
+    }
+    let sandbox = match super::sandbox::spec(inner, input, &plan) {
+        Some(s) if !inner.image_known_unavailable(&s.image).await => Some(s),
+        _ => None,
+    };
+    Some((plan, sandbox))
 }
 
 /// How long preparing waits between two looks for spare CPU time.
@@ -413,7 +436,7 @@ async fn create_ahead(
     inner: &Inner,
     pod: &str,
     sandbox: Option<&ContainerSpec>,
-    mut plan: crate::cluster::pod::PodPlan,
+    mut plan: PodPlan,
     replace: bool,
 ) -> bool {
     // Every slot is claimed before the first create, so the kubelet waits for them rather
