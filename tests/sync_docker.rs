@@ -3,10 +3,14 @@
 //! nothing labelled with it is left.
 mod common;
 
-use std::{collections::BTreeSet, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 use syncsim::{
     cluster::{ClusterOptions, DockerCluster},
-    engine::{self, EngineOptions, OperationPhase, Outcome, SyncReport},
+    engine::{self, EngineOptions, OperationPhase, Outcome, RunEvent, SyncReport},
     manifest,
     plan::{self, Phase, PlanOptions},
     runtime::{
@@ -32,6 +36,10 @@ struct Run {
     leftovers: usize,
     /// The pod sandboxes seen during the run.
     sandboxes: BTreeSet<String>,
+    /// When each sandbox was first seen (looked for every 100 ms).
+    sandboxes_seen: BTreeMap<String, Instant>,
+    /// When each step started.
+    steps_started: Vec<((Phase, i64), Instant)>,
     /// The containers seen with ports published on the host during the run.
     published: BTreeSet<String>,
     /// Whether the runtime reached the containers' addresses on the app's network.
@@ -102,10 +110,12 @@ async fn sync_yaml_with(
     let done = CancellationToken::new();
     let watch = async {
         let (mut sandboxes, mut published) = (BTreeSet::new(), BTreeSet::new());
+        let mut seen = BTreeMap::new();
         while !done.is_cancelled() {
             for l in rt.list_labelled(&labels).await.unwrap_or_default() {
                 if l.name.starts_with(&format!("syncsim-{app}-POD-")) {
                     sandboxes.insert(l.name.clone());
+                    seen.entry(l.name.clone()).or_insert_with(Instant::now);
                 }
                 if l.kind == ListedKind::Container {
                     if let Ok(st) = rt.inspect_container(&l.id).await {
@@ -117,21 +127,28 @@ async fn sync_yaml_with(
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        (sandboxes, published)
+        (sandboxes, published, seen)
     };
+    let steps_started = Mutex::new(Vec::new());
     let run = async {
         let report = engine::run(
             &plan,
             &cluster,
             &eopts,
             &CancellationToken::new(),
-            &mut |e| eprintln!("{e:?}"),
+            &mut |e| {
+                if let RunEvent::StepStarted { phase, wave, .. } = &e {
+                    let mut steps = steps_started.lock().expect("steps");
+                    steps.push(((*phase, *wave), Instant::now()));
+                }
+                eprintln!("{e:?}")
+            },
         )
         .await;
         done.cancel();
         report
     };
-    let (report, (sandboxes, published)) = tokio::join!(run, watch);
+    let (report, (sandboxes, published, sandboxes_seen)) = tokio::join!(run, watch);
     let t = cluster.teardown(Duration::ZERO).await;
     assert!(t.errors.is_empty(), "teardown errors: {:?}", t.errors);
     let leftovers = rt.list_labelled(&labels).await.expect("list").len();
@@ -139,6 +156,8 @@ async fn sync_yaml_with(
         report,
         leftovers,
         sandboxes,
+        sandboxes_seen,
+        steps_started: steps_started.into_inner().expect("steps"),
         published,
         reached,
     }
@@ -389,6 +408,83 @@ async fn the_small_app_syncs_the_same_when_its_pods_get_sandboxes_started_ahead(
         "{sandboxes:?}"
     );
     assert_eq!(run.leftovers, 0);
+}
+
+/// A later step's pod is prepared while an earlier step is waited for
+/// (`src/cluster/kubelet/prepared.rs`): the sandbox of the PostSync wave 1 Job runs before the
+/// PostSync wave 0 step starts, two steps ahead, and the sync is the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs docker"]
+async fn a_later_steps_job_gets_its_sandbox_while_an_earlier_step_is_waited_for() {
+    let rt = DockerRuntime::connect()
+        .await
+        .expect("docker")
+        .assume_spare_cpu();
+    let app = "t-later-ahead";
+    let job = |name: &str, wave: u8| {
+        format!(
+            r#"apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {name}
+  annotations:
+    argocd.argoproj.io/hook: PostSync
+    argocd.argoproj.io/sync-wave: "{wave}"
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: main
+          image: syncsim-test/busybox:1
+          command: ["true"]
+"#
+        )
+    };
+    // Ready 3 s after its start: time for the Jobs to be prepared.
+    let slow = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: slow
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: slow}
+  template:
+    metadata:
+      labels: {app: slow}
+    spec:
+      containers:
+        - name: main
+          image: syncsim-test/busybox:1
+          command: ["sh", "-c", "sleep 3; touch /tmp/ready; exec sleep 3600"]
+          readinessProbe:
+            exec: {command: ["test", "-f", "/tmp/ready"]}
+"#;
+    let yaml = format!("{slow}---\n{}---\n{}", job("first", 0), job("second", 1));
+    let run = sync_yaml_on(rt, app, &yaml, Duration::from_secs(60)).await;
+    run.assert_succeeded_cleanly();
+    let started = |wave: i64| {
+        run.steps_started
+            .iter()
+            .find(|(step, _)| *step == (Phase::PostSync, wave))
+            .map(|(_, at)| *at)
+            .unwrap_or_else(|| panic!("no PostSync {wave} step: {:?}", run.steps_started))
+    };
+    let seen = |job: &str| {
+        run.sandboxes_seen
+            .iter()
+            .find(|(name, _)| name.starts_with(&format!("syncsim-{app}-POD-{job}-")))
+            .map(|(_, at)| *at)
+            .unwrap_or_else(|| panic!("no sandbox for {job}: {:?}", run.sandboxes))
+    };
+    assert!(
+        seen("second") < started(0),
+        "{run:?}",
+        run = run.sandboxes_seen
+    );
+    assert!(seen("first") < started(0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
