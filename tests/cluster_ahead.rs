@@ -117,6 +117,24 @@ spec:
                 configMapKeyRef: {name: settings, key: greeting}
 "#;
 
+/// [`WEB`] with an exec readiness probe.
+fn web_with_readiness() -> String {
+    WEB.replace(
+        "          env:",
+        "          readinessProbe:\n            exec: {command: [\"true\"]}\n          env:",
+    )
+}
+
+/// The operation of `plan` on `cluster` (2 minutes at most).
+async fn run(plan: &Plan, cluster: &DockerCluster) -> syncsim::engine::SyncReport {
+    let opts = EngineOptions {
+        app: APP.into(),
+        timeout: Duration::from_secs(120),
+        ..EngineOptions::default()
+    };
+    engine::run(plan, cluster, &opts, &CancellationToken::new(), &mut |_| {}).await
+}
+
 fn web_prefix() -> String {
     format!("syncsim-{APP}-web-")
 }
@@ -134,6 +152,14 @@ async fn web_prepared(
     plan: &Plan,
 ) -> (Arc<FakeRuntime>, DockerCluster) {
     web_prepared_on(FakeRuntime::new(), objects, plan).await
+}
+
+/// [`web_prepared`] on a machine whose CPUs are busy, with the plan.
+async fn web_prepared_busy() -> (Plan, Arc<FakeRuntime>, DockerCluster) {
+    let (objects, plan) = plan_of(&format!("{}---\n{WEB}", settings("hello")));
+    let (fake, cluster) =
+        web_prepared_on(FakeRuntime::new().with_busy_cpu(), &objects, &plan).await;
+    (plan, fake, cluster)
 }
 
 async fn web_prepared_on(
@@ -305,27 +331,8 @@ async fn a_teardown_cut_short_by_a_second_ctrl_c_still_waits_for_the_creates_ahe
 #[tokio::test(start_paused = true)]
 async fn a_posts_sync_job_is_created_while_sync_is_waited_for_and_started_only_once_it_is_healthy()
 {
-    let migrate = r#"apiVersion: batch/v1
-kind: Job
-metadata:
-  name: migrate
-  annotations:
-    argocd.argoproj.io/hook: PostSync
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-        - name: main
-          image: busybox
-          command: ["migrate"]
-"#;
-    let web = WEB.replace(
-        "          env:",
-        "          readinessProbe:\n            exec: {command: [\"true\"]}\n          env:",
-    );
-    let (objects, plan) = plan_of(&format!("{}---\n{web}---\n{migrate}", settings("hi")));
+    let web = web_with_readiness();
+    let (objects, plan) = plan_of(&format!("{}---\n{web}---\n{MIGRATE}", settings("hi")));
     let fake = Arc::new(
         FakeRuntime::new()
             .script_container(
@@ -339,14 +346,8 @@ spec:
             .with_exec_result(web_prefix(), 0),
     );
     let cluster = cluster(&fake, &objects).await;
-    let opts = EngineOptions {
-        app: APP.into(),
-        timeout: Duration::from_secs(120),
-        ..EngineOptions::default()
-    };
     let job = format!("syncsim-{APP}-migrate-");
-    let (cancel, mut events) = (CancellationToken::new(), |_| {});
-    let run = engine::run(&plan, &cluster, &opts, &cancel, &mut events);
+    let run = run(&plan, &cluster);
     // While the Sync wave is waited for (web is Ready after 4 s), the PostSync Job's container
     // exists, created ahead, and does not run.
     let during = async {
@@ -399,10 +400,7 @@ async fn three_steps(
     migrate: &str,
     extra: &str,
 ) -> (Arc<FakeRuntime>, DockerCluster, [Listing; 2]) {
-    let web = WEB.replace(
-        "          env:",
-        "          readinessProbe:\n            exec: {command: [\"true\"]}\n          env:",
-    );
+    let web = web_with_readiness();
     let api = web.replace("web", "api").replace(
         "  name: api\n",
         "  name: api\n  annotations:\n    argocd.argoproj.io/sync-wave: \"1\"\n",
@@ -424,14 +422,8 @@ async fn three_steps(
         .with_exec_result(api_prefix, 0),
     );
     let cluster = cluster(&fake, &objects).await;
-    let opts = EngineOptions {
-        app: APP.into(),
-        timeout: Duration::from_secs(120),
-        ..EngineOptions::default()
-    };
     let job = format!("syncsim-{APP}-migrate-");
-    let (cancel, mut events) = (CancellationToken::new(), |_| {});
-    let run = engine::run(&plan, &cluster, &opts, &cancel, &mut events);
+    let run = run(&plan, &cluster);
     let during = async {
         let mut seen = Vec::new();
         for _ in 0..2 {
@@ -510,13 +502,7 @@ data:
 
 #[tokio::test(start_paused = true)]
 async fn on_a_machine_without_spare_cpu_the_pods_are_only_created_ahead_and_own_their_network() {
-    let (objects, plan) = plan_of(&format!(
-        "{}---
-{WEB}",
-        settings("hello")
-    ));
-    let (fake, cluster) =
-        web_prepared_on(FakeRuntime::new().with_busy_cpu(), &objects, &plan).await;
+    let (plan, fake, cluster) = web_prepared_busy().await;
     let ahead = containers(&fake, &web_prefix()).await;
     assert_eq!(ahead.len(), 2, "{ahead:?}");
     assert_eq!(sandboxes(&fake, &web_prefix()).await, vec![]);
@@ -543,13 +529,7 @@ async fn on_a_machine_without_spare_cpu_the_pods_are_only_created_ahead_and_own_
 
 #[tokio::test(start_paused = true)]
 async fn pods_prepared_while_the_cpus_were_busy_get_their_sandbox_once_there_is_room() {
-    let (objects, plan) = plan_of(&format!(
-        "{}---
-{WEB}",
-        settings("hello")
-    ));
-    let (fake, cluster) =
-        web_prepared_on(FakeRuntime::new().with_busy_cpu(), &objects, &plan).await;
+    let (plan, fake, cluster) = web_prepared_busy().await;
     // Created owning their network while the CPUs were busy (see the test above).
     assert_eq!(sandboxes(&fake, &web_prefix()).await, vec![]);
     let first = calls(&fake, Op::Create, &web_prefix());
@@ -582,13 +562,7 @@ async fn pods_prepared_while_the_cpus_were_busy_get_their_sandbox_once_there_is_
 
 #[tokio::test(start_paused = true)]
 async fn a_teardown_does_not_wait_for_spare_cpu_time_that_never_comes() {
-    let (objects, plan) = plan_of(&format!(
-        "{}---
-{WEB}",
-        settings("hello")
-    ));
-    let (fake, cluster) =
-        web_prepared_on(FakeRuntime::new().with_busy_cpu(), &objects, &plan).await;
+    let (_, fake, cluster) = web_prepared_busy().await;
     // Half-way between two looks at the CPUs (every 100 ms, paused time: it passes only when
     // something sleeps).
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -59,6 +59,14 @@ impl Run {
     }
 }
 
+/// The Docker engine, as if the machine always had spare CPU: what may be done ahead is.
+async fn docker_with_room() -> DockerRuntime {
+    DockerRuntime::connect()
+        .await
+        .expect("docker")
+        .assume_spare_cpu()
+}
+
 async fn sync_yaml(app: &str, yaml: &str, timeout: Duration) -> Run {
     let rt = DockerRuntime::connect().await.expect("docker");
     sync_yaml_on(rt, app, yaml, timeout).await
@@ -368,10 +376,7 @@ spec:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs docker"]
 async fn the_small_app_syncs_the_same_when_its_pods_get_sandboxes_started_ahead() {
-    let rt = DockerRuntime::connect()
-        .await
-        .expect("docker")
-        .assume_spare_cpu();
+    let rt = docker_with_room().await;
     let app = "t-small-sandbox";
     // The ConfigMap and Secret a wave earlier, so that `web` can be prepared while they are.
     let yaml = small_with(|doc| {
@@ -416,10 +421,7 @@ async fn the_small_app_syncs_the_same_when_its_pods_get_sandboxes_started_ahead(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs docker"]
 async fn a_later_steps_job_gets_its_sandbox_while_an_earlier_step_is_waited_for() {
-    let rt = DockerRuntime::connect()
-        .await
-        .expect("docker")
-        .assume_spare_cpu();
+    let rt = docker_with_room().await;
     let app = "t-later-ahead";
     let job = |name: &str, wave: u8| {
         format!(
