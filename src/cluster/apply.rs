@@ -207,23 +207,22 @@ impl DockerCluster {
                     .filter(|t| (t.group(), t.kind()) == ("", "Service"))
                     .map(|t| t.object.clone()),
             );
-            let objects: Vec<(ObjectKey, Value)> = {
+            let workloads: Vec<&Task> = {
                 let store = self.inner.store();
                 step.iter()
                     .filter(|t| {
                         has_controller(t.group(), t.kind()) && !store.contains_key(&t.key())
                     })
-                    .map(|t| {
-                        let value =
-                            kinds::with_defaults(t.group(), t.kind(), t.object.value.clone());
-                        (t.key(), value)
-                    })
+                    .copied()
                     .collect()
             };
-            for (key, value) in objects {
+            for t in workloads {
+                let key = t.key();
+                // Announced before: nothing to copy again.
                 let Some(when) = prepared.when(&key, k == 0) else {
                     continue;
                 };
+                let value = kinds::with_defaults(t.group(), t.kind(), t.object.value.clone());
                 let pods = controller::pods_ahead(&self.inner, &[(key, value)]);
                 prepared.prepare(&self.inner, pods, services.clone(), when);
             }
