@@ -4,6 +4,7 @@
 //! takes its prepared container only when nothing changed since; nothing prepared outlives the
 //! run or a kept environment. Pods with generated names also get their sandbox (`…-POD-<pod>`, the
 //! pod's network) started ahead when the machine has spare CPU (`kubelet/sandbox.rs`).
+mod common;
 #[path = "common/fake_cluster.rs"]
 mod fake_cluster;
 
@@ -332,7 +333,7 @@ async fn a_teardown_cut_short_by_a_second_ctrl_c_still_waits_for_the_creates_ahe
 async fn a_posts_sync_job_is_created_while_sync_is_waited_for_and_started_only_once_it_is_healthy()
 {
     let web = web_with_readiness();
-    let (objects, plan) = plan_of(&format!("{}---\n{web}---\n{MIGRATE}", settings("hi")));
+    let (objects, plan) = plan_of(&format!("{}---\n{web}---\n{}", settings("hi"), migrate()));
     let fake = Arc::new(
         FakeRuntime::new()
             .script_container(
@@ -373,26 +374,13 @@ async fn a_posts_sync_job_is_created_while_sync_is_waited_for_and_started_only_o
 /// `web` (wave 0) and `api` (wave 1), each Ready 4 s after it starts, then the PostSync Job
 /// `migrate` (1 s), on `fake`; the run and what exists of `migrate` 3 s into each Sync wave.
 async fn three_steps_on(fake: FakeRuntime) -> (Arc<FakeRuntime>, DockerCluster, [Listing; 2]) {
-    three_steps(fake, MIGRATE, "").await
+    three_steps(fake, &migrate(), "").await
 }
 
 /// The PostSync Job of [`three_steps_on`].
-const MIGRATE: &str = r#"apiVersion: batch/v1
-kind: Job
-metadata:
-  name: migrate
-  annotations:
-    argocd.argoproj.io/hook: PostSync
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-        - name: main
-          image: busybox
-          command: ["migrate"]
-"#;
+fn migrate() -> String {
+    common::post_sync_job("migrate", 0, "busybox", r#"["migrate"]"#)
+}
 
 /// [`three_steps_on`] with `migrate` as the Job and `extra` among the objects.
 async fn three_steps(
@@ -477,7 +465,7 @@ async fn without_room_a_later_steps_pods_wait_until_their_step_is_the_next() {
 async fn a_later_steps_pod_that_needs_what_an_earlier_step_applies_is_prepared_after_it() {
     // `migrate` reads a ConfigMap applied with api: while web is waited for it cannot be
     // prepared exactly; once api's step has applied it, it is.
-    let migrate = MIGRATE.replace(
+    let migrate = migrate().replace(
         "          command: [\"migrate\"]\n",
         "          command: [\"migrate\"]\n          envFrom:\n            - configMapRef: {name: late}\n",
     );

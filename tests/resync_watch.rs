@@ -52,6 +52,24 @@ fn read(p: &Path) -> String {
 /// teardown runs, and SIGKILL if it has not exited 30 s later.
 struct Watch(Child);
 
+impl Watch {
+    /// Starts `syncsim watch ARGS DIR` with its state in `state`, stdout to `out` and stderr to
+    /// `err`.
+    fn spawn(state: &Path, args: &[&str], dir: &Path, out: &Path, err: &Path) -> Self {
+        Watch(
+            Command::new(env!("CARGO_BIN_EXE_syncsim"))
+                .env("SYNCSIM_STATE_DIR", state)
+                .arg("watch")
+                .args(args)
+                .arg(dir)
+                .stdout(Stdio::from(std::fs::File::create(out).unwrap()))
+                .stderr(Stdio::from(std::fs::File::create(err).unwrap()))
+                .spawn()
+                .expect("spawn watch"),
+        )
+    }
+}
+
 impl std::ops::Deref for Watch {
     type Target = Child;
     fn deref(&self) -> &Child {
@@ -114,24 +132,23 @@ async fn watch_syncs_on_change_prunes_self_heals_without_hooks_and_tears_down_on
     std::fs::write(&app_yaml, source("one", true, "v1")).unwrap();
     let rt = DockerRuntime::connect().await.expect("docker");
 
-    let mut child = Watch(
-        Command::new(env!("CARGO_BIN_EXE_syncsim"))
-            .env("SYNCSIM_STATE_DIR", state.path())
-            .args([
-                "watch",
-                "--app",
-                APP,
-                "--dest-namespace",
-                "demo",
-                "--prune",
-                "--self-heal",
-            ])
-            .args(["--interval", "200ms", "--debounce", "300ms"])
-            .arg(&dir)
-            .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
-            .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
-            .spawn()
-            .expect("spawn watch"),
+    let mut child = Watch::spawn(
+        state.path(),
+        &[
+            "--app",
+            APP,
+            "--dest-namespace",
+            "demo",
+            "--prune",
+            "--self-heal",
+            "--interval",
+            "200ms",
+            "--debounce",
+            "300ms",
+        ],
+        &dir,
+        &out,
+        &err,
     );
 
     // 1. Initial sync.
@@ -228,23 +245,23 @@ async fn watch_retries_a_failed_automated_sync_with_backoff_then_gives_up() {
     let dir = source_dir(src.path());
     std::fs::write(dir.join("app.yaml"), failing).unwrap();
     let started = Instant::now();
-    let mut child = Watch(
-        Command::new(env!("CARGO_BIN_EXE_syncsim"))
-            .env("SYNCSIM_STATE_DIR", state.path())
-            .args(["watch", "--app", RETRY_APP, "--dest-namespace", "demo"])
-            .args([
-                "--interval",
-                "100ms",
-                "--retry-limit",
-                "2",
-                "--retry-backoff",
-                "200ms",
-            ])
-            .arg(&dir)
-            .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
-            .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
-            .spawn()
-            .expect("spawn watch"),
+    let mut child = Watch::spawn(
+        state.path(),
+        &[
+            "--app",
+            RETRY_APP,
+            "--dest-namespace",
+            "demo",
+            "--interval",
+            "100ms",
+            "--retry-limit",
+            "2",
+            "--retry-backoff",
+            "200ms",
+        ],
+        &dir,
+        &out,
+        &err,
     );
 
     wait_for(&err, "Retrying attempt #1 in 400ms.", 1, &mut child);
@@ -308,16 +325,21 @@ fn watch_syncs_are_checked_by_the_api_server() {
         "          command: [sleep, '3600']\n          imagePullPolcy: IfNotPresent\n",
     );
     std::fs::write(dir.join("app.yaml"), misspelled).unwrap();
-    let mut child = Watch(
-        Command::new(env!("CARGO_BIN_EXE_syncsim"))
-            .env("SYNCSIM_STATE_DIR", state.path())
-            .args(["watch", "--app", APP_CHECKED, "--dest-namespace", "demo"])
-            .args(["--interval", "100ms", "--retry-limit", "0"])
-            .arg(&dir)
-            .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
-            .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
-            .spawn()
-            .expect("spawn watch"),
+    let mut child = Watch::spawn(
+        state.path(),
+        &[
+            "--app",
+            APP_CHECKED,
+            "--dest-namespace",
+            "demo",
+            "--interval",
+            "100ms",
+            "--retry-limit",
+            "0",
+        ],
+        &dir,
+        &out,
+        &err,
     );
     wait_for(&out, "Phase:              Failed", 1, &mut child);
     let _ = Command::new("kill")

@@ -423,26 +423,8 @@ async fn the_small_app_syncs_the_same_when_its_pods_get_sandboxes_started_ahead(
 async fn a_later_steps_job_gets_its_sandbox_while_an_earlier_step_is_waited_for() {
     let rt = docker_with_room().await;
     let app = "t-later-ahead";
-    let job = |name: &str, wave: u8| {
-        format!(
-            r#"apiVersion: batch/v1
-kind: Job
-metadata:
-  name: {name}
-  annotations:
-    argocd.argoproj.io/hook: PostSync
-    argocd.argoproj.io/sync-wave: "{wave}"
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-        - name: main
-          image: syncsim-test/busybox:1
-          command: ["true"]
-"#
-        )
+    let job = |name: &str, wave| {
+        common::post_sync_job(name, wave, "syncsim-test/busybox:1", r#"["true"]"#)
     };
     // Ready 3 s after its start: time for the Jobs to be prepared.
     let slow = r#"apiVersion: apps/v1

@@ -57,3 +57,27 @@ pub fn labelled(app: &str) -> Vec<syncsim::runtime::Listed> {
         docker.list_labelled(&labels).await.expect("list labelled")
     })
 }
+
+/// A PostSync hook Job `name` in `wave` (no retry): one container `main` running `command` (a
+/// YAML flow sequence, e.g. `["true"]`) on `image`.
+pub fn post_sync_job(name: &str, wave: i64, image: &str, command: &str) -> String {
+    format!(
+        r#"apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {name}
+  annotations:
+    argocd.argoproj.io/hook: PostSync
+    argocd.argoproj.io/sync-wave: "{wave}"
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: main
+          image: {image}
+          command: {command}
+"#
+    )
+}
