@@ -312,28 +312,14 @@ async fn prepare_pod(inner: &Inner, input: PodInput, services: &[Object], when: 
     };
     // The current step keeps the CPUs busy when it begins (its pods start): the machine often
     // has room later in the wait, and the pod is prepared again with its sandbox started then.
-    let closing = &inner.prepared.closing;
-    loop {
-        tokio::select! {
-            () = closing.cancelled() => return,
-            () = tokio::time::sleep(SPARE_CPU_RETRY) => {}
-        }
-        if inner.prepared.too_late(pod) {
-            return;
-        }
-        let spare = tokio::select! {
-            () = closing.cancelled() => return,
-            spare = inner.rt.spare_cpu() => spare,
-        };
-        if spare {
-            let began = tokio::time::Instant::now();
-            if create_ahead(inner, pod, Some(&spec), plan, true).await {
-                tracing::debug!(
-                    "pod {pod}: prepared again with its sandbox started, in {} ms",
-                    began.elapsed().as_millis()
-                );
-            }
-            return;
+    let never = CancellationToken::new();
+    if let Wait::Room = wait_for_room(inner, pod, &never).await {
+        let began = tokio::time::Instant::now();
+        if create_ahead(inner, pod, Some(&spec), plan, true).await {
+            tracing::debug!(
+                "pod {pod}: prepared again with its sandbox started, in {} ms",
+                began.elapsed().as_millis()
+            );
         }
     }
 }
@@ -400,29 +386,49 @@ enum Room<'a> {
     Gone,
 }
 
-/// Waits until the machine has room for preparing the later step's pod `pod`, or until its
-/// step is the next one (`promoted` cancelled).
+/// Waits until the machine has room for preparing the later step's pod `pod`, and it is the
+/// one later step's pod being prepared, or until its step is the next one (`promoted`
+/// cancelled).
 async fn room_for_later<'a>(inner: &'a Inner, pod: &str, promoted: &CancellationToken) -> Room<'a> {
-    let closing = &inner.prepared.closing;
     let turn = tokio::select! {
-        () = closing.cancelled() => return Room::Gone,
+        () = inner.prepared.closing.cancelled() => return Room::Gone,
         () = promoted.cancelled() => return Room::Promoted,
         turn = inner.prepared.later.lock() => turn,
     };
+    match wait_for_room(inner, pod, promoted).await {
+        Wait::Room => Room::Spare(turn),
+        Wait::Promoted => Room::Promoted,
+        Wait::Gone => Room::Gone,
+    }
+}
+
+/// What waiting for spare CPU time ended with.
+enum Wait {
+    Room,
+    /// `promoted` was cancelled.
+    Promoted,
+    /// Nothing more is prepared, or the pod has begun to start.
+    Gone,
+}
+
+/// Looks at the machine every [`SPARE_CPU_RETRY`] until it has room to prepare `pod`, until
+/// `promoted` is cancelled, or until it is too late to prepare `pod`.
+async fn wait_for_room(inner: &Inner, pod: &str, promoted: &CancellationToken) -> Wait {
+    let closing = &inner.prepared.closing;
     loop {
         if inner.prepared.too_late(pod) {
-            return Room::Gone;
+            return Wait::Gone;
         }
         tokio::select! {
-            () = closing.cancelled() => return Room::Gone,
-            () = promoted.cancelled() => return Room::Promoted,
+            () = closing.cancelled() => return Wait::Gone,
+            () = promoted.cancelled() => return Wait::Promoted,
             spare = inner.rt.spare_cpu() => if spare {
-                return Room::Spare(turn);
+                return Wait::Room;
             },
         }
         tokio::select! {
-            () = closing.cancelled() => return Room::Gone,
-            () = promoted.cancelled() => return Room::Promoted,
+            () = closing.cancelled() => return Wait::Gone,
+            () = promoted.cancelled() => return Wait::Promoted,
             () = tokio::time::sleep(SPARE_CPU_RETRY) => {}
         }
     }
